@@ -1,0 +1,17 @@
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Usuário", validators=[DataRequired("Informe o usuário."), Length(max=64)])
+    password = PasswordField("Senha", validators=[DataRequired("Informe a senha."), Length(max=256)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Senha atual", validators=[DataRequired("Informe a senha atual.")])
+    new_password = PasswordField("Nova senha", validators=[DataRequired("Informe a nova senha.")])
+    confirm = PasswordField(
+        "Repita a nova senha",
+        validators=[DataRequired("Repita a nova senha."), EqualTo("new_password", "As senhas não conferem.")],
+    )

@@ -1,0 +1,72 @@
+"""Flask CLI commands (`flask --app app <command>`)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from panel.domain import Actor, DomainError
+from panel.domain import users as users_domain
+from panel.models import Role
+
+CLI_ACTOR = Actor.system("Sistema (linha de comando)")
+
+# Demo operators, one per role. Development only: seed-demo refuses to run in production.
+DEMO_USERS = (
+    ("admin", "Administrador Demo", Role.admin, "painel-admin"),
+    ("operador", "Operador Demo", Role.operador, "painel-operador"),
+    ("leitura", "Leitura Demo", Role.leitura, "painel-leitura"),
+)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.operador.value, show_default=True)
+@click.option("--name", default=None, help="Nome exibido (padrão: o login).")
+@click.option("--password", default=None, help="Sem esta opção, a senha é pedida no terminal.")
+def create_user_command(username: str, role: str, name: str | None, password: str | None) -> None:
+    """Create an operator. Non-interactive when --password is given."""
+    if password is None:
+        password = click.prompt("Senha", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users_domain.create_user(
+            CLI_ACTOR, username=username, name=name or username, role=role, password=password
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Usuário {user.username} criado com perfil {user.role_enum.label}.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo data (idempotent): one operator per role."""
+    if current_app.config["PANEL_ENV"] == "production":
+        raise click.ClickException("seed-demo cria senhas conhecidas e não roda em produção.")
+    for username, name, role, password in DEMO_USERS:
+        if users_domain.find_by_username(username) is None:
+            users_domain.create_user(CLI_ACTOR, username=username, name=name, role=role.value, password=password)
+            click.echo(f"criado: {username} ({role.label})")
+    click.echo("Dados de demonstração prontos. Logins: " + ", ".join(f"{u} / {p}" for u, _, _, p in DEMO_USERS))
+
+
+@click.command("worker")
+@click.option("--queue", "queues", multiple=True, help="Filas a atender (padrão: todas).")
+@click.option("--burst", is_flag=True, help="Sai quando as filas esvaziarem.")
+def worker_command(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker for the panel's queues."""
+    from panel.jobs.worker import run_worker
+
+    run_worker(list(queues) or None, burst=burst)
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the periodic jobs (RQ cron scheduler)."""
+    from panel.jobs.worker import run_scheduler
+
+    run_scheduler()
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_user_command, seed_demo_command, worker_command, scheduler_command):
+        app.cli.add_command(command)

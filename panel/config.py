@@ -1,0 +1,139 @@
+"""Every setting the panel reads from the environment, in one place.
+
+Development gets safe defaults (secrets generated once and kept under ``instance/``); production
+refuses to start unless each secret and service address is given explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a panel that may start."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "sim"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3, whatever spelling the operator used."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret(instance_path: Path, name: str, make) -> str:
+    """A development secret generated once and kept in instance/, so restarts keep sessions
+    and encrypted columns readable without anyone choosing a weak constant."""
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
+    panel_env = (env.get("PANEL_ENV") or "development").strip().lower()
+    if panel_env not in ENVIRONMENTS:
+        raise ConfigError(f"PANEL_ENV must be one of {', '.join(ENVIRONMENTS)}, got {panel_env!r}")
+    production = panel_env == "production"
+
+    secret_key = env.get("SECRET_KEY") or ""
+    encryption_key = env.get("ENCRYPTION_KEY") or ""
+    database_url = env.get("DATABASE_URL") or ""
+    redis_url = env.get("REDIS_URL") or ""
+
+    if production:
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", secret_key),
+                ("ENCRYPTION_KEY", encryption_key),
+                ("DATABASE_URL", database_url),
+                ("REDIS_URL", redis_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                "refusing to start in production without " + ", ".join(missing)
+                + " (development defaults are not safe there)"
+            )
+        if len(secret_key) < 32:
+            raise ConfigError("SECRET_KEY must have at least 32 characters in production")
+    else:
+        secret_key = secret_key or _instance_secret(
+            instance_path, "secret_key", lambda: secrets.token_urlsafe(48)
+        )
+        encryption_key = encryption_key or _instance_secret(
+            instance_path, "encryption_key", lambda: Fernet.generate_key().decode()
+        )
+        database_url = database_url or f"sqlite:///{instance_path / 'painel.db'}"
+
+    try:
+        Fernet(encryption_key.encode())
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            "ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes); "
+            "generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from exc
+
+    return {
+        "PANEL_ENV": panel_env,
+        "DEBUG": False,
+        "TESTING": panel_env == "testing",
+        "SECRET_KEY": secret_key,
+        "ENCRYPTION_KEY": encryption_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Empty means "start an embedded redis-server under instance/".
+        "REDIS_URL": redis_url,
+        # Cookies: never readable from JavaScript, not sent on cross-site POSTs, https-only in
+        # production (where the panel sits behind TLS).
+        "SESSION_COOKIE_NAME": "painel_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "SESSION_HOURS", 10)),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # Number of reverse proxies in front of the panel whose X-Forwarded-* we trust; the
+        # login throttle keys on the client address, so this must match the deployment.
+        "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "LOGIN_LIMIT_PER_USER": env.get("LOGIN_LIMIT_PER_USER") or "5 per 5 minutes",
+        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP") or "5 per 5 minutes",
+        "PASSWORD_MIN_LENGTH": _int(env, "PASSWORD_MIN_LENGTH", 10),
+        "DISPLAY_TIMEZONE": env.get("DISPLAY_TIMEZONE") or "America/Sao_Paulo",
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+    }

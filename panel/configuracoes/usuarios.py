@@ -1,0 +1,80 @@
+"""Configurações → Usuários (admins only)."""
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from panel.configuracoes import bp
+from panel.configuracoes.forms import ResetPasswordForm, UserCreateForm, UserEditForm
+from panel.domain import DomainError
+from panel.domain import users as users_domain
+from panel.extensions import db
+from panel.models import Role, User
+from panel.security import requires
+from panel.web import attach_error, current_actor
+
+
+def _load_user(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+@bp.route("/usuarios")
+@requires(Role.admin)
+def users():
+    return render_template("configuracoes/users.html", users=users_domain.list_users())
+
+
+@bp.route("/usuarios/novo", methods=["GET", "POST"])
+@requires(Role.admin)
+def user_new():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = users_domain.create_user(
+                current_actor(),
+                username=form.username.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+            )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(f"Usuário {user.username} criado.", "success")
+            return redirect(url_for("configuracoes.users"))
+    return render_template("configuracoes/user_form.html", form=form, user=None)
+
+
+@bp.route("/usuarios/<int:user_id>", methods=["GET", "POST"])
+@requires(Role.admin)
+def user_edit(user_id: int):
+    user = _load_user(user_id)
+    form = UserEditForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            users_domain.update_user(
+                current_actor(), user, name=form.name.data, role=form.role.data, active=form.active.data
+            )
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(f"Usuário {user.username} salvo.", "success")
+            return redirect(url_for("configuracoes.users"))
+    return render_template(
+        "configuracoes/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(formdata=None)
+    )
+
+
+@bp.route("/usuarios/<int:user_id>/senha", methods=["POST"])
+@requires(Role.admin)
+def user_reset_password(user_id: int):
+    user = _load_user(user_id)
+    reset_form = ResetPasswordForm()
+    if reset_form.validate_on_submit():
+        try:
+            users_domain.reset_password(current_actor(), user, reset_form.password.data)
+        except DomainError as error:
+            attach_error(reset_form, error)
+        else:
+            flash(f"Senha de {user.username} redefinida; as sessões abertas dele foram encerradas.", "success")
+            return redirect(url_for("configuracoes.users"))
+    form = UserEditForm(obj=user, formdata=None)
+    return render_template("configuracoes/user_form.html", form=form, user=user, reset_form=reset_form), 422

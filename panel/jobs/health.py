@@ -1,0 +1,66 @@
+"""Is the machinery running? Read by the pages (a banner when the worker or the scheduler has
+stopped) and checked at start (Redis must never evict queued jobs)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from redis import Redis, RedisError
+from rq import Worker
+from rq.cron_scheduler_registry import get_registry_key as cron_registry_key
+from rq.defaults import DEFAULT_CRON_SCHEDULER_TTL
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_KEY = "painel:heartbeat:last_job"
+# The heartbeat job runs every 30 s; twice that without one means the chain is broken.
+HEARTBEAT_STALE_AFTER_S = 90
+
+
+def check_eviction_policy(connection: Redis) -> str | None:
+    """Warn loudly unless Redis keeps every key: an evicted job is a request silently lost."""
+    try:
+        policy = connection.config_get("maxmemory-policy").get("maxmemory-policy")
+    except RedisError as exc:
+        log.warning("could not read Redis maxmemory-policy (%s); make sure it is 'noeviction'", type(exc).__name__)
+        return None
+    if policy != "noeviction":
+        log.error(
+            "REDIS EVICTION POLICY IS %r: Redis may drop queued jobs under memory pressure. "
+            "Set 'maxmemory-policy noeviction' on this Redis.",
+            policy,
+        )
+    return policy
+
+
+@dataclass(frozen=True)
+class MachineryStatus:
+    redis_ok: bool
+    workers: int
+    schedulers: int
+    last_heartbeat_age_s: float | None
+
+    @property
+    def problems(self) -> list[str]:
+        if not self.redis_ok:
+            return ["O Redis não responde: nenhuma operação será enviada às plataformas."]
+        found = []
+        if self.workers == 0:
+            found.append("Nenhum worker está rodando: as operações ficam pendentes até um worker voltar.")
+        if self.schedulers == 0:
+            found.append("O agendador está parado: tarefas periódicas (relay, régua, reconciliação) não rodam.")
+        return found
+
+
+def machinery_status(connection: Redis) -> MachineryStatus:
+    try:
+        workers = Worker.count(connection=connection)
+        # Read-only count of schedulers whose heartbeat is recent (RQ's own registry).
+        schedulers = connection.zcount(cron_registry_key(), time.time() - DEFAULT_CRON_SCHEDULER_TTL, "+inf")
+        raw = connection.get(HEARTBEAT_KEY)
+    except RedisError:
+        return MachineryStatus(redis_ok=False, workers=0, schedulers=0, last_heartbeat_age_s=None)
+    age = time.time() - float(raw) if raw else None
+    return MachineryStatus(redis_ok=True, workers=workers, schedulers=schedulers, last_heartbeat_age_s=age)

@@ -1,0 +1,38 @@
+"""The RQ worker and the cron scheduler, run inside the app context by `flask worker` and
+`flask scheduler`."""
+
+from __future__ import annotations
+
+from flask import current_app
+from rq import Worker
+from rq.cron import CronScheduler
+
+from panel.extensions import db
+from panel.jobs.queues import QUEUES, get_queue
+
+
+class PanelWorker(Worker):
+    """RQ's forking worker (it has heartbeats and can kill a stuck job), with the app context
+    inherited by each work horse."""
+
+    def main_work_horse(self, job, queue):
+        # The horse is a fork: drop the parent's pooled database connections without closing
+        # them (they still belong to the parent) so the job opens its own.
+        db.engine.dispose(close=False)
+        super().main_work_horse(job, queue)
+
+
+def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, with_scheduler: bool = True) -> bool:
+    connection = current_app.extensions["redis"]
+    names = queue_names or [spec.name for spec in QUEUES]
+    worker = PanelWorker([get_queue(name, connection) for name in names], connection=connection)
+    # with_scheduler: RQ's own scheduler process runs delayed retries (Retry intervals).
+    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=current_app.config["LOG_LEVEL"])
+
+
+def run_scheduler() -> None:
+    scheduler = CronScheduler(
+        connection=current_app.extensions["redis"], logging_level=current_app.config["LOG_LEVEL"]
+    )
+    scheduler.load_config_from_file("panel.jobs.cron_config")
+    scheduler.start()

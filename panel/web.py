@@ -1,0 +1,34 @@
+"""Small helpers shared by the views (the Flask side of the domain's inputs and outputs)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from panel.domain import Actor, DomainError
+
+
+def current_actor() -> Actor:
+    return Actor.for_user(current_user._get_current_object(), request.remote_addr)
+
+
+def attach_error(form: FlaskForm, error: DomainError) -> None:
+    """Show a domain refusal next to its field (or at the top of the form)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: never send someone elsewhere after logging in."""
+    if not target or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

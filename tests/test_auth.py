@@ -1,0 +1,306 @@
+"""Logging in and out, throttling, sessions, password hashing, cookies and headers."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+
+from panel.domain import Actor
+from panel.domain import users as users_domain
+from panel.extensions import db
+from panel.models import AuditEvent, User
+from tests.conftest import PASSWORD, AuthActions, csrf_token_from
+
+
+def test_login_page_has_the_documented_fields(client):
+    page = client.get("/login").get_data(as_text=True)
+    for field in ('name="username"', 'name="password"', 'name="csrf_token"'):
+        assert field in page
+    assert "Entrar" in page
+
+
+def test_good_login_redirects_home_and_shows_the_menus(make_user, auth, client):
+    user = make_user("operador", name="Ana Operadora")
+    response = auth.login(user.username)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "Ana Operadora" in page and "Integradores" in page
+
+
+def test_login_is_case_insensitive_on_the_username(app, make_user, auth):
+    user = make_user("leitura", username="carla")
+    assert auth.login("  CARLA ").status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).last_login_at is not None
+
+
+@pytest.mark.parametrize("username,password", [("ninguem", PASSWORD), (None, "senha-errada-000")])
+def test_bad_credentials_get_one_generic_message(make_user, auth, client, username, password):
+    user = make_user("operador")
+    response = auth.login(username or user.username, password)
+    assert response.status_code == 200
+    assert "Usuário ou senha inválidos." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # not logged in
+
+
+def test_deactivated_user_cannot_log_in(app, make_user, auth):
+    user = make_user("operador")
+    with app.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
+    assert auth.login(user.username).status_code == 200
+
+
+def test_next_parameter_only_leads_inside_the_panel(make_user, client):
+    user = make_user("admin")
+    auth = AuthActions(client)
+    token = auth.csrf_token()
+    response = client.post("/login?next=/configuracoes/usuarios",
+                           data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/configuracoes/usuarios"
+    auth.logout()
+    for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        token = auth.csrf_token()
+        response = client.post(f"/login?next={evil}",
+                               data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+        assert response.headers["Location"] == "/", evil
+        auth.logout()
+
+
+def test_anonymous_page_visit_returns_there_after_login(make_user, client):
+    user = make_user("admin")
+    response = client.get("/configuracoes/usuarios")
+    assert response.headers["Location"] == "/login?next=/configuracoes/usuarios"
+
+
+def test_login_and_logout_are_audited_with_the_address(app, make_user, client):
+    user = make_user("operador")
+    auth = AuthActions(client)
+    token = auth.csrf_token()
+    client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+                environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    auth.logout()
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.actor_id == user.id))
+        actions = [(event.action, event.ip) for event in events]
+    assert ("auth.login", "203.0.113.9") in actions
+    assert any(action == "auth.logout" for action, _ in actions)
+
+
+# --- throttling -------------------------------------------------------------------------------
+
+def _attempt(client, username, password, ip):
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def test_five_wrong_passwords_slow_down_that_user_even_from_other_addresses(make_user, client):
+    user = make_user("operador")
+    for attempt in range(5):
+        assert _attempt(client, user.username, "errada-errada", f"198.51.100.{attempt}").status_code == 200
+    response = _attempt(client, user.username, PASSWORD, "198.51.100.77")
+    assert response.status_code == 429
+    assert "Muitas tentativas" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_five_wrong_passwords_slow_down_that_address_for_any_user(make_user, client):
+    victim, other = make_user("operador"), make_user("operador")
+    for _ in range(5):
+        _attempt(client, victim.username, "errada-errada", "192.0.2.10")
+    assert _attempt(client, other.username, PASSWORD, "192.0.2.10").status_code == 429
+    # another address is not affected
+    assert _attempt(client, other.username, PASSWORD, "192.0.2.11").status_code == 302
+
+
+def test_successful_logins_do_not_count_towards_the_throttle(make_user, client):
+    user = make_user("leitura")
+    auth = AuthActions(client)
+    for _ in range(7):
+        assert _attempt(client, user.username, PASSWORD, "192.0.2.20").status_code == 302
+        auth.logout()
+
+
+def test_throttle_is_kept_in_redis(make_user, client, app):
+    user = make_user("leitura")
+    _attempt(client, user.username, "errada-errada", "192.0.2.30")
+    keys = app.extensions["redis"].keys("*painel:limits*")
+    assert keys, "no rate-limit counter in Redis"
+    assert not any(user.username.encode() in key for key in keys), "the login must not appear in Redis keys"
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+def _session_cookie(client, app):
+    return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def test_logout_invalidates_copies_of_the_session_cookie(make_user, app):
+    user = make_user("operador")
+    browser = app.test_client()
+    AuthActions(browser).login(user.username)
+    stolen = _session_cookie(browser, app)
+    AuthActions(browser).logout()
+
+    thief = app.test_client()
+    thief.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    response = thief.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_password_change_ends_other_sessions_and_keeps_this_one(make_user, app):
+    user = make_user("operador")
+    laptop, phone = app.test_client(), app.test_client()
+    AuthActions(laptop).login(user.username)
+    AuthActions(phone).login(user.username)
+
+    token = csrf_token_from(laptop.get("/conta/senha").get_data(as_text=True))
+    response = laptop.post("/conta/senha", data={"current_password": PASSWORD, "new_password": "nova-senha-2026",
+                                                 "confirm": "nova-senha-2026", "csrf_token": token})
+    assert response.status_code == 302
+    assert laptop.get("/").status_code == 200
+    assert phone.get("/").status_code == 302
+    assert AuthActions(app.test_client()).login(user.username, "nova-senha-2026").status_code == 302
+
+
+def test_password_change_refuses_a_wrong_current_password(login_as, client):
+    login_as("leitura")
+    token = csrf_token_from(client.get("/conta/senha").get_data(as_text=True))
+    response = client.post("/conta/senha", data={"current_password": "nao-e-essa", "new_password": "nova-senha-2026",
+                                                 "confirm": "nova-senha-2026", "csrf_token": token})
+    assert response.status_code == 200
+    assert "Senha atual incorreta." in response.get_data(as_text=True)
+
+
+def test_deactivation_ends_the_users_sessions_at_once(make_user, app):
+    target = make_user("operador")
+    victim_browser = app.test_client()
+    AuthActions(victim_browser).login(target.username)
+    assert victim_browser.get("/").status_code == 200
+
+    admin = make_user("admin")
+    with app.app_context():
+        users_domain.update_user(Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id),
+                                 name=target.name, role=target.role, active=False)
+    assert victim_browser.get("/").status_code == 302
+
+
+def test_admin_password_reset_ends_the_users_sessions(make_user, app):
+    target = make_user("operador")
+    browser = app.test_client()
+    AuthActions(browser).login(target.username)
+    admin = make_user("admin")
+    with app.app_context():
+        users_domain.reset_password(Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id),
+                                    "outra-senha-forte")
+    assert browser.get("/").status_code == 302
+
+
+# --- password hashing ------------------------------------------------------------------------
+
+def test_passwords_are_stored_as_argon2id_hashes(app, make_user):
+    user = make_user("leitura")
+    with app.app_context():
+        stored = db.session.get(User, user.id).password_hash
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_production_hashing_parameters_are_the_argon2_defaults(make_app):
+    app = make_app(ARGON2_TIME_COST=None, ARGON2_MEMORY_COST=None, ARGON2_PARALLELISM=None)
+    with app.app_context():
+        from panel import passwords
+
+        hashed = passwords.hash_password("qualquer-senha")
+        assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert passwords.verify_password(hashed, "qualquer-senha")
+        assert not passwords.verify_password(hashed, "outra")
+
+
+def test_an_outdated_hash_is_upgraded_at_the_next_login(app, make_user, auth):
+    user = make_user("leitura")
+    old = PasswordHasher(time_cost=1, memory_cost=16, parallelism=2).hash(PASSWORD)
+    with app.app_context():
+        db.session.get(User, user.id).password_hash = old
+        db.session.commit()
+    assert auth.login(user.username).status_code == 302
+    with app.app_context():
+        upgraded = db.session.get(User, user.id).password_hash
+    assert upgraded != old
+    assert ",p=1$" in upgraded  # the app's current parameters
+
+
+# --- cookies and headers ---------------------------------------------------------------------
+
+def test_session_cookie_is_httponly_and_samesite_lax(make_user, auth):
+    user = make_user("leitura")
+    response = auth.login(user.username)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development over plain http
+
+
+def test_session_cookie_is_secure_in_production(make_app):
+    app = make_app(PANEL_ENV="production", SECRET_KEY="s" * 40)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    with app.test_client() as client:
+        response = client.get("/login")
+        assert "Secure" in response.headers["Set-Cookie"]
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("url", ["/login", "/"])
+def test_security_headers_on_every_page(client, login_as, url):
+    if url != "/login":
+        login_as("leitura")
+    response = client.get(url)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script(client, login_as):
+    login_as("admin")
+    for url in ("/login", "/", "/configuracoes/", "/configuracoes/usuarios"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>" not in page and "onclick=" not in page, url
+        for chunk in page.split("<script")[1:]:
+            assert chunk.lstrip().startswith("src="), url
+
+
+# --- error pages -----------------------------------------------------------------------------
+
+def test_not_found_page_is_in_portuguese(login_as, client):
+    login_as("leitura")
+    response = client.get("/nao-existe")
+    assert response.status_code == 404
+    assert "Página não encontrada" in response.get_data(as_text=True)
+
+
+def test_unexpected_error_shows_no_traceback(app, make_app):
+    """(``app`` is requested so that its teardown empties the tables this test writes.)"""
+    from panel.models import Role
+    from panel.security import requires
+
+    app = make_app()
+
+    @requires(Role.leitura)
+    def explode():
+        raise RuntimeError("segredo interno do servidor")
+
+    app.add_url_rule("/explode", "explode", explode)
+    with app.app_context():
+        user = users_domain.create_user(Actor.system(), username="erro-user", name="Erro", role="leitura",
+                                        password=PASSWORD)
+        client = app.test_client()
+        AuthActions(client).login(user.username)
+        response = client.get("/explode")
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert "Erro interno" in body
+        assert "Traceback" not in body and "segredo interno" not in body
