@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from panel.domain import Actor, DomainError
 from panel.domain import users as users_domain
@@ -20,6 +21,7 @@ DEMO_USERS = (
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.operador.value, show_default=True)
 @click.option("--name", default=None, help="Nome exibido (padrão: o login).")
@@ -38,6 +40,7 @@ def create_user_command(username: str, role: str, name: str | None, password: st
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Create the demo data (idempotent): one operator per role."""
     if current_app.config["PANEL_ENV"] == "production":
@@ -50,6 +53,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--queue", "queues", multiple=True, help="Filas a atender (padrão: todas).")
 @click.option("--burst", is_flag=True, help="Sai quando as filas esvaziarem.")
 def worker_command(queues: tuple[str, ...], burst: bool) -> None:
@@ -60,6 +64,7 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Run the periodic jobs (RQ cron scheduler)."""
     from panel.jobs.worker import run_scheduler

@@ -251,3 +251,25 @@ def pg_empty_schema_url() -> Iterator[str]:
 
 def redis_client_for(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
+
+
+@pytest.fixture
+def panel_env(app_settings) -> dict[str, str]:
+    """Environment for a `flask --app app …` subprocess that shares the test app's database,
+    Redis and secrets (the real worker and scheduler run this way)."""
+    env = dict(os.environ)
+    env.update({
+        "FLASK_APP": "app",
+        "PANEL_ENV": "testing",
+        "DATABASE_URL": app_settings["DATABASE_URL"],
+        "REDIS_URL": app_settings["REDIS_URL"],
+        "PANEL_INSTANCE_PATH": str(app_settings["INSTANCE_PATH"]),
+        "SECRET_KEY": app_settings["SECRET_KEY"],
+        "ENCRYPTION_KEY": app_settings["ENCRYPTION_KEY"],
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(os.sys.executable).with_name("flask"))

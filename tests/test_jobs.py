@@ -1,0 +1,171 @@
+"""The job machinery on real parts: the embedded Redis, a real RQ worker and the cron scheduler,
+started as `flask worker` / `flask scheduler` processes."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+from rq import Queue, Worker
+from rq.job import Job
+
+from panel.embedded_redis import EmbeddedRedis
+from panel.jobs.health import HEARTBEAT_KEY, check_eviction_policy, machinery_status
+from panel.jobs.maintenance import heartbeat
+from panel.jobs.queues import QUEUE_SPECS, enqueue
+from tests.conftest import FLASK, PROJECT_ROOT
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 30.0, message: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def start_flask(panel_env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([FLASK, *args], cwd=PROJECT_ROOT, env=panel_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(process: subprocess.Popen) -> str:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output or ""
+
+
+# --- embedded Redis --------------------------------------------------------------------------
+
+def test_embedded_redis_is_a_real_server_on_a_private_socket(tmp_path):
+    server = EmbeddedRedis(tmp_path)
+    url = server.ensure_running()
+    try:
+        assert url == f"unix://{tmp_path / 'redis.sock'}"
+        client = redis.Redis.from_url(url)
+        assert client.ping()
+        assert client.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+        assert client.config_get("port")["port"] == "0"  # no TCP port: 6379 may belong to someone else
+        client.close()
+
+        # A second process of the panel finds it alive and shares it instead of starting another.
+        other = EmbeddedRedis(tmp_path)
+        assert other.ensure_running() == url and not other.owned
+    finally:
+        process = server.process
+        server.stop()
+    assert process.poll() is not None
+    assert not (tmp_path / "redis.sock").exists()
+
+
+def test_app_without_redis_url_starts_and_uses_the_embedded_server(make_app, tmp_path):
+    app = make_app(REDIS_URL=None, INSTANCE_PATH=tmp_path)
+    server = app.extensions["embedded_redis"]
+    try:
+        assert app.config["REDIS_URL"] == f"unix://{tmp_path / 'redis.sock'}"
+        assert app.extensions["redis"].ping()
+    finally:
+        app.extensions["redis"].close()
+        server.stop()
+
+
+def test_an_evicting_redis_is_reported_loudly(tmp_path, caplog):
+    server = EmbeddedRedis(tmp_path)
+    client = redis.Redis.from_url(server.ensure_running())
+    try:
+        assert check_eviction_policy(client) == "noeviction"
+        client.config_set("maxmemory-policy", "allkeys-lru")
+        with caplog.at_level(logging.ERROR, logger="panel.jobs.health"):
+            assert check_eviction_policy(client) == "allkeys-lru"
+        assert "noeviction" in caplog.text and "drop queued jobs" in caplog.text
+    finally:
+        client.close()
+        server.stop()
+
+
+# --- queues, worker, scheduler ---------------------------------------------------------------
+
+def test_enqueue_sets_explicit_timeouts_and_a_safe_description(app):
+    with app.app_context():
+        job = enqueue(heartbeat, queue="default", job_id="heartbeat-test", description="Heartbeat de teste")
+        fetched = Job.fetch(job.id, connection=app.extensions["redis"])
+    spec = QUEUE_SPECS["default"]
+    assert fetched.description == "Heartbeat de teste"
+    assert fetched.timeout == spec.job_timeout
+    assert fetched.result_ttl == spec.result_ttl and fetched.failure_ttl == spec.failure_ttl
+    assert fetched.args == ()
+
+
+def test_a_real_worker_runs_a_job_against_the_database_and_redis(app, panel_env):
+    connection = app.extensions["redis"]
+    with app.app_context():
+        job = enqueue(heartbeat, queue="default", description="Heartbeat")
+    result = subprocess.run([FLASK, "worker", "--burst"], cwd=PROJECT_ROOT, env=panel_env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    job.refresh()
+    assert job.get_status() == "finished"
+    assert connection.get(HEARTBEAT_KEY) is not None
+    status = machinery_status(connection)
+    assert status.last_heartbeat_age_s is not None and status.last_heartbeat_age_s < 120
+
+
+def test_banner_follows_the_worker_coming_and_going(app, panel_env, login_as, client):
+    login_as("leitura")
+    assert "Nenhum worker está rodando" in client.get("/").get_data(as_text=True)
+
+    worker = start_flask(panel_env, "worker")
+    try:
+        wait_until(lambda: Worker.count(connection=app.extensions["redis"]) == 1, message="worker registration")
+        assert "Nenhum worker está rodando" not in client.get("/").get_data(as_text=True)
+        assert client.get("/status.json").get_json()["workers"] == 1
+    finally:
+        output = stop(worker)
+    assert worker.returncode == 0, output
+    wait_until(lambda: Worker.count(connection=app.extensions["redis"]) == 0, message="worker death")
+    assert "Nenhum worker está rodando" in client.get("/").get_data(as_text=True)
+
+
+def test_scheduler_registers_itself_and_enqueues_the_periodic_jobs(app, panel_env, login_as, client):
+    connection = app.extensions["redis"]
+    login_as("leitura")
+    assert "O agendador está parado" in client.get("/").get_data(as_text=True)
+
+    scheduler = start_flask(panel_env, "scheduler")
+    try:
+        wait_until(lambda: machinery_status(connection).schedulers == 1, message="scheduler registration")
+        queue = Queue("default", connection=connection)
+        wait_until(lambda: queue.count >= 1, message="the heartbeat job enqueued by cron")
+        assert queue.jobs[0].func_name == "panel.jobs.maintenance.heartbeat"
+        assert "O agendador está parado" not in client.get("/").get_data(as_text=True)
+    finally:
+        output = stop(scheduler)
+    assert scheduler.returncode in (0, -signal.SIGTERM), output
+    wait_until(lambda: machinery_status(connection).schedulers == 0, message="scheduler unregistration")
+
+
+def test_status_endpoint_reports_a_dead_redis(make_app, login_as, client):
+    dead = make_app(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    status = machinery_status(dead.extensions["redis"])
+    assert not status.redis_ok
+    assert status.problems == ["O Redis não responde: nenhuma operação será enviada às plataformas."]
+
+
+@pytest.mark.parametrize("queue", sorted(QUEUE_SPECS))
+def test_queue_timeouts_are_explicit_and_generous(queue):
+    spec = QUEUE_SPECS[queue]
+    # Longer than the platforms' HTTP timeouts (3 s connect + 10 s read) with room for retries.
+    assert spec.job_timeout >= 60
+    assert spec.failure_ttl >= 86400  # failed jobs stay visible for at least a day

@@ -1,0 +1,146 @@
+"""Configurações → Usuários: the admin creates, edits, deactivates and resets operators."""
+
+from __future__ import annotations
+
+from panel.extensions import db
+from panel.models import AuditEvent, User
+from tests.conftest import AuthActions, csrf_token_from
+
+
+def _post_form(client, page_url: str, data: dict, post_url: str | None = None, **kwargs):
+    token = csrf_token_from(client.get(page_url).get_data(as_text=True))
+    return client.post(post_url or page_url, data={**data, "csrf_token": token}, **kwargs)
+
+
+def _user(app, username: str) -> User | None:
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        if user is not None:
+            db.session.expunge(user)
+        return user
+
+
+NEW_USER = {"username": "bruno", "name": "Bruno Souza", "role": "operador",
+            "password": "senha-do-bruno-1", "confirm": "senha-do-bruno-1"}
+
+
+def test_admin_creates_an_operator_who_can_then_log_in(app, login_as, client):
+    login_as("admin")
+    response = _post_form(client, "/configuracoes/usuarios/novo", NEW_USER,
+                          environ_base={"REMOTE_ADDR": "203.0.113.50"})
+    assert response.status_code == 302 and response.headers["Location"] == "/configuracoes/usuarios"
+    listing = client.get("/configuracoes/usuarios").get_data(as_text=True)
+    assert "Usuário bruno criado." in listing and "Bruno Souza" in listing and "Operador" in listing
+
+    created = _user(app, "bruno")
+    assert created.role == "operador" and created.active
+    with app.app_context():
+        event = db.session.scalar(db.select(AuditEvent).where(
+            AuditEvent.action == "user.created", AuditEvent.target_id == str(created.id)))
+        assert event.actor_name.startswith("admin-")
+        assert event.ip == "203.0.113.50"
+        assert "senha-do-bruno-1" not in str(event.changes)
+
+    assert AuthActions(app.test_client()).login("bruno", "senha-do-bruno-1").status_code == 302
+
+
+def test_bad_input_is_shown_next_to_the_field_and_typed_values_are_kept(login_as, client):
+    login_as("admin")
+    response = _post_form(client, "/configuracoes/usuarios/novo",
+                          {**NEW_USER, "username": "Bruno Souza!", "password": "curta", "confirm": "curta"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "is-invalid" in page
+    assert 'value="Bruno Souza"' in page  # the name typed is still there
+    assert "letras minúsculas" in page
+
+
+def test_short_password_is_refused_with_the_minimum_length(login_as, client):
+    login_as("admin")
+    response = _post_form(client, "/configuracoes/usuarios/novo", {**NEW_USER, "password": "curta", "confirm": "curta"})
+    assert "A senha deve ter pelo menos 10 caracteres." in response.get_data(as_text=True)
+
+
+def test_mismatched_confirmation_is_refused(login_as, client):
+    login_as("admin")
+    response = _post_form(client, "/configuracoes/usuarios/novo", {**NEW_USER, "confirm": "outra-coisa-123"})
+    assert "As senhas não conferem." in response.get_data(as_text=True)
+
+
+def test_duplicate_login_is_refused(app, login_as, client, make_user):
+    make_user("leitura", username="bruno")
+    login_as("admin")
+    response = _post_form(client, "/configuracoes/usuarios/novo", NEW_USER)
+    assert "Já existe um usuário com este login." in response.get_data(as_text=True)
+    assert _user(app, "bruno").role == "leitura"
+
+
+def test_unknown_role_is_refused(login_as, client):
+    login_as("admin")
+    response = _post_form(client, "/configuracoes/usuarios/novo", {**NEW_USER, "role": "root"})
+    assert response.status_code == 200
+    assert "is-invalid" in response.get_data(as_text=True)
+
+
+def test_admin_changes_role_and_deactivates(app, login_as, client, make_user):
+    login_as("admin")
+    target = make_user("operador")
+    url = f"/configuracoes/usuarios/{target.id}"
+    response = _post_form(client, url, {"name": "Novo Nome", "role": "leitura"})  # checkbox absent = inactive
+    assert response.status_code == 302
+    changed = _user(app, target.username)
+    assert (changed.name, changed.role, changed.active) == ("Novo Nome", "leitura", False)
+    with app.app_context():
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.updated"))
+        assert event.changes["role"] == ["operador", "leitura"]
+        assert event.changes["active"] == [True, False]
+        assert "Desativou" in event.summary
+
+
+def test_admin_cannot_deactivate_or_demote_themselves(app, login_as, client):
+    me = login_as("admin")
+    url = f"/configuracoes/usuarios/{me.id}"
+    page = _post_form(client, url, {"name": me.name, "role": "admin"}).get_data(as_text=True)
+    assert "Você não pode desativar o seu próprio usuário." in page
+    page = _post_form(client, url, {"name": me.name, "role": "operador", "active": "y"}).get_data(as_text=True)
+    assert "Você não pode retirar o seu próprio perfil de administrador." in page
+    assert _user(app, me.username).role == "admin"
+
+
+def test_the_last_active_admin_cannot_be_removed(app, make_user):
+    from panel.domain import Actor, DomainError
+    from panel.domain.users import update_user
+
+    only_admin = make_user("admin")
+    with app.app_context():
+        user = db.session.get(User, only_admin.id)
+        try:
+            update_user(Actor.system(), user, name=user.name, role="operador", active=True)
+        except DomainError as error:
+            assert error.message == "O painel precisa de pelo menos um administrador ativo."
+        else:
+            raise AssertionError("the last admin was demoted")
+
+
+def test_admin_resets_a_password(app, login_as, client, make_user):
+    login_as("admin")
+    target = make_user("operador")
+    response = _post_form(client, f"/configuracoes/usuarios/{target.id}",
+                          {"password": "redefinida-123", "confirm": "redefinida-123"},
+                          post_url=f"/configuracoes/usuarios/{target.id}/senha")
+    assert response.status_code == 302
+    assert AuthActions(app.test_client()).login(target.username, "redefinida-123").status_code == 302
+
+
+def test_reset_password_errors_are_shown_on_the_edit_page(login_as, client, make_user):
+    login_as("admin")
+    target = make_user("operador")
+    response = _post_form(client, f"/configuracoes/usuarios/{target.id}", {"password": "curta", "confirm": "curta"},
+                          post_url=f"/configuracoes/usuarios/{target.id}/senha")
+    assert response.status_code == 422
+    assert "A senha deve ter pelo menos 10 caracteres." in response.get_data(as_text=True)
+
+
+def test_editing_an_unknown_user_is_404(login_as, client):
+    login_as("admin")
+    assert client.get("/configuracoes/usuarios/999999").status_code == 404
