@@ -71,7 +71,7 @@ def test_embedded_redis_is_a_real_server_on_a_private_socket(tmp_path):
 
 
 def test_app_without_redis_url_starts_and_uses_the_embedded_server(make_app, tmp_path):
-    app = make_app(REDIS_URL=None, INSTANCE_PATH=tmp_path)
+    app = make_app(REDIS_URL="", INSTANCE_PATH=tmp_path)  # empty: even if the environment sets one
     server = app.extensions["embedded_redis"]
     try:
         assert app.config["REDIS_URL"] == f"unix://{tmp_path / 'redis.sock'}"
