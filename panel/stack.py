@@ -40,7 +40,7 @@ def _announce_when_up(url: str, process: subprocess.Popen) -> None:
             time.sleep(0.5)
     else:
         return
-    logins = "\n".join(f"    {username:<9} senha: {password}   ({role.label})" for username, _, role, password in DEMO_USERS)
+    logins = "\n".join(f"    {username:<9} senha: {password:<18}({role.label})" for username, _, role, password in DEMO_USERS)
     print(
         f"\n{'=' * 64}\n  Painel SVA rodando em {url}\n  Logins de demonstração:\n{logins}\n"
         f"  Fila de tarefas (admin): {url}/rq/\n  Ctrl-C encerra tudo.\n{'=' * 64}\n",
