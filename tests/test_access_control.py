@@ -82,6 +82,7 @@ PAGE_MATRIX = [
     ("/configuracoes/", {"leitura", "operador", "admin"}),
     ("/configuracoes/usuarios", {"admin"}),
     ("/configuracoes/usuarios/novo", {"admin"}),
+    ("/configuracoes/auditoria", {"admin"}),
     ("/rq/", {"admin"}),
     ("/rq/0/view/workers", {"admin"}),
     ("/rq/0/data/queues.json", {"admin"}),

@@ -144,3 +144,53 @@ def test_reset_password_errors_are_shown_on_the_edit_page(login_as, client, make
 def test_editing_an_unknown_user_is_404(login_as, client):
     login_as("admin")
     assert client.get("/configuracoes/usuarios/999999").status_code == 404
+
+
+def test_deactivate_and_reactivate_from_the_list_with_confirmation(app, login_as, client, make_user):
+    login_as("admin")
+    target = make_user("operador")
+    listing = client.get("/configuracoes/usuarios").get_data(as_text=True)
+    # The button asks before acting (data-confirm drives the shared modal in static/js/app.js).
+    assert f'action="/configuracoes/usuarios/{target.id}/situacao"' in listing
+    assert f"Desativar o usuário {target.username}?" in listing
+
+    response = _post_form(client, "/configuracoes/usuarios", {"active": "0"},
+                          post_url=f"/configuracoes/usuarios/{target.id}/situacao")
+    assert response.status_code == 302
+    assert f"Usuário {target.username} desativado." in client.get("/configuracoes/usuarios").get_data(as_text=True)
+    assert not _user(app, target.username).active
+    assert AuthActions(app.test_client()).login(target.username).status_code == 200  # refused
+
+    _post_form(client, "/configuracoes/usuarios", {"active": "1"},
+               post_url=f"/configuracoes/usuarios/{target.id}/situacao")
+    assert _user(app, target.username).active
+    assert AuthActions(app.test_client()).login(target.username).status_code == 302
+
+
+def test_admin_cannot_deactivate_themselves_from_the_list(app, login_as, client):
+    me = login_as("admin")
+    assert f"/configuracoes/usuarios/{me.id}/situacao" not in client.get("/configuracoes/usuarios").get_data(as_text=True)
+    response = _post_form(client, "/configuracoes/usuarios", {"active": "0"},
+                          post_url=f"/configuracoes/usuarios/{me.id}/situacao")
+    assert response.status_code == 302
+    assert "Você não pode desativar o seu próprio usuário." in client.get("/configuracoes/usuarios").get_data(as_text=True)
+    assert _user(app, me.username).active
+
+
+def test_audit_log_pages_by_keyset(app, login_as, client):
+    from panel.domain import Actor
+    from panel.domain.audit import record
+
+    login_as("admin")
+    with app.app_context():
+        for number in range(60):
+            record(Actor.system("Régua"), "test.event", f"Evento de teste {number:02d}")
+        db.session.commit()
+    first = client.get("/configuracoes/auditoria").get_data(as_text=True)
+    assert "Evento de teste 59" in first and "Evento de teste 10" in first
+    assert "Evento de teste 09" not in first
+    next_link = first.split('href="/configuracoes/auditoria?antes=')[1].split('"')[0]
+    second = client.get(f"/configuracoes/auditoria?antes={next_link}").get_data(as_text=True)
+    assert "Evento de teste 09" in second and "Evento de teste 00" in second
+    assert "Evento de teste 10" not in second
+    assert "Régua" in second

@@ -1,10 +1,11 @@
 """Configurações → Usuários (admins only)."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from panel.configuracoes import bp
 from panel.configuracoes.forms import ResetPasswordForm, UserCreateForm, UserEditForm
 from panel.domain import DomainError
+from panel.domain import audit
 from panel.domain import users as users_domain
 from panel.extensions import db
 from panel.models import Role, User
@@ -78,3 +79,37 @@ def user_reset_password(user_id: int):
             return redirect(url_for("configuracoes.users"))
     form = UserEditForm(obj=user, formdata=None)
     return render_template("configuracoes/user_form.html", form=form, user=user, reset_form=reset_form), 422
+
+
+@bp.route("/usuarios/<int:user_id>/situacao", methods=["POST"])
+@requires(Role.admin)
+def user_set_active(user_id: int):
+    """The list's Desativar / Reativar button (asks for confirmation first)."""
+    user = _load_user(user_id)
+    activate = request.form.get("active") == "1"
+    try:
+        users_domain.set_active(current_actor(), user, activate)
+    except DomainError as error:
+        flash(error.message, "danger")
+    else:
+        flash(f"Usuário {user.username} {'reativado' if activate else 'desativado'}.", "success")
+    return redirect(url_for("configuracoes.users"))
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.route("/auditoria")
+@requires(Role.admin)
+def audit_log():
+    """Every audited action, newest first, paged by keyset (?antes=<id>)."""
+    before_id = request.args.get("antes", type=int)
+    events = audit.recent_events(limit=AUDIT_PAGE_SIZE + 1, before_id=before_id)
+    has_more = len(events) > AUDIT_PAGE_SIZE
+    events = events[:AUDIT_PAGE_SIZE]
+    return render_template(
+        "configuracoes/audit_log.html",
+        events=events,
+        next_url=url_for("configuracoes.audit_log", antes=events[-1].id) if has_more else None,
+        prev_url=url_for("configuracoes.audit_log") if before_id else None,
+    )

@@ -41,9 +41,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
 
-def recent_events(limit: int = 50, *, actor_id: int | None = None) -> list[AuditEvent]:
-    """The newest events, or only one operator's when ``actor_id`` is given."""
+def recent_events(limit: int = 50, *, actor_id: int | None = None, before_id: int | None = None) -> list[AuditEvent]:
+    """The newest events (older than ``before_id`` when paging by keyset), or only one
+    operator's when ``actor_id`` is given."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actor_id is not None:
         query = query.where(AuditEvent.actor_id == actor_id)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
     return list(db.session.scalars(query))

@@ -151,6 +151,11 @@ def update_user(actor: Actor, user: User, *, name: str, role: str, active: bool)
     return user
 
 
+def set_active(actor: Actor, user: User, active: bool) -> User:
+    """Deactivate (the user's sessions end at once) or reactivate, keeping name and role."""
+    return update_user(actor, user, name=user.name, role=user.role, active=active)
+
+
 def reset_password(actor: Actor, user: User, new_password: str) -> None:
     """An admin sets a new password for someone; that person's open sessions end."""
     _check_password(new_password)
