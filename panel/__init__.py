@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from panel.config import load_config
+from panel.config import load_config, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Settings given to create_app() that are read like environment variables (and validated the
@@ -39,6 +39,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     env.update({key: str(overrides.pop(key)) for key in ENV_SETTINGS if key in overrides})
     app.config.update(load_config(env, instance_path))
     app.config.update(overrides)
+    # A URL given directly as SQLALCHEMY_DATABASE_URI gets psycopg 3 too (psycopg2 is not installed).
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     _configure_logging(app)
 
     if app.config["TRUSTED_PROXY_COUNT"]:

@@ -114,6 +114,19 @@ def test_five_wrong_passwords_slow_down_that_address_for_any_user(make_user, cli
     assert _attempt(client, other.username, PASSWORD, "192.0.2.11").status_code == 302
 
 
+def test_a_good_login_ends_the_run_of_failures(make_user, client):
+    """"In a row": four typos, then the right password, then four more typos are not throttled."""
+    user = make_user("operador")
+    auth = AuthActions(client)
+    for _ in range(4):
+        assert _attempt(client, user.username, "errada-errada", "192.0.2.40").status_code == 200
+    assert _attempt(client, user.username, PASSWORD, "192.0.2.40").status_code == 302
+    auth.logout()
+    for _ in range(4):
+        assert _attempt(client, user.username, "errada-errada", "192.0.2.40").status_code == 200
+    assert _attempt(client, user.username, PASSWORD, "192.0.2.40").status_code == 302
+
+
 def test_successful_logins_do_not_count_towards_the_throttle(make_user, client):
     user = make_user("leitura")
     auth = AuthActions(client)

@@ -78,3 +78,8 @@ def test_create_app_in_production_without_secrets_does_not_start(monkeypatch, tm
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError):
         create_app({"PANEL_ENV": "production", "INSTANCE_PATH": tmp_path})
+
+
+def test_a_plain_postgresql_uri_override_is_given_psycopg3(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql://someone@127.0.0.1:1/nothing")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@127.0.0.1:1/nothing"

@@ -23,6 +23,13 @@ def _login_failed(response) -> bool:
     return response.status_code not in (302, 303)
 
 
+def _forget_failures() -> None:
+    """A good login ends the run of failures ("five wrong passwords in a row"): clear this
+    request's counters, for this username and this address."""
+    for limit, identifiers in limiter.context.conditional_deductions.items():
+        limiter.limiter.clear(limit.limit, *identifiers)
+
+
 def _ip_key() -> str:
     return "ip:" + get_remote_address()
 
@@ -45,6 +52,7 @@ def login():
     if form.validate_on_submit():
         user = users_domain.authenticate(form.username.data, form.password.data, ip=request.remote_addr)
         if user is not None:
+            _forget_failures()
             session.clear()  # nothing from before the login survives into the new session
             login_user(user)
             session.permanent = True
