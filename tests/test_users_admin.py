@@ -37,7 +37,7 @@ def test_admin_creates_an_operator_who_can_then_log_in(app, login_as, client):
     with app.app_context():
         event = db.session.scalar(db.select(AuditEvent).where(
             AuditEvent.action == "user.created", AuditEvent.target_id == str(created.id)))
-        assert event.actor_name.startswith("admin-")
+        assert event.actor_name.startswith("Admin-")  # the operator's name (make_user titles it)
         assert event.ip == "203.0.113.50"
         assert "senha-do-bruno-1" not in str(event.changes)
 

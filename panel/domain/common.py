@@ -25,7 +25,8 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: User, ip: str | None = None) -> Actor:
-        return cls(name=user.username, user=user, ip=ip)
+        # Histories show the operator's name; the user id kept beside it stays unambiguous.
+        return cls(name=user.name, user=user, ip=ip)
 
     @classmethod
     def system(cls, name: str = "Sistema") -> Actor:
