@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from panel.domain import Actor, DomainError
 from panel.domain import users as users_domain
+from panel.jobs.queues import QUEUE_SPECS
 from panel.models import Role
 
 CLI_ACTOR = Actor.system("Sistema (linha de comando)")
@@ -54,7 +55,7 @@ def seed_demo_command() -> None:
 
 @click.command("worker")
 @with_appcontext
-@click.option("--queue", "queues", multiple=True, help="Filas a atender (padrão: todas).")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(list(QUEUE_SPECS)), help="Filas a atender (padrão: todas).")
 @click.option("--burst", is_flag=True, help="Sai quando as filas esvaziarem.")
 def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     """Run an RQ worker for the panel's queues."""

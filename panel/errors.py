@@ -45,11 +45,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # (429 keeps its Retry-After: Flask-Limiter adds its headers to this response.)
         code = error.code or 500
-        response = render_error(code if code in MESSAGES else 500)
-        if code == 429 and getattr(error, "retry_after", None):
-            response[0].headers["Retry-After"] = str(int(error.retry_after))
-        return response
+        return render_error(code if code in MESSAGES else 500)
 
     @app.errorhandler(RedisError)
     def redis_error(error):

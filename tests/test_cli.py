@@ -50,3 +50,8 @@ def test_seed_demo_refuses_production(make_app):
     production = make_app(PANEL_ENV="production", SECRET_KEY="p" * 40)
     result = production.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0 and "não roda em produção" in result.output
+
+
+def test_worker_refuses_an_unknown_queue(runner):
+    result = runner.invoke(args=["worker", "--queue", "nao-existe", "--burst"])
+    assert result.exit_code == 2 and "nao-existe" in result.output
