@@ -109,6 +109,10 @@ def _init_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "painel:limits")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A Redis that hangs must not hang the login; one that is down falls back to per-process
+    # counters (the banner says Redis is down) instead of locking everyone out.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 5, "socket_connect_timeout": 3})
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
 
     passwords.init_app(app)
@@ -136,11 +140,10 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import rq_dashboard
-
     from panel.auth import bp as auth_bp
     from panel.configuracoes import bp as configuracoes_bp
     from panel.integradores import bp as integradores_bp
+    from panel.jobs import dashboard
     from panel.main import bp as main_bp
     from panel.painel_cliente import bp as painel_cliente_bp
 
@@ -148,6 +151,4 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
     # Job dashboard for admins (panel.security gates every /rq URL).
-    app.config["RQ_DASHBOARD_REDIS_URL"] = [app.config["REDIS_URL"]]
-    rq_dashboard.web.setup_rq_connection(app)
-    app.register_blueprint(rq_dashboard.blueprint, url_prefix="/rq")
+    dashboard.init_app(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -49,14 +50,20 @@ def _instance_secret(instance_path: Path, name: str, make) -> str:
     """A development secret generated once and kept in instance/, so restarts keep sessions
     and encrypted columns readable without anyone choosing a weak constant."""
     path = instance_path / name
-    if path.exists():
-        return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    return value
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: a process starting
+        # at the same moment sees either no file or the complete one, and both keep the winner's.
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(make())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()
 
 
 def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
@@ -131,8 +138,11 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         # login throttle keys on the client address, so this must match the deployment.
         "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "LOGIN_LIMIT_PER_USER": env.get("LOGIN_LIMIT_PER_USER") or "5 per 5 minutes",
-        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP") or "5 per 5 minutes",
+        "WTF_I18N_ENABLED": False,  # WTForms' bundled pt translations, without Flask-Babel
+        # Failed logins allowed before 429 (see panel/auth/routes.py).
+        "LOGIN_LIMIT_PER_USER_AND_IP": env.get("LOGIN_LIMIT_PER_USER_AND_IP") or "5 per 5 minutes",
+        "LOGIN_LIMIT_PER_USER": env.get("LOGIN_LIMIT_PER_USER") or "20 per 15 minutes",
+        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP") or "30 per 5 minutes",
         "PASSWORD_MIN_LENGTH": _int(env, "PASSWORD_MIN_LENGTH", 10),
         "DISPLAY_TIMEZONE": env.get("DISPLAY_TIMEZONE") or "America/Sao_Paulo",
         "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),

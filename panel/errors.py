@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 MESSAGES = {
     400: ("Requisição inválida", "O pedido não pôde ser entendido. Volte e tente de novo."),
     401: ("Entre para continuar", "É preciso entrar no painel para acessar esta página."),
-    403: ("Acesso negado", "Seu perfil não permite esta ação. Fale com um administrador se precisar dela."),
+    403: ("Acesso negado", "Seu perfil não permite acessar esta página ou fazer esta ação. Fale com um administrador se precisar."),
     404: ("Página não encontrada", "O endereço não existe ou o registro foi removido."),
     405: ("Ação não permitida", "Esta página não aceita este tipo de pedido."),
     429: ("Muitas tentativas", "Foram feitas muitas tentativas em pouco tempo. Aguarde alguns minutos e tente de novo."),

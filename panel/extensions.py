@@ -36,15 +36,16 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class RedisClient:
-    """The app's Redis connection (queues, rate limits, heartbeats).
+    """The app's Redis connection (queues, heartbeats), at ``app.extensions["redis"]``.
 
-    rq-dashboard looks for ``current_app.redis_conn``, so the connection is exposed there too.
+    Timeouts are set so that a Redis that hangs fails a page instead of freezing it (RQ's worker
+    raises the read timeout itself above its blocking dequeue).
     """
 
     def init_app(self, app: Flask, url: str) -> None:
-        connection = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
-        app.extensions["redis"] = connection
-        app.redis_conn = connection  # type: ignore[attr-defined]
+        app.extensions["redis"] = redis.Redis.from_url(
+            url, socket_connect_timeout=3, socket_timeout=5, health_check_interval=30
+        )
 
 
 redis_client = RedisClient()

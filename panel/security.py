@@ -9,11 +9,12 @@ from ``BLUEPRINT_ROLES``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
-from flask_login import current_user
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
 
 from panel.models import Role
 
@@ -23,8 +24,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Blueprints registered from other packages, whose views we cannot decorate.
 BLUEPRINT_ROLES: dict[str, Role] = {"rq_dashboard": Role.admin}
 PUBLIC_ENDPOINTS = frozenset({"static"})
-# rq-dashboard's "requeue all" answers GET too; a link must never change state.
-REFUSED_GET_ENDPOINTS = frozenset({"rq_dashboard.requeue_all"})
+# Set at login; a session ends this long after it, however active (polling refreshes the cookie).
+LOGIN_AT = "login_at"
 
 
 def requires(role: Role, *, write: Role | None = None) -> Callable[[F], F]:
@@ -69,49 +70,56 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
+def session_expired() -> bool:
+    started = session.get(LOGIN_AT)
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    return not isinstance(started, (int, float)) or time.time() - started > lifetime
+
+
+def _to_login(message: str | None):
+    if message:
+        flash(message, "info")
+    if wants_json():
+        abort(401)
+    # Only a page the user can come back to is remembered (never a POST target or a bad URL).
+    remember = request.method == "GET" and request.routing_exception is None
+    target = request.full_path.rstrip("?") if remember else None
+    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
+
+
 def guard():
     endpoint = request.endpoint
     if is_public(endpoint):
         return None
     if not current_user.is_authenticated:
-        if wants_json():
-            abort(401)
-        # Only a page the user can come back to is remembered (never a POST target).
-        target = request.full_path.rstrip("?") if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
+        # A cookie that names a user who is no longer let in: logged out elsewhere, password
+        # reset, deactivated. Say so instead of showing a bare login page.
+        ended = "_user_id" in session
+        if ended:
+            session.clear()
+        return _to_login("Sua sessão foi encerrada. Entre novamente." if ended else None)
+    if session_expired():
+        logout_user()
+        session.clear()
+        return _to_login("Sua sessão expirou. Entre novamente.")
     if request.routing_exception is not None:
         return None  # 404/405 for a logged-in user: let Flask answer it
     role = required_role(endpoint, request.method)
     if role is None or not current_user.has_role(role):
         abort(403)
-    if endpoint in REFUSED_GET_ENDPOINTS and request.method == "GET":
-        abort(405)
-    if endpoint.startswith("rq_dashboard."):
-        _check_dashboard_instance()
     return None
 
 
-def _check_dashboard_instance() -> None:
-    # rq-dashboard raises (500) on an instance number it does not know; answer 404 first.
-    instance = (request.view_args or {}).get("instance_number")
-    if instance is not None and instance >= len(current_app.config.get("RQ_DASHBOARD_REDIS_URL", ())):
-        abort(404)
-
-
-# Pages never run inline script; rq-dashboard (admins only) does, so its pages get a looser policy.
+# Pages never run inline script (panel.jobs.dashboard sets its own policy for rq-dashboard).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-CSP_DASHBOARD = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline' 'unsafe-eval'").replace(
-    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
 
 
 def security_headers(response):
-    dashboard = (request.endpoint or "").startswith("rq_dashboard.")
-    response.headers.setdefault("Content-Security-Policy", CSP_DASHBOARD if dashboard else CSP)
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

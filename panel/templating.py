@@ -20,6 +20,26 @@ def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(fmt)
 
 
+# How audited fields read in the Auditoria page (the stored keys are the models' attributes).
+AUDIT_FIELDS = {"username": "Login", "name": "Nome", "role": "Perfil", "active": "Situação", "password": "Senha"}
+
+
+def audit_field(field: str) -> str:
+    return AUDIT_FIELDS.get(field, field)
+
+
+def audit_value(value, field: str) -> str:
+    if value is None:
+        return "—"
+    if field == "active":
+        return "Ativo" if value else "Inativo"
+    if field == "role" and value in Role._value2member_map_:
+        return Role(value).label
+    if isinstance(value, bool):
+        return "Sim" if value else "Não"
+    return str(value)
+
+
 def can(role: str | Role) -> bool:
     """Whether the current user's role includes ``role``: menus and buttons use it to hide what
     the server would refuse anyway."""
@@ -27,7 +47,7 @@ def can(role: str | Role) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters.update(local_datetime=local_datetime, audit_field=audit_field, audit_value=audit_value)
     app.jinja_env.globals.update(can=can, Role=Role)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

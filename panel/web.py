@@ -26,8 +26,8 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
 
 def safe_next(target: str | None, default: str) -> str:
     """Only a path on this site: never send someone elsewhere after logging in."""
-    if not target or "\\" in target:
-        return default
+    if not target or "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return default  # backslashes and control characters (header injection) never pass
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default

@@ -95,23 +95,69 @@ def _attempt(client, username, password, ip):
                        environ_base={"REMOTE_ADDR": ip})
 
 
-def test_five_wrong_passwords_slow_down_that_user_even_from_other_addresses(make_user, client):
+def test_five_wrong_passwords_in_a_row_slow_down_that_user_from_that_address(make_user, client):
     user = make_user("operador")
-    for attempt in range(5):
-        assert _attempt(client, user.username, "errada-errada", f"198.51.100.{attempt}").status_code == 200
-    response = _attempt(client, user.username, PASSWORD, "198.51.100.77")
+    for _ in range(5):
+        assert _attempt(client, user.username, "errada-errada", "198.51.100.1").status_code == 200
+    response = _attempt(client, user.username, PASSWORD, "198.51.100.1")  # even the right password
     assert response.status_code == 429
     assert "Muitas tentativas" in response.get_data(as_text=True)
     assert int(response.headers["Retry-After"]) > 0
+    # The same person at another address is not locked out by someone guessing elsewhere.
+    assert _attempt(client, user.username, PASSWORD, "198.51.100.2").status_code == 302
 
 
-def test_five_wrong_passwords_slow_down_that_address_for_any_user(make_user, client):
-    victim, other = make_user("operador"), make_user("operador")
-    for _ in range(5):
-        _attempt(client, victim.username, "errada-errada", "192.0.2.10")
+def test_guesses_spread_over_many_addresses_slow_that_user_down(make_app, make_user):
+    app = make_app(LOGIN_LIMIT_PER_USER="4 per 5 minutes")
+    client = app.test_client()
+    user = make_user("operador")
+    for attempt in range(4):
+        assert _attempt(client, user.username, "errada-errada", f"203.0.113.{attempt}").status_code == 200
+    assert _attempt(client, user.username, PASSWORD, "203.0.113.99").status_code == 429
+
+
+def test_one_address_trying_many_usernames_is_slowed_down(make_app, make_user):
+    app = make_app(LOGIN_LIMIT_PER_IP="6 per 5 minutes")
+    client = app.test_client()
+    for number in range(6):
+        assert _attempt(client, f"quem-{number}", "errada-errada", "192.0.2.10").status_code == 200
+    other = make_user("operador")
     assert _attempt(client, other.username, PASSWORD, "192.0.2.10").status_code == 429
-    # another address is not affected
-    assert _attempt(client, other.username, PASSWORD, "192.0.2.11").status_code == 302
+    assert _attempt(client, other.username, PASSWORD, "192.0.2.11").status_code == 302  # another address
+
+
+def test_a_good_login_does_not_reset_the_address_counter(make_app, make_user):
+    """Otherwise one valid account would launder guesses at every other one."""
+    app = make_app(LOGIN_LIMIT_PER_IP="6 per 5 minutes")
+    client, mine = app.test_client(), make_user("operador")
+    for number in range(3):
+        _attempt(client, f"alvo-{number}", "errada-errada", "192.0.2.50")
+    assert _attempt(client, mine.username, PASSWORD, "192.0.2.50").status_code == 302
+    AuthActions(client).logout()
+    for number in range(3, 6):
+        _attempt(client, f"alvo-{number}", "errada-errada", "192.0.2.50")
+    assert _attempt(client, mine.username, PASSWORD, "192.0.2.50").status_code == 429
+
+
+def test_expired_forms_do_not_count_as_failed_logins(make_user, client):
+    user = make_user("operador")
+    for _ in range(6):
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD},
+                               environ_base={"REMOTE_ADDR": "192.0.2.60"})
+        assert response.status_code == 400
+    assert _attempt(client, user.username, PASSWORD, "192.0.2.60").status_code == 302
+
+
+def test_refused_logins_are_audited(app, make_user, client):
+    user = make_user("operador")
+    _attempt(client, user.username, "errada-errada", "192.0.2.70")
+    _attempt(client, "ninguem-aqui", "errada-errada", "192.0.2.70")
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "auth.login_refused")).all()
+        refused = {(event.actor_name, event.summary, event.ip) for event in events}
+    assert (user.name, "Login recusado: senha incorreta.", "192.0.2.70") in refused
+    assert ("ninguem-aqui", "Login recusado: usuário inexistente.", "192.0.2.70") in refused
+    assert not any("errada-errada" in str(item) for item in refused)
 
 
 def test_a_good_login_ends_the_run_of_failures(make_user, client):
@@ -317,3 +363,51 @@ def test_unexpected_error_shows_no_traceback(app, make_app):
         assert response.status_code == 500
         assert "Erro interno" in body
         assert "Traceback" not in body and "segredo interno" not in body
+
+
+def test_a_session_ends_after_its_lifetime_however_active(make_user, client, app):
+    import time as clock
+
+    user = make_user("operador")
+    AuthActions(client).login(user.username)
+    lifetime = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    with client.session_transaction() as session:
+        session["login_at"] = clock.time() - lifetime - 60  # logged in longer ago than allowed
+    response = client.get("/status.json")  # the page's own polling does not keep it alive
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert "Sua sessão expirou. Entre novamente." in client.get("/login").get_data(as_text=True)
+
+
+def test_a_session_ended_elsewhere_says_so_on_the_login_page(make_user, app):
+    target = make_user("operador")
+    browser = app.test_client()
+    AuthActions(browser).login(target.username)
+    admin = make_user("admin")
+    with app.app_context():
+        users_domain.reset_password(Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id),
+                                    "outra-senha-forte")
+    response = browser.get("/", follow_redirects=True)
+    assert "Sua sessão foi encerrada. Entre novamente." in response.get_data(as_text=True)
+
+
+def test_post_only_urls_are_not_remembered_as_next(client):
+    response = client.get("/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_header_injection_in_next_is_ignored(make_user, client):
+    user = make_user("admin")
+    token = AuthActions(client).csrf_token()
+    response = client.post("/login?next=/%0d%0aSet-Cookie:%20x=y",
+                           data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_login_still_works_when_redis_is_down(make_app, make_user):
+    """The throttle falls back to per-process counters; the panel then says Redis is down."""
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    user = make_user("operador")
+    client = app.test_client()
+    assert AuthActions(client).login(user.username).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "O Redis não responde" in page

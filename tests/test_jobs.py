@@ -169,3 +169,26 @@ def test_queue_timeouts_are_explicit_and_generous(queue):
     # Longer than the platforms' HTTP timeouts (3 s connect + 10 s read) with room for retries.
     assert spec.job_timeout >= 60
     assert spec.failure_ttl >= 86400  # failed jobs stay visible for at least a day
+
+
+def test_a_stale_heartbeat_warns_the_operators():
+    from panel.jobs.health import MachineryStatus
+
+    healthy = MachineryStatus(redis_ok=True, workers=1, schedulers=1, last_heartbeat_age_s=20)
+    assert healthy.problems == []
+    stuck = MachineryStatus(redis_ok=True, workers=1, schedulers=1, last_heartbeat_age_s=600)
+    assert stuck.problems and "não completam um ciclo há 10 min" in stuck.problems[0]
+
+
+def test_a_redis_that_hangs_fails_fast_instead_of_freezing_pages(make_app):
+    """A server that accepts connections and never answers (a frozen Redis, a partition)."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        app = make_app(REDIS_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        assert not machinery_status(app.extensions["redis"]).redis_ok
+    finally:
+        silent.close()

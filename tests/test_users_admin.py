@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from panel.extensions import db
 from panel.models import AuditEvent, User
 from tests.conftest import AuthActions, csrf_token_from
@@ -82,29 +84,73 @@ def test_unknown_role_is_refused(login_as, client):
     assert "is-invalid" in response.get_data(as_text=True)
 
 
-def test_admin_changes_role_and_deactivates(app, login_as, client, make_user):
+def test_admin_renames_and_changes_a_role_which_applies_at_once(app, login_as, client, make_user):
     login_as("admin")
     target = make_user("operador")
-    url = f"/configuracoes/usuarios/{target.id}"
-    response = _post_form(client, url, {"name": "Novo Nome", "role": "leitura"})  # checkbox absent = inactive
+    their_browser = app.test_client()
+    AuthActions(their_browser).login(target.username)
+
+    response = _post_form(client, f"/configuracoes/usuarios/{target.id}", {"name": "Novo Nome", "role": "leitura"})
     assert response.status_code == 302
     changed = _user(app, target.username)
-    assert (changed.name, changed.role, changed.active) == ("Novo Nome", "leitura", False)
+    assert (changed.name, changed.role, changed.active) == ("Novo Nome", "leitura", True)
+    # Their session goes on, already with the new role (roles are read on every request).
+    assert their_browser.get("/").status_code == 200
+    assert "você pode consultar, mas não alterar" in their_browser.get("/").get_data(as_text=True)
+
     with app.app_context():
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.updated"))
-        assert event.changes["role"] == ["operador", "leitura"]
-        assert event.changes["active"] == [True, False]
-        assert "Desativou" in event.summary
+        assert event.changes == {"name": [target.name, "Novo Nome"], "role": ["operador", "leitura"]}
+    audit_page = client.get("/configuracoes/auditoria").get_data(as_text=True)
+    assert "<strong>Perfil</strong>: Operador → Leitura" in audit_page
 
 
-def test_admin_cannot_deactivate_or_demote_themselves(app, login_as, client):
+def test_admin_cannot_demote_themselves(app, login_as, client):
     me = login_as("admin")
-    url = f"/configuracoes/usuarios/{me.id}"
-    page = _post_form(client, url, {"name": me.name, "role": "admin"}).get_data(as_text=True)
-    assert "Você não pode desativar o seu próprio usuário." in page
-    page = _post_form(client, url, {"name": me.name, "role": "operador", "active": "y"}).get_data(as_text=True)
+    page = _post_form(client, f"/configuracoes/usuarios/{me.id}", {"name": me.name, "role": "operador"}).get_data(as_text=True)
     assert "Você não pode retirar o seu próprio perfil de administrador." in page
     assert _user(app, me.username).role == "admin"
+
+
+def test_own_edit_page_points_to_change_password_instead_of_reset(login_as, client, make_user):
+    me = login_as("admin")
+    own = client.get(f"/configuracoes/usuarios/{me.id}").get_data(as_text=True)
+    assert "Redefinir senha" not in own and "/conta/senha" in own
+    other = make_user("leitura")
+    theirs = client.get(f"/configuracoes/usuarios/{other.id}").get_data(as_text=True)
+    assert f'data-confirm="Redefinir a senha de {other.username}?' in theirs
+
+
+def test_user_forms_state_their_rules_up_front(login_as, client):
+    login_as("admin")
+    page = client.get("/configuracoes/usuarios/novo").get_data(as_text=True)
+    assert "começando por letra ou número" in page
+    assert "Mínimo de 10 caracteres." in page
+    assert 'autocomplete="new-password"' in page
+
+
+def test_validation_messages_from_the_form_library_are_in_portuguese(login_as, client):
+    login_as("admin")
+    page = _post_form(client, "/configuracoes/usuarios/novo", {**NEW_USER, "role": "root"}).get_data(as_text=True)
+    assert "Not a valid choice" not in page
+    assert "inválid" in page.lower()
+
+
+def test_activation_accepts_only_an_explicit_choice(app, login_as, client, make_user):
+    login_as("admin")
+    target = make_user("operador")
+    for value in ("banana", ""):
+        response = _post_form(client, "/configuracoes/usuarios", {"active": value},
+                              post_url=f"/configuracoes/usuarios/{target.id}/situacao")
+        assert response.status_code == 400
+    assert _user(app, target.username).active
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "99999999999999999999999", "abc"])
+def test_audit_log_refuses_an_impossible_page_key(login_as, client, value):
+    login_as("admin")
+    status = client.get(f"/configuracoes/auditoria?antes={value}").status_code
+    assert status == (200 if value == "abc" else 400)  # a non-number is ignored: first page
 
 
 def test_the_last_active_admin_cannot_be_removed(app, make_user):

@@ -1,21 +1,17 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
-# Password managers offer a fresh password here instead of filling the current one.
-NEW_PASSWORD = {"autocomplete": "new-password"}
+from panel.forms import Form, NewPasswordField, repeat_of
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("Usuário", validators=[DataRequired("Informe o usuário."), Length(max=64)])
     password = PasswordField("Senha", validators=[DataRequired("Informe a senha."), Length(max=256)])
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Senha atual", validators=[DataRequired("Informe a senha atual.")], render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("Nova senha", validators=[DataRequired("Informe a nova senha.")], render_kw=NEW_PASSWORD)
-    confirm = PasswordField(
-        "Repita a nova senha",
-        validators=[DataRequired("Repita a nova senha."), EqualTo("new_password", "As senhas não conferem.")],
-        render_kw=NEW_PASSWORD,
+class ChangePasswordForm(Form):
+    current_password = PasswordField(
+        "Senha atual", validators=[DataRequired("Informe a senha atual.")], render_kw={"autocomplete": "current-password"}
     )
+    new_password = NewPasswordField("Nova senha", validators=[DataRequired("Informe a nova senha.")])
+    confirm = repeat_of("new_password", "Repita a nova senha")

@@ -1,37 +1,31 @@
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
 
+from panel.forms import Form, NewPasswordField, repeat_of
 from panel.models import Role
-
-# Password managers offer a fresh password here instead of filling the current one.
-NEW_PASSWORD = {"autocomplete": "new-password"}
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.operador, Role.leitura, Role.admin)]
 
 
-class UserCreateForm(FlaskForm):
-    username = StringField("Login", validators=[DataRequired("Informe o login."), Length(max=64)])
+class UserCreateForm(Form):
+    username = StringField(
+        "Login",
+        validators=[DataRequired("Informe o login."), Length(max=64)],
+        description="De 2 a 64 caracteres: letras minúsculas, números, ponto, hífen ou sublinhado, "
+        "começando por letra ou número.",
+    )
     name = StringField("Nome", validators=[DataRequired("Informe o nome."), Length(max=120)])
     role = SelectField("Perfil", choices=ROLE_CHOICES)
-    password = PasswordField("Senha inicial", validators=[DataRequired("Informe a senha.")], render_kw=NEW_PASSWORD)
-    confirm = PasswordField(
-        "Repita a senha",
-        validators=[DataRequired("Repita a senha."), EqualTo("password", "As senhas não conferem.")],
-        render_kw=NEW_PASSWORD,
-    )
+    password = NewPasswordField("Senha inicial", validators=[DataRequired("Informe a senha.")])
+    confirm = repeat_of("password", "Repita a senha")
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
+    # Deactivation is not here: it has its own confirmed button on the list.
     name = StringField("Nome", validators=[DataRequired("Informe o nome."), Length(max=120)])
     role = SelectField("Perfil", choices=ROLE_CHOICES)
-    active = BooleanField("Ativo (pode entrar no painel)")
 
 
-class ResetPasswordForm(FlaskForm):
-    password = PasswordField("Nova senha", validators=[DataRequired("Informe a nova senha.")], render_kw=NEW_PASSWORD)
-    confirm = PasswordField(
-        "Repita a nova senha",
-        validators=[DataRequired("Repita a nova senha."), EqualTo("password", "As senhas não conferem.")],
-        render_kw=NEW_PASSWORD,
-    )
+class ResetPasswordForm(Form):
+    password = NewPasswordField("Nova senha", validators=[DataRequired("Informe a nova senha.")])
+    confirm = repeat_of("password", "Repita a nova senha")

@@ -51,9 +51,7 @@ def user_edit(user_id: int):
     form = UserEditForm(obj=user)
     if form.validate_on_submit():
         try:
-            users_domain.update_user(
-                current_actor(), user, name=form.name.data, role=form.role.data, active=form.active.data
-            )
+            users_domain.update_user(current_actor(), user, name=form.name.data, role=form.role.data, active=user.active)
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -86,7 +84,10 @@ def user_reset_password(user_id: int):
 def user_set_active(user_id: int):
     """The list's Desativar / Reativar button (asks for confirmation first)."""
     user = _load_user(user_id)
-    activate = request.form.get("active") == "1"
+    choice = request.form.get("active")
+    if choice not in ("0", "1"):
+        abort(400)
+    activate = choice == "1"
     try:
         users_domain.set_active(current_actor(), user, activate)
     except DomainError as error:
@@ -97,6 +98,7 @@ def user_set_active(user_id: int):
 
 
 AUDIT_PAGE_SIZE = 50
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 
 
 @bp.route("/auditoria")
@@ -104,6 +106,8 @@ AUDIT_PAGE_SIZE = 50
 def audit_log():
     """Every audited action, newest first, paged by keyset (?antes=<id>)."""
     before_id = request.args.get("antes", type=int)
+    if before_id is not None and not 0 < before_id <= MAX_ID:
+        abort(400)
     events = audit.recent_events(limit=AUDIT_PAGE_SIZE + 1, before_id=before_id)
     has_more = len(events) > AUDIT_PAGE_SIZE
     events = events[:AUDIT_PAGE_SIZE]

@@ -41,12 +41,15 @@ def load_session_user(session_id: str) -> User | None:
 
 
 def authenticate(username: str, password: str, ip: str | None = None) -> User | None:
-    """The active user with these credentials, or None. Upgrades an outdated hash."""
+    """The active user with these credentials, or None (the refusal is audited). Upgrades an
+    outdated hash."""
     user = find_by_username(username)
     if user is None or not user.active:
         passwords.burn_time(password)
+        _record_refused_login(username, user, ip)
         return None
     if not passwords.verify_password(user.password_hash, password):
+        _record_refused_login(username, user, ip)
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
@@ -54,6 +57,17 @@ def authenticate(username: str, password: str, ip: str | None = None) -> User | 
     audit.record(Actor.for_user(user, ip), "auth.login", "Entrou no painel.", target=user)
     db.session.commit()
     return user
+
+
+def _record_refused_login(typed: str, user: User | None, ip: str | None) -> None:
+    if user is None:
+        actor, summary = Actor(name=normalise_username(typed)[:64] or "(vazio)", ip=ip), "Login recusado: usuário inexistente."
+    elif not user.active:
+        actor, summary = Actor.for_user(user, ip), "Login recusado: usuário desativado."
+    else:
+        actor, summary = Actor.for_user(user, ip), "Login recusado: senha incorreta."
+    audit.record(actor, "auth.login_refused", summary, target=user)
+    db.session.commit()
 
 
 def end_sessions(user: User, actor: Actor) -> None:
@@ -139,8 +153,9 @@ def update_user(actor: Actor, user: User, *, name: str, role: str, active: bool)
     if not changes:
         return user
     user.name, user.role, user.active = name, role_enum.value, bool(active)
-    if "active" in changes or "role" in changes:
-        # A deactivated user is out at once; a changed role takes effect on a fresh login.
+    if "active" in changes:
+        # A deactivated user is out at once. (A new role applies at the next request: roles are
+        # read on every one.)
         user.rotate_session_token()
     if "active" in changes:
         summary = f"{'Reativou' if active else 'Desativou'} o usuário {user.username}."

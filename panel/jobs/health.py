@@ -15,8 +15,9 @@ from rq.defaults import DEFAULT_CRON_SCHEDULER_TTL
 log = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "painel:heartbeat:last_job"
-# The heartbeat job runs every 30 s; twice that without one means the chain is broken.
+# The heartbeat job runs every 30 s; three missed beats mean the chain is broken somewhere.
 HEARTBEAT_STALE_AFTER_S = 90
+CALL_SUPPORT = "Avise o suporte técnico."
 
 
 def check_eviction_policy(connection: Redis) -> str | None:
@@ -44,13 +45,24 @@ class MachineryStatus:
 
     @property
     def problems(self) -> list[str]:
+        """What an operator must know, in their words (and whom to tell)."""
         if not self.redis_ok:
             return ["O Redis não responde: nenhuma operação será enviada às plataformas."]
         found = []
         if self.workers == 0:
-            found.append("Nenhum worker está rodando: as operações ficam pendentes até um worker voltar.")
+            found.append(f"Nenhum worker está rodando: os pedidos às plataformas ficam pendentes até ele voltar. {CALL_SUPPORT}")
         if self.schedulers == 0:
-            found.append("O agendador está parado: tarefas periódicas (relay, régua, reconciliação) não rodam.")
+            found.append(
+                "O agendador está parado: as tarefas periódicas (régua de cobrança, reconciliação, reenvio de "
+                f"pendências) não rodam. {CALL_SUPPORT}"
+            )
+        stale = self.last_heartbeat_age_s is not None and self.last_heartbeat_age_s > HEARTBEAT_STALE_AFTER_S
+        if stale and not found:
+            minutes = max(1, int(self.last_heartbeat_age_s // 60))
+            found.append(
+                f"As tarefas em segundo plano não completam um ciclo há {minutes} min: o worker pode estar travado "
+                f"ou sem acesso ao banco de dados. {CALL_SUPPORT}"
+            )
         return found
 
 

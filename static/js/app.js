@@ -44,7 +44,10 @@
             var alert = document.createElement("div");
             alert.className = "alert alert-warning py-2";
             alert.setAttribute("role", "alert");
-            alert.textContent = problem;
+            var icon = document.createElement("i");
+            icon.className = "bi bi-exclamation-triangle";
+            icon.setAttribute("aria-hidden", "true");
+            alert.append(icon, " " + problem);
             return alert;
           }));
         })
