@@ -177,3 +177,24 @@ def test_job_dashboard_refuses_requeue_by_get_and_unknown_instances(login_as, cl
 def test_job_dashboard_actions_need_csrf(login_as, client):
     login_as("admin")
     assert client.post("/rq/queue/default/compact").status_code == 400
+
+
+def test_a_view_can_be_read_by_one_role_and_changed_by_another(make_app, make_user):
+    """@requires(read, write=…): e.g. Configurações that leitura may see but only admin may change."""
+    from panel.security import requires
+    from tests.conftest import AuthActions
+
+    app = make_app()
+
+    @requires(Role.leitura, write=Role.admin)
+    def settings_page():
+        return "ok"
+
+    app.add_url_rule("/teste-config", "teste_config", settings_page, methods=["GET", "POST"])
+    for role, expected_post in (("leitura", 403), ("operador", 403), ("admin", 200)):
+        client = app.test_client()
+        user = make_user(role)
+        AuthActions(client).login(user.username)
+        assert client.get("/teste-config").status_code == 200, role
+        token = csrf_token_from(client.get("/conta/senha").get_data(as_text=True))
+        assert client.post("/teste-config", data={"csrf_token": token}).status_code == expected_post, role

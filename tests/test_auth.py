@@ -254,6 +254,8 @@ def test_admin_password_reset_ends_the_users_sessions(make_user, app):
         users_domain.reset_password(Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id),
                                     "outra-senha-forte")
     assert browser.get("/").status_code == 302
+    # ...and the login page says why instead of just appearing.
+    assert "Sua sessão foi encerrada. Entre novamente." in browser.get("/login").get_data(as_text=True)
 
 
 # --- password hashing ------------------------------------------------------------------------
@@ -376,18 +378,6 @@ def test_a_session_ends_after_its_lifetime_however_active(make_user, client, app
     response = client.get("/status.json")  # the page's own polling does not keep it alive
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert "Sua sessão expirou. Entre novamente." in client.get("/login").get_data(as_text=True)
-
-
-def test_a_session_ended_elsewhere_says_so_on_the_login_page(make_user, app):
-    target = make_user("operador")
-    browser = app.test_client()
-    AuthActions(browser).login(target.username)
-    admin = make_user("admin")
-    with app.app_context():
-        users_domain.reset_password(Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id),
-                                    "outra-senha-forte")
-    response = browser.get("/", follow_redirects=True)
-    assert "Sua sessão foi encerrada. Entre novamente." in response.get_data(as_text=True)
 
 
 def test_post_only_urls_are_not_remembered_as_next(client):
