@@ -46,10 +46,10 @@ def authenticate(username: str, password: str, ip: str | None = None) -> User | 
     user = find_by_username(username)
     if user is None or not user.active:
         passwords.burn_time(password)
-        _record_refused_login(username, user, ip)
+        _record_refused_login(user, ip)
         return None
     if not passwords.verify_password(user.password_hash, password):
-        _record_refused_login(username, user, ip)
+        _record_refused_login(user, ip)
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
@@ -59,9 +59,10 @@ def authenticate(username: str, password: str, ip: str | None = None) -> User | 
     return user
 
 
-def _record_refused_login(typed: str, user: User | None, ip: str | None) -> None:
+def _record_refused_login(user: User | None, ip: str | None) -> None:
     if user is None:
-        actor, summary = Actor(name=normalise_username(typed)[:64] or "(vazio)", ip=ip), "Login recusado: usuário inexistente."
+        # Not the typed text: people type their password in the username field by mistake.
+        actor, summary = Actor(name="(usuário desconhecido)", ip=ip), "Login recusado: usuário inexistente."
     elif not user.active:
         actor, summary = Actor.for_user(user, ip), "Login recusado: usuário desativado."
     else:
