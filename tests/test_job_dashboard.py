@@ -44,3 +44,11 @@ def test_unknown_jobs_are_404_not_500(login_as, client):
     login_as("admin")
     assert client.get("/rq/0/view/job/nao-existe").status_code == 404
     assert client.get("/rq/0/data/job/nao-existe.json").status_code == 404
+
+
+def test_refusals_under_rq_keep_the_strict_policy_and_get_no_token(login_as, client):
+    login_as("operador")
+    response = client.get("/rq/")
+    assert response.status_code == 403
+    assert "'unsafe-eval'" not in response.headers["Content-Security-Policy"]
+    assert client.get_cookie("_csrf_token", path="/rq") is None

@@ -156,11 +156,15 @@ def test_scheduler_registers_itself_and_enqueues_the_periodic_jobs(app, panel_en
     wait_until(lambda: machinery_status(connection).schedulers == 0, message="scheduler unregistration")
 
 
-def test_status_endpoint_reports_a_dead_redis(make_app, login_as, client):
+def test_status_endpoint_reports_a_dead_redis(make_app, make_user):
+    from tests.conftest import AuthActions
+
     dead = make_app(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
-    status = machinery_status(dead.extensions["redis"])
-    assert not status.redis_ok
-    assert status.problems == ["O Redis não responde: nenhuma operação será enviada às plataformas."]
+    client = dead.test_client()
+    AuthActions(client).login(make_user("leitura").username)
+    status = client.get("/status.json").get_json()
+    assert status["redis_ok"] is False
+    assert status["problems"] == ["O Redis não responde: nenhuma operação será enviada às plataformas."]
 
 
 @pytest.mark.parametrize("queue", sorted(QUEUE_SPECS))

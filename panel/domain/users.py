@@ -158,7 +158,6 @@ def update_user(actor: Actor, user: User, *, name: str, role: str, active: bool)
         # A deactivated user is out at once. (A new role applies at the next request: roles are
         # read on every one.)
         user.rotate_session_token()
-    if "active" in changes:
         summary = f"{'Reativou' if active else 'Desativou'} o usuário {user.username}."
     else:
         summary = f"Alterou o usuário {user.username}."

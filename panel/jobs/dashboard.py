@@ -42,7 +42,9 @@ def _check_request():
 
 
 def _harden_response(response):
-    if not _is_dashboard() or request.endpoint == "rq_dashboard.static":
+    # Only the dashboard's own pages and answers, which only admins get: a refusal (403) or the
+    # redirect to login keeps the panel's strict policy and gets no token.
+    if not _is_dashboard() or request.endpoint == "rq_dashboard.static" or response.status_code != 200:
         return response
     if response.mimetype == "text/html":
         html = response.get_data(as_text=True)
@@ -69,7 +71,7 @@ def init_app(app: Flask) -> None:
     app.config["RQ_DASHBOARD_REDIS_URL"] = [app.config["REDIS_URL"]]
     rq_dashboard.web.setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
-    # Registered after the access guard, so these run only for admins.
+    # Registered after the access guard, so the checks run only for admins.
     app.before_request(_check_request)
     app.after_request(_harden_response)
 
