@@ -38,6 +38,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than zero seconds, got {raw!r}")
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Point PostgreSQL URLs at psycopg 3, whatever spelling the operator used."""
     for prefix in ("postgres://", "postgresql://"):
@@ -146,4 +159,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         "PASSWORD_MIN_LENGTH": _int(env, "PASSWORD_MIN_LENGTH", 10),
         "DISPLAY_TIMEZONE": env.get("DISPLAY_TIMEZONE") or "America/Sao_Paulo",
         "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+        # Every platform call waits at most this long to connect, then this long for each read
+        # (job timeouts in panel/jobs/queues.py are longer than a call's worst case).
+        "PROVIDER_CONNECT_TIMEOUT": _seconds(env, "PROVIDER_CONNECT_TIMEOUT", 3.0),
+        "PROVIDER_READ_TIMEOUT": _seconds(env, "PROVIDER_READ_TIMEOUT", 10.0),
     }

@@ -273,3 +273,28 @@ def panel_env(app_settings) -> dict[str, str]:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(os.sys.executable).with_name("flask"))
+
+
+@pytest.fixture(scope="session")
+def sandbox_processes(tmp_path_factory) -> Iterator[dict]:
+    """The platform sandboxes started so far in this session, one process per kind."""
+    running: dict = {}
+    yield running
+    for sandbox in running.values():
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox_for(sandbox_processes, tmp_path_factory):
+    """sandbox_for("ittv") -> a RunningSandbox, started once per session and reset for this
+    test (no subscribers, no faults, demo catalogue)."""
+    from tests.sandboxes import start_sandbox
+
+    def get(kind: str):
+        if kind not in sandbox_processes:
+            sandbox_processes[kind] = start_sandbox(kind, tmp_path_factory.mktemp(f"sandbox-{kind}"))
+        sandbox = sandbox_processes[kind]
+        sandbox.reset()
+        return sandbox
+
+    return get

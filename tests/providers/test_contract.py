@@ -1,0 +1,531 @@
+"""The adapter contract, proved against each platform's sandbox over HTTP.
+
+Every test runs once per ``PlatformCase``; a new platform is one more case (plus its adapter and
+sandbox). What the platform holds is read from the sandbox's own records, not from the adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import pytest
+from validate_docbr import CNPJ, CPF
+
+from panel.providers import (
+    REGISTRY,
+    AccessStatus,
+    PermanentError,
+    PlanProducts,
+    Provider,
+    RemoteSubscriber,
+    RetryableError,
+    SubscriberData,
+    Timeouts,
+    make_provider,
+)
+
+TIMEOUTS = Timeouts(connect=2, read=3)
+
+
+@dataclass(frozen=True)
+class PlatformCase:
+    kind: str
+    plan: PlanProducts  # codes from the sandbox's demo catalogue
+    other_plan: PlanProducts  # a plan with other packages, to change products
+    document_field: str  # where the platform's record keeps the CPF/CNPJ
+    record_key: Callable[[RemoteSubscriber], str]  # how the sandbox admin addresses a record
+    status_field: str  # where the platform's record keeps its status
+    cancel_is_final: bool
+    # ITTV keeps one customer per CPF/CNPJ: creating with a known document finds that customer.
+    one_subscriber_per_document: bool
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+CASES = [
+    PlatformCase(
+        kind="ittv",
+        plan=PlanProducts(("PLAYHUB-BASICO", "PLAYHUB-PREMIUM"), base_codes=("PLAYHUB-BASICO",)),
+        other_plan=PlanProducts(("PLAYHUB-BASICO", "PLAYHUB-ESPORTES"), base_codes=("PLAYHUB-BASICO",)),
+        document_field="cpf",
+        record_key=lambda remote: remote.external_id,
+        status_field="status",
+        cancel_is_final=False,  # ITTV has no cancelled state: a cancelled customer is INACTIVE
+        one_subscriber_per_document=True,
+    ),
+    PlatformCase(
+        kind="skeelo",
+        plan=PlanProducts(("SKEELO-EBOOKS", "SKEELO-AUDIOBOOKS"), base_codes=("SKEELO-EBOOKS",)),
+        other_plan=PlanProducts(("SKEELO-MINIBOOKS",)),
+        document_field="document",
+        record_key=lambda remote: remote.external_ref or "",
+        status_field="status",
+        cancel_is_final=True,
+        one_subscriber_per_document=False,
+    ),
+]
+
+
+def test_every_registered_adapter_has_a_contract_case():
+    assert sorted(case.kind for case in CASES) == sorted(REGISTRY)
+
+
+@pytest.fixture(params=CASES, ids=str)
+def case(request) -> PlatformCase:
+    return request.param
+
+
+@pytest.fixture
+def sandbox(case, sandbox_for):
+    return sandbox_for(case.kind)
+
+
+@pytest.fixture
+def provider(case, sandbox):
+    with make_provider(case.kind, sandbox.url, sandbox.token, timeouts=TIMEOUTS) as adapter:
+        yield adapter
+
+
+_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def make_data(case):
+    """Factory of valid SubscriberData, a new person (and reference) each call."""
+
+    def make(**changes) -> SubscriberData:
+        n = next(_counter)
+        document = CNPJ().generate() if n % 5 == 0 else CPF().generate()
+        data = SubscriberData(
+            external_ref=f"test-{case.kind}-{n}",
+            name=f"Assinante Teste {n}",
+            document=document,
+            email=f"assinante{n}@example.com",
+            plan=case.plan,
+            phone="11987654321",
+            zipcode="01310100",
+            street="Avenida Paulista",
+            number="1000",
+            complement="ap 1",
+            city="São Paulo",
+            state="SP",
+        )
+        return replace(data, **changes)
+
+    return make
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def records_with(sandbox, case, document: str) -> list[dict]:
+    return [record for record in sandbox.records() if record[case.document_field] == document]
+
+
+def held_status(provider: Provider, data: SubscriberData) -> AccessStatus | None:
+    remote = provider.get(data.ref)
+    assert remote is not None
+    return provider.status_of(remote, data.plan)
+
+
+# -- catalogue and connection ----------------------------------------------------------------
+
+
+def test_list_products_reads_the_platform_catalogue(provider, sandbox, case):
+    key = "_id" if case.kind == "ittv" else "code"
+    sandbox.add_product(**{key: "NOVO-PACOTE", "name": "Pacote novo"})
+
+    products = {product.code: product.name for product in provider.list_products()}
+
+    assert set(case.plan.codes) <= set(products)
+    assert products["NOVO-PACOTE"] == "Pacote novo"
+
+
+def test_test_connection_counts_the_catalogue(provider):
+    check = provider.test_connection()
+
+    assert check.product_count == len(provider.list_products()) > 0
+    assert "Conexão OK" in check.message
+
+
+def test_a_wrong_token_is_a_permanent_error(case, sandbox):
+    with make_provider(case.kind, sandbox.url, "token-errado", timeouts=TIMEOUTS) as adapter:
+        with pytest.raises(PermanentError) as refused:
+            adapter.test_connection()
+    assert refused.value.status_code == 401
+    assert "token" in refused.value.message.lower()
+
+
+def test_an_unreachable_server_is_retryable(case):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with make_provider(case.kind, f"http://127.0.0.1:{port}", "t", timeouts=TIMEOUTS) as adapter:
+        with pytest.raises(RetryableError):
+            adapter.list_products()
+
+
+# -- create: lookup first, one subscriber whatever happens --------------------------------------
+
+
+def test_create_makes_one_active_subscriber_with_the_plan(provider, sandbox, case, make_data):
+    data = make_data()
+
+    remote = provider.create(data)
+
+    [record] = records_with(sandbox, case, data.document)
+    assert record[case.status_field] == provider.target(AccessStatus.ACTIVE, case.plan).platform_status
+    assert held_status(provider, data) is AccessStatus.ACTIVE
+    assert provider.get(data.ref).external_id == remote.external_id
+
+
+def test_create_in_a_blocked_status_creates_it_blocked(provider, sandbox, case, make_data):
+    data = make_data()
+
+    provider.create(data, AccessStatus.BLOCKED)
+
+    [record] = records_with(sandbox, case, data.document)
+    assert record[case.status_field] == provider.target(AccessStatus.BLOCKED, case.plan).platform_status
+
+
+def test_get_of_an_unknown_subscriber_is_none(provider, make_data):
+    assert provider.get(make_data().ref) is None
+
+
+def test_create_twice_gives_one_subscriber_and_one_post(provider, sandbox, case, make_data):
+    data = make_data()
+
+    first = provider.create(data)
+    second = provider.create(data)
+
+    assert second.external_id == first.external_id
+    assert len(records_with(sandbox, case, data.document)) == 1
+    assert [r["method"] for r in sandbox.writes_seen()].count("POST") == 1
+
+
+def test_create_after_a_lost_response_gives_one_subscriber(provider, sandbox, case, make_data):
+    data = make_data()
+    sandbox.inject("drop", match="POST ")
+
+    with pytest.raises(RetryableError):
+        provider.create(data)
+    assert len(records_with(sandbox, case, data.document)) == 1  # the platform did create it
+
+    remote = provider.create(data)  # the job's retry
+
+    [record] = records_with(sandbox, case, data.document)
+    assert case.record_key(remote) in (record.get("_id"), record.get("external_id"))
+    assert held_status(provider, data) is AccessStatus.ACTIVE
+
+
+def test_concurrent_creates_of_the_same_subscriber_give_one(case, sandbox, make_data):
+    """Both lookups find nothing (each request is slowed down), both POST: the loser takes the
+    subscriber the platform refused to duplicate (409)."""
+    data = make_data()
+    sandbox.admin("PUT", "/latency", json={"ms": 300})
+    results: list[object] = []
+
+    def create() -> None:
+        with make_provider(case.kind, sandbox.url, sandbox.token, timeouts=TIMEOUTS) as adapter:
+            try:
+                results.append(adapter.create(data).external_id)
+            except Exception as exc:  # collected for the assertion below
+                results.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(records_with(sandbox, case, data.document)) == 1
+    assert len(set(results)) == 1 and isinstance(results[0], str), results
+
+
+# -- statuses ---------------------------------------------------------------------------------
+
+
+def test_every_supported_status_is_held_at_the_platform(provider, sandbox, case, make_data):
+    data = make_data()
+    remote = provider.create(data)
+    path = [AccessStatus.PARTIAL_BLOCK, AccessStatus.BLOCKED, AccessStatus.ACTIVE, AccessStatus.CANCELLED]
+
+    for status in (s for s in path if s in provider.supported_statuses):
+        remote = provider.set_status(remote, status, case.plan)
+
+        fresh = provider.get(data.ref)
+        assert provider.matches(fresh, status, case.plan), status
+        [record] = records_with(sandbox, case, data.document)
+        assert record[case.status_field] == provider.target(status, case.plan).platform_status
+
+
+def test_set_status_sends_only_the_difference(provider, sandbox, make_data, case):
+    data = make_data()
+    remote = provider.create(data)
+    sandbox.admin("DELETE", "/requests")
+
+    provider.set_status(provider.get(data.ref), AccessStatus.ACTIVE, case.plan)
+    assert sandbox.writes_seen() == []
+
+    provider.set_status(remote, AccessStatus.BLOCKED, case.plan)
+    assert len(sandbox.writes_seen()) == 1
+
+
+def test_partial_block_keeps_only_the_base_package(provider, sandbox, case, make_data):
+    if AccessStatus.PARTIAL_BLOCK not in provider.supported_statuses:
+        pytest.skip(f"{case.kind} has no partial block")
+    data = make_data()
+    remote = provider.set_status(provider.create(data), AccessStatus.PARTIAL_BLOCK, case.plan)
+
+    assert held_status(provider, data) is AccessStatus.PARTIAL_BLOCK
+    assert set(remote.products) <= set(case.plan.base_codes)
+
+    provider.set_status(remote, AccessStatus.ACTIVE, case.plan)  # Desbloqueio
+    assert held_status(provider, data) is AccessStatus.ACTIVE
+    assert set(provider.get(data.ref).products) - set(case.plan.base_codes)
+
+
+def test_partial_block_is_refused_where_the_platform_has_none(provider, case, make_data):
+    if AccessStatus.PARTIAL_BLOCK in provider.supported_statuses:
+        pytest.skip(f"{case.kind} has a partial block")
+    remote = provider.create(make_data())
+    with pytest.raises(ValueError):
+        provider.set_status(remote, AccessStatus.PARTIAL_BLOCK, case.plan)
+
+
+def test_cancelled_is_final_where_the_platform_says_so(provider, case, make_data):
+    data = make_data()
+    remote = provider.set_status(provider.create(data), AccessStatus.CANCELLED, case.plan)
+
+    if case.cancel_is_final:
+        with pytest.raises(PermanentError):
+            provider.set_status(remote, AccessStatus.ACTIVE, case.plan)
+        assert provider.set_status(remote, AccessStatus.CANCELLED, case.plan) == remote  # nothing to send
+    else:
+        provider.set_status(remote, AccessStatus.ACTIVE, case.plan)
+        assert held_status(provider, data) is AccessStatus.ACTIVE
+
+
+def test_a_drift_made_at_the_platform_is_seen_and_corrected(provider, sandbox, case, make_data):
+    data = make_data()
+    remote = provider.create(data)
+    blocked_word = provider.target(AccessStatus.BLOCKED, case.plan).platform_status
+    sandbox.edit(case.record_key(remote), **{case.status_field: blocked_word})
+
+    drifted = provider.get(data.ref)
+    assert provider.status_of(drifted, case.plan) is AccessStatus.BLOCKED
+
+    provider.set_status(drifted, AccessStatus.ACTIVE, case.plan)
+    assert held_status(provider, data) is AccessStatus.ACTIVE
+
+
+# -- products and login -----------------------------------------------------------------------
+
+
+def test_change_products_gives_the_new_plan(provider, case, make_data):
+    data = make_data()
+    remote = provider.create(data)
+
+    provider.change_products(remote, case.other_plan)
+
+    fresh = provider.get(data.ref)
+    assert provider.status_of(fresh, case.other_plan) is AccessStatus.ACTIVE
+    assert provider.status_of(fresh, case.plan) is not AccessStatus.ACTIVE
+
+
+def test_login_defaults_and_changes(provider, sandbox, case, make_data):
+    data = make_data()
+    remote = provider.create(data)
+    if not provider.has_login:
+        with pytest.raises(PermanentError):
+            provider.change_login(remote, username="novo@example.com", email="novo@example.com")
+        return
+    [record] = records_with(sandbox, case, data.document)
+    assert (record["username"], record["password"]) == (data.email, data.document)  # the seed's rule
+
+    provider.change_login(remote, username="novo@example.com", email="novo@example.com")
+    provider.change_password(remote, "nova-senha-123")
+
+    [record] = records_with(sandbox, case, data.document)
+    assert (record["username"], record["email"], record["password"]) == (
+        "novo@example.com", "novo@example.com", "nova-senha-123",
+    )
+    assert provider.get(data.ref).email == "novo@example.com"
+
+
+def test_list_subscribers_returns_every_one(provider, make_data):
+    made = {provider.create(make_data()).external_id for _ in range(55)}  # more than a page
+
+    listed = [remote.external_id for remote in provider.list_subscribers()]
+
+    assert sorted(listed) == sorted(made)
+
+
+# -- faults -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retryable(provider, sandbox, status):
+    sandbox.inject("error", status=status)
+
+    with pytest.raises(RetryableError) as failed:
+        provider.list_products()
+
+    assert failed.value.status_code == status
+
+
+def test_three_server_errors_then_success(provider, sandbox, make_data):
+    data = make_data()
+    sandbox.inject("error", count=3)
+
+    for _ in range(3):
+        with pytest.raises(RetryableError):
+            provider.create(data)
+    remote = provider.create(data)
+
+    assert remote.external_id
+    assert sandbox.pending_faults() == []
+
+
+def test_rate_limit_carries_retry_after(provider, sandbox):
+    sandbox.inject("rate_limit", retry_after=7)
+
+    with pytest.raises(RetryableError) as limited:
+        provider.list_products()
+
+    assert limited.value.status_code == 429
+    assert limited.value.retry_after == 7
+    assert "7 s" in limited.value.message
+
+
+def test_a_timeout_is_retryable(case, sandbox):
+    sandbox.inject("timeout", delay=2)
+    with make_provider(case.kind, sandbox.url, sandbox.token, timeouts=Timeouts(connect=1, read=0.5)) as adapter:
+        with pytest.raises(RetryableError) as failed:
+            adapter.list_products()
+    assert "não respondeu" in failed.value.message
+
+
+def test_a_slow_answer_past_the_timeout_is_retryable_and_the_retry_converges(case, sandbox, make_data):
+    data = make_data()
+    with make_provider(case.kind, sandbox.url, sandbox.token, timeouts=Timeouts(connect=1, read=0.5)) as adapter:
+        remote = adapter.create(data)
+        sandbox.inject("slow", delay=1.5)
+        with pytest.raises(RetryableError):
+            adapter.set_status(remote, AccessStatus.BLOCKED, case.plan)
+        wait_for(lambda: any(r["fault"] == "slow" for r in sandbox.requests_seen()))
+        # The change happened after all; the retry reads it and sends nothing more.
+        writes = len(sandbox.writes_seen())
+        adapter.set_status(adapter.get(data.ref), AccessStatus.BLOCKED, case.plan)
+        assert len(sandbox.writes_seen()) == writes
+        assert adapter.matches(adapter.get(data.ref), AccessStatus.BLOCKED, case.plan)
+
+
+def test_a_lost_response_on_a_change_is_retryable(provider, sandbox, case, make_data):
+    data = make_data()
+    remote = provider.create(data)
+    sandbox.inject("drop")
+
+    with pytest.raises(RetryableError):
+        provider.set_status(remote, AccessStatus.BLOCKED, case.plan)
+
+    assert provider.matches(provider.get(data.ref), AccessStatus.BLOCKED, case.plan)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"document": "11111111111"}, "inválido"),
+        ({"email": ""}, "email"),
+        ({"email": "sem-arroba"}, "e-mail inválido"),
+    ],
+    ids=["bad-document", "missing-email", "bad-email"],
+)
+def test_validation_refusals_are_permanent_with_the_platform_message(provider, sandbox, case, make_data, changes, words):
+    data = make_data(**changes)
+
+    with pytest.raises(PermanentError) as refused:
+        provider.create(data)
+
+    assert 400 <= refused.value.status_code < 500
+    assert words in refused.value.message.lower()
+    assert refused.value.platform_message and words in refused.value.platform_message.lower()
+    assert sandbox.records() == []
+
+
+def test_an_unknown_product_is_refused_with_its_code(provider, make_data, case):
+    data = make_data(plan=PlanProducts(("NAO-EXISTE",)))
+
+    with pytest.raises(PermanentError) as refused:
+        provider.create(data)
+
+    assert "NAO-EXISTE" in refused.value.message
+
+
+def test_a_second_subscriber_with_the_same_document(provider, sandbox, case, make_data):
+    first = make_data()
+    remote = provider.create(first)
+    second = make_data(document=first.document)
+
+    if case.one_subscriber_per_document:
+        assert provider.create(second).external_id == remote.external_id
+    else:
+        with pytest.raises(PermanentError) as refused:
+            provider.create(second)
+        assert refused.value.status_code == 409
+    assert len(records_with(sandbox, case, first.document)) == 1
+
+
+# -- secrets and personal data ----------------------------------------------------------------
+
+
+def test_tokens_and_personal_data_never_reach_logs_or_errors(provider, sandbox, case, make_data, caplog):
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="panel.providers")
+    data = make_data()
+    bad = make_data(email="sem-arroba")
+    errors: list[BaseException] = []
+
+    remote = provider.create(data)
+    provider.set_status(remote, AccessStatus.BLOCKED, case.plan)
+    provider.get(data.ref)
+    list(provider.list_subscribers())
+    for fault in ("error", "rate_limit", "drop"):
+        sandbox.inject(fault)
+        try:
+            provider.get(data.ref)
+        except RetryableError as exc:
+            errors.append(exc)
+    try:
+        provider.create(bad)
+    except PermanentError as exc:
+        errors.append(exc)
+    with make_provider(case.kind, sandbox.url, "segredo-errado-" + sandbox.token, timeouts=TIMEOUTS) as wrong:
+        try:
+            wrong.get(data.ref)
+        except PermanentError as exc:
+            errors.append(exc)
+
+    assert len(errors) == 5
+    texts = {
+        "our logs": caplog.text,
+        "the sandbox's log": sandbox.log_text(),
+        "error texts": "\n".join("".join(traceback.format_exception(exc)) for exc in errors),
+        "reprs": repr(data) + repr(remote),
+    }
+    assert any(r.name == "panel.providers.http" for r in caplog.records)  # the adapter did log its calls
+    for where, text in texts.items():
+        assert sandbox.token not in text, where
+        for personal in (data.document, data.email, data.name, bad.document, bad.email):
+            assert personal not in text, (where, personal)

@@ -1,0 +1,188 @@
+"""The sandboxes themselves: they must refuse what the real platforms refuse, and their fault
+and admin endpoints must do what their docstrings say (other tests rely on both)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import requests
+from validate_docbr import CPF
+
+from tests.sandboxes import PROJECT_ROOT, start_sandbox
+
+KINDS = ["ittv", "skeelo"]
+
+
+def call(sandbox, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+    token = sandbox.token if token is None else token
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.request(method, sandbox.url + path, headers=headers, timeout=10, **kwargs)
+
+
+def ittv_customer(**changes) -> dict:
+    cpf = CPF().generate()
+    return {
+        "name": "Maria Teste", "cpf": cpf, "status": "ACTIVE", "phone": "11999990000",
+        "email": f"{cpf}@example.com", "username": f"{cpf}@example.com", "password": cpf,
+        "zipcode": "01310100", "product": "PLAYHUB-BASICO", "address": "Av. Paulista", "city": "São Paulo",
+        "number": "10", "state": "SP", **changes,
+    }
+
+
+def skeelo_subscriber(**changes) -> dict:
+    cpf = CPF().generate()
+    return {"external_id": f"ref-{cpf}", "name": "João Teste", "document": cpf, "email": f"{cpf}@example.com",
+            "products": ["SKEELO-EBOOKS"], **changes}
+
+
+API_PATH = {"ittv": "/alpha/reseller/product", "skeelo": "/v1/products"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_api_and_the_admin_endpoints_need_the_token(sandbox_for, kind):
+    sandbox = sandbox_for(kind)
+
+    for path in (API_PATH[kind], "/_sandbox/subscribers", "/_sandbox/faults"):
+        assert call(sandbox, "GET", path, token="").status_code == 401
+        assert call(sandbox, "GET", path, token="outro").status_code == 401
+        assert call(sandbox, "GET", path).status_code == 200
+    assert call(sandbox, "GET", "/_sandbox/health", token="").json() == {"ok": True, "platform": kind}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_faults_hit_only_matching_requests_and_count_down(sandbox_for, kind):
+    sandbox = sandbox_for(kind)
+    sandbox.inject("error", count=2, status=502, match=f"POST {API_PATH[kind]}")
+    sandbox.inject("rate_limit", retry_after=9, match=f"GET {API_PATH[kind]}")
+
+    limited = call(sandbox, "GET", API_PATH[kind])
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "9")
+    assert call(sandbox, "GET", API_PATH[kind]).status_code == 200
+    assert [f["remaining"] for f in sandbox.pending_faults()] == [2]
+
+    sandbox.admin("DELETE", "/faults")
+    assert sandbox.pending_faults() == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_fault_of_an_unknown_kind_is_refused(sandbox_for, kind):
+    sandbox = sandbox_for(kind)
+    response = call(sandbox, "POST", "/_sandbox/faults", json={"kind": "meteoro"})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unknown_routes_answer_in_the_platform_error_format(sandbox_for, kind):
+    sandbox = sandbox_for(kind)
+    body = call(sandbox, "GET", "/nao/existe").json()
+    assert body == {"message": "Recurso não encontrado."} if kind == "ittv" else body["error"]["code"] == "not_found"
+
+
+def test_ittv_refuses_duplicates_unknown_products_and_bad_status(sandbox_for):
+    sandbox = sandbox_for("ittv")
+    customer = ittv_customer()
+    created = call(sandbox, "POST", "/alpha/reseller/customer", json=customer)
+    assert created.status_code == 201 and created.json()["_id"]
+
+    same_cpf = call(sandbox, "POST", "/alpha/reseller/customer", json={**customer, "username": "outro@example.com"})
+    assert (same_cpf.status_code, same_cpf.json()["message"]) == (409, "Já existe um cliente com este CPF/CNPJ.")
+    same_login = call(sandbox, "POST", "/alpha/reseller/customer", json=ittv_customer(username=customer["username"]))
+    assert same_login.status_code == 409
+    unknown = call(sandbox, "POST", "/alpha/reseller/customer", json=ittv_customer(product="XPTO"))
+    assert (unknown.status_code, unknown.json()["message"]) == (400, "Produto não encontrado: XPTO.")
+
+    customer_id = created.json()["_id"]
+    assert call(sandbox, "PUT", f"/alpha/reseller/customer/{customer_id}/status", json={"status": "BLOCKED"}).status_code == 400
+    assert call(sandbox, "PUT", "/alpha/reseller/customer/nao-existe/status", json={"status": "ACTIVE"}).status_code == 404
+
+
+def test_ittv_lookup_by_cpf_shows_only_the_public_fields(sandbox_for):
+    sandbox = sandbox_for("ittv")
+    customer = ittv_customer()
+    call(sandbox, "POST", "/alpha/reseller/customer", json=customer)
+    call(sandbox, "POST", "/alpha/reseller/customer", json=ittv_customer())
+
+    [found] = call(sandbox, "GET", "/alpha/reseller/customer", params={"cpf": customer["cpf"]}).json()
+
+    assert set(found) == {"_id", "cpf", "email", "status", "product"}
+    assert (found["cpf"], found["status"], found["product"]) == (customer["cpf"], "ACTIVE", "PLAYHUB-BASICO")
+    assert len(call(sandbox, "GET", "/alpha/reseller/customer").json()) == 2
+
+
+def test_skeelo_conflict_returns_the_existing_subscriber_and_cancel_is_final(sandbox_for):
+    sandbox = sandbox_for("skeelo")
+    subscriber = skeelo_subscriber()
+    created = call(sandbox, "POST", "/v1/subscribers", json=subscriber).json()
+    assert (created["status"], created["products"]) == ("active", ["SKEELO-EBOOKS"])
+
+    again = call(sandbox, "POST", "/v1/subscribers", json=subscriber)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "already_exists"
+    assert again.json()["subscriber"]["id"] == created["id"]
+
+    path = f"/v1/subscribers/{subscriber['external_id']}"
+    assert call(sandbox, "PATCH", path, json={"status": "cancelled"}).json()["status"] == "cancelled"
+    final = call(sandbox, "PATCH", path, json={"status": "active"})
+    assert (final.status_code, final.json()["error"]["code"]) == (409, "subscriber_cancelled")
+    # The document is free again once its subscriber is cancelled (a new contract).
+    renewed = call(sandbox, "POST", "/v1/subscribers", json={**subscriber, "external_id": "ref-novo"})
+    assert renewed.status_code == 201
+
+
+def test_skeelo_lists_by_status_in_pages(sandbox_for):
+    sandbox = sandbox_for("skeelo")
+    for n in range(5):
+        call(sandbox, "POST", "/v1/subscribers", json=skeelo_subscriber(external_id=f"ref-{n}"))
+    call(sandbox, "PATCH", "/v1/subscribers/ref-0", json={"status": "inactive"})
+
+    seen, cursor = [], None
+    while True:
+        page = call(sandbox, "GET", "/v1/subscribers", params={"limit": 2, "status": "active", "cursor": cursor}).json()
+        seen += [item["external_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+
+    assert seen == ["ref-1", "ref-2", "ref-3", "ref-4"]
+    assert call(sandbox, "GET", "/v1/subscribers", params={"cursor": "%%%"}).status_code == 422
+
+
+def test_skeelo_refuses_unknown_products_and_bad_patches(sandbox_for):
+    sandbox = sandbox_for("skeelo")
+    unknown = call(sandbox, "POST", "/v1/subscribers", json=skeelo_subscriber(products=["SKEELO-EBOOKS", "XPTO"]))
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (422, "unknown_product")
+    subscriber = skeelo_subscriber()
+    call(sandbox, "POST", "/v1/subscribers", json=subscriber)
+    path = f"/v1/subscribers/{subscriber['external_id']}"
+    assert call(sandbox, "PATCH", path, json={}).status_code == 422
+    assert call(sandbox, "PATCH", path, json={"status": "pausado"}).status_code == 422
+    assert call(sandbox, "GET", "/v1/subscribers/nao-existe").status_code == 404
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_state_survives_a_restart_with_a_state_file(kind, tmp_path):
+    state_file = tmp_path / "state.json"
+    body = ittv_customer() if kind == "ittv" else skeelo_subscriber()
+    path = "/alpha/reseller/customer" if kind == "ittv" else "/v1/subscribers"
+    first = start_sandbox(kind, tmp_path, token="t-1", extra=("--state-file", str(state_file)))
+    try:
+        assert call(first, "POST", path, json=body).status_code == 201
+    finally:
+        first.stop()
+    second = start_sandbox(kind, tmp_path, token="t-2", extra=("--state-file", str(state_file)))
+    try:
+        assert len(second.records()) == 1
+    finally:
+        second.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_command_line_requires_a_token(kind):
+    result = subprocess.run(
+        [sys.executable, "-m", f"sandbox.{kind}", "--port", "0"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin"}, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--token" in result.stderr
