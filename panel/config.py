@@ -59,7 +59,7 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _instance_secret(instance_path: Path, name: str, make) -> str:
+def instance_secret(instance_path: Path, name: str, make) -> str:
     """A development secret generated once and kept in instance/, so restarts keep sessions
     and encrypted columns readable without anyone choosing a weak constant."""
     path = instance_path / name
@@ -109,10 +109,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         if len(secret_key) < 32:
             raise ConfigError("SECRET_KEY must have at least 32 characters in production")
     else:
-        secret_key = secret_key or _instance_secret(
+        secret_key = secret_key or instance_secret(
             instance_path, "secret_key", lambda: secrets.token_urlsafe(48)
         )
-        encryption_key = encryption_key or _instance_secret(
+        encryption_key = encryption_key or instance_secret(
             instance_path, "encryption_key", lambda: Fernet.generate_key().decode()
         )
         database_url = database_url or f"sqlite:///{instance_path / 'painel.db'}"

@@ -2,13 +2,19 @@
 
 Starts the embedded Redis (unless REDIS_URL is set) and owns it, so the web, worker and
 scheduler processes share one server; migrates the database; seeds the demo data; then runs the
-Procfile with honcho and prints the URL and the demo logins once the panel answers. Ctrl-C stops
-everything, Redis included.
+Procfile with honcho, plus one sandbox per registered platform adapter, and prints the URLs and
+the demo logins once everything answers. Ctrl-C stops everything, Redis included.
+
+Sandboxes listen on 127.0.0.1 from SANDBOX_BASE_PORT (5101) in the order of
+``panel.providers.ADAPTERS``, each with a token of its own generated once under ``instance/``,
+and keep their state in ``instance/sandbox-<kind>.json`` across restarts.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -18,34 +24,96 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from dataclasses import dataclass
+
 from panel import PROJECT_ROOT
 from panel.cli import DEMO_USERS
+from panel.config import instance_secret
 from panel.embedded_redis import EmbeddedRedis
+from panel.providers import ADAPTERS
 
 BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class DemoSandbox:
+    kind: str
+    label: str
+    port: int
+    token: str
+    state_file: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token_variable(self) -> str:
+        return f"SANDBOX_TOKEN_{self.kind.upper()}"
+
+    def procfile_line(self) -> str:
+        # The token travels in the environment, not on the command line (ps would show it).
+        return (
+            f"sandbox-{self.kind}: SANDBOX_TOKEN=${self.token_variable} python -m sandbox.{self.kind} "
+            f"--port {self.port} --state-file {shlex.quote(str(self.state_file))}"
+        )
+
+
+def demo_sandboxes(instance: Path, env: dict[str, str]) -> list[DemoSandbox]:
+    """The sandbox of every registered platform, as `make run` starts it."""
+    base_port = int(env.get("SANDBOX_BASE_PORT") or 5101)
+    return [
+        DemoSandbox(
+            kind=adapter.kind,
+            label=adapter.label,
+            port=base_port + index,
+            token=instance_secret(instance, f"sandbox_token_{adapter.kind}", lambda: secrets.token_urlsafe(24)),
+            state_file=instance / f"sandbox-{adapter.kind}.json",
+        )
+        for index, adapter in enumerate(ADAPTERS)
+    ]
 
 
 def _run(env: dict[str, str], *args: str) -> None:
     subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=PROJECT_ROOT, env=env, check=True)
 
 
-def _announce_when_up(url: str, process: subprocess.Popen) -> None:
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _announce_when_up(url: str, sandboxes: list[DemoSandbox], process: subprocess.Popen) -> None:
+    probes = [url + "/login"] + [sandbox.url + "/_sandbox/health" for sandbox in sandboxes]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(url + "/login", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
+        if all(_answers(probe) for probe in probes):
+            break
+        time.sleep(0.5)
     else:
         return
+    platforms = "\n".join(
+        f"    {sandbox.label:<9} {sandbox.url}  token: {sandbox.token}" for sandbox in sandboxes
+    )
     logins = "\n".join(f"    {username:<9} senha: {password:<18}({role.label})" for username, _, role, password in DEMO_USERS)
     print(
         f"\n{'=' * 64}\n  Painel SVA rodando em {url}\n  Logins de demonstração:\n{logins}\n"
-        f"  Fila de tarefas (admin): {url}/rq/\n  Ctrl-C encerra tudo.\n{'=' * 64}\n",
+        f"  Fila de tarefas (admin): {url}/rq/\n"
+        f"  Plataformas de demonstração (sandboxes):\n{platforms}\n  Ctrl-C encerra tudo.\n{'=' * 64}\n",
         flush=True,
     )
+
+
+def _write_procfile(instance: Path, sandboxes: list[DemoSandbox]) -> Path:
+    """The project's Procfile plus a line per sandbox, so a new platform needs no edit here."""
+    instance.mkdir(parents=True, exist_ok=True)
+    procfile = instance / "Procfile.run"
+    base = (PROJECT_ROOT / "Procfile").read_text().rstrip("\n")
+    procfile.write_text(base + "\n" + "\n".join(sandbox.procfile_line() for sandbox in sandboxes) + "\n")
+    return procfile
 
 
 def main() -> int:
@@ -62,9 +130,14 @@ def main() -> int:
     try:
         _run(env, "db", "upgrade")
         _run(env, "seed-demo")
-        honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", "Procfile"], cwd=PROJECT_ROOT, env=env)
+        sandboxes = demo_sandboxes(instance, env)
+        procfile = _write_procfile(instance, sandboxes)
+        env.update({sandbox.token_variable: sandbox.token for sandbox in sandboxes})
+        honcho = subprocess.Popen(
+            [str(BIN / "honcho"), "start", "-f", str(procfile), "-d", str(PROJECT_ROOT)], cwd=PROJECT_ROOT, env=env
+        )
         url = f"http://{env['PANEL_HOST']}:{env['PANEL_PORT']}"
-        threading.Thread(target=_announce_when_up, args=(url, honcho), daemon=True).start()
+        threading.Thread(target=_announce_when_up, args=(url, sandboxes, honcho), daemon=True).start()
         # Ctrl-C reaches honcho too (same process group); on SIGTERM we pass it on ourselves.
         signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
         while True:

@@ -83,3 +83,17 @@ def test_create_app_in_production_without_secrets_does_not_start(monkeypatch, tm
 def test_a_plain_postgresql_uri_override_is_given_psycopg3(make_app):
     app = make_app(SQLALCHEMY_DATABASE_URI="postgresql://someone@127.0.0.1:1/nothing")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@127.0.0.1:1/nothing"
+
+
+def test_platform_timeouts_default_to_three_and_ten_seconds_and_can_be_set(tmp_path):
+    from panel.providers import Timeouts, timeouts_from_config
+
+    assert timeouts_from_config(load_config({}, tmp_path)) == Timeouts(connect=3.0, read=10.0)
+    config = load_config({"PROVIDER_CONNECT_TIMEOUT": "1.5", "PROVIDER_READ_TIMEOUT": "20"}, tmp_path)
+    assert timeouts_from_config(config) == Timeouts(connect=1.5, read=20.0)
+
+
+@pytest.mark.parametrize("value", ["dez", "0", "-1"])
+def test_platform_timeouts_must_be_positive_numbers(tmp_path, value):
+    with pytest.raises(ConfigError, match="PROVIDER_READ_TIMEOUT"):
+        load_config({"PROVIDER_READ_TIMEOUT": value}, tmp_path)

@@ -1,0 +1,81 @@
+"""`make run` (python -m panel.stack): the whole demo stack comes up, says where everything is,
+and goes away on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from panel.providers import ADAPTERS
+from tests.conftest import PROJECT_ROOT
+
+
+def free_port_run(length: int) -> int:
+    """The first of ``length`` consecutive free ports."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + length > 65535:
+            continue
+        try:
+            holders = []
+            for port in range(first, first + length):
+                holder = socket.socket()
+                holders.append(holder)
+                holder.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for holder in holders:
+                holder.close()
+    raise RuntimeError("no run of free ports")
+
+
+def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_path):
+    panel_port, sandbox_port = free_port_run(1), free_port_run(len(ADAPTERS))
+    env = {
+        key: value for key, value in os.environ.items()
+        if key not in ("REDIS_URL", "DATABASE_URL", "TEST_DATABASE_URL")  # its own Redis and SQLite, as on a laptop
+    }
+    env.update({
+        "PANEL_PORT": str(panel_port), "SANDBOX_BASE_PORT": str(sandbox_port), "PANEL_INSTANCE_PATH": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+    })
+    output = tmp_path / "run.out"
+    with output.open("wb") as sink:
+        stack = subprocess.Popen(
+            [sys.executable, "-m", "panel.stack"], cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "Ctrl-C encerra tudo" not in output.read_text(errors="replace"):
+            assert stack.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.5)
+        text = output.read_text()
+
+        assert f"Painel SVA rodando em http://127.0.0.1:{panel_port}" in text
+        assert requests.get(f"http://127.0.0.1:{panel_port}/login", timeout=10).status_code == 200
+        for index, adapter in enumerate(ADAPTERS):
+            line = re.search(rf"{re.escape(adapter.label)}\s+(http://127\.0\.0\.1:(\d+))\s+token: (\S+)", text)
+            assert line, f"{adapter.label} missing from:\n{text}"
+            url, port, token = line.group(1), int(line.group(2)), line.group(3)
+            assert port == sandbox_port + index
+            with adapter(url, token) as provider:
+                assert provider.test_connection().product_count > 0
+    finally:
+        os.killpg(stack.pid, signal.SIGTERM)
+        stack.wait(timeout=60)
+    for port in [panel_port] + [sandbox_port + i for i in range(len(ADAPTERS))]:
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers after the stack stopped"
