@@ -16,6 +16,7 @@ import os
 import secrets
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -116,12 +117,35 @@ def _write_procfile(instance: Path, sandboxes: list[DemoSandbox]) -> Path:
     return procfile
 
 
+def _busy_ports(host: str, ports: list[int]) -> list[int]:
+    busy = []
+    for port in ports:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append(port)
+    return busy
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("PANEL_HOST", "127.0.0.1")
     env.setdefault("PANEL_PORT", "5000")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     instance = Path(env.get("PANEL_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    sandboxes = demo_sandboxes(instance, env)
+    busy = _busy_ports(env["PANEL_HOST"], [int(env["PANEL_PORT"])]) + _busy_ports(
+        "127.0.0.1", [sandbox.port for sandbox in sandboxes]
+    )
+    if busy:
+        print(
+            f"Porta(s) já em uso: {', '.join(map(str, busy))}. Escolha outras com PANEL_PORT=… "
+            "(painel) e SANDBOX_BASE_PORT=… (sandboxes), ou pare o que está usando essas portas.",
+            file=sys.stderr,
+        )
+        return 1
 
     redis_server = None
     if not env.get("REDIS_URL"):
@@ -130,7 +154,6 @@ def main() -> int:
     try:
         _run(env, "db", "upgrade")
         _run(env, "seed-demo")
-        sandboxes = demo_sandboxes(instance, env)
         procfile = _write_procfile(instance, sandboxes)
         env.update({sandbox.token_variable: sandbox.token for sandbox in sandboxes})
         honcho = subprocess.Popen(

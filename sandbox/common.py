@@ -13,6 +13,7 @@ Admin endpoints (all but ``health`` need the same ``Authorization: Bearer <token
     Queue a fault for the next ``count`` (default 1) API requests matching ``match`` (optional,
     ``"METHOD /path-prefix"`` or ``"/path-prefix"``). Kinds:
     - ``error``: answer ``status`` (default 500) in the platform's error format; nothing changes.
+      With ``"echo": true`` the message quotes the request body back, as some platforms do.
     - ``rate_limit``: answer 429 with ``Retry-After: <retry_after>`` (default 1 s); nothing changes.
     - ``timeout``: hold the request ``delay`` s (default 15), then close the connection without
       answering; nothing changes.
@@ -154,8 +155,9 @@ class Faults:
             }
         except (TypeError, ValueError):
             raise ApiError(422, "invalid_fault", "count, status, delay e retry_after devem ser números.") from None
-        if fault["remaining"] < 1 or not 400 <= fault["status"] <= 599:
-            raise ApiError(422, "invalid_fault", "count deve ser ≥ 1 e status um código 4xx/5xx.")
+        fault["echo"] = bool(spec.get("echo", False))
+        if fault["remaining"] < 1 or not 400 <= fault["status"] <= 599 or fault["delay"] < 0 or fault["retry_after"] < 0:
+            raise ApiError(422, "invalid_fault", "count deve ser ≥ 1, status um código 4xx/5xx e delay/retry_after ≥ 0.")
         with self._lock:
             fault["id"] = next(self._ids)
             self._queued.append(fault)
@@ -242,7 +244,10 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
         if fault is None or fault["kind"] == "drop":
             return None  # drop acts after the request is handled
         if fault["kind"] == "error":
-            return error_response(fault["status"], "injected_error", "Erro interno da plataforma (falha simulada).")
+            message = "Erro da plataforma (falha simulada)."
+            if fault["echo"]:  # like platforms that quote the request back in their errors
+                message += " Recebido: " + request.get_data(as_text=True)
+            return error_response(fault["status"], "injected_error", message)
         if fault["kind"] == "rate_limit":
             response = error_response(429, "rate_limited", "Muitas requisições; tente novamente mais tarde.")
             response.headers["Retry-After"] = str(fault["retry_after"])

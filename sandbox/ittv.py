@@ -5,10 +5,11 @@ Run: ``python -m sandbox.ittv --port P --token T [--state-file F] [--latency-ms 
 
 API (``Authorization: Bearer <token>``; errors are ``{"message": "..."}``):
 - ``POST /alpha/reseller/customer`` {name, cpf, status, phone, email, username, password, zipcode,
-  product, address, city, complement?, number, state} → 201 ``{"_id"}``. Refuses with 400 a
-  missing name/cpf/status/email/username/password/product, a CPF/CNPJ with wrong check digits,
-  a malformed e-mail, a status other than ACTIVE/INACTIVE and an unknown product; with 409 a CPF
-  or username that exists.
+  product, address, city, complement?, number, state} → 201 ``{"_id"}``. Refuses with 400 an
+  empty name/cpf/status/email/username/password/product, a missing phone/zipcode/address/city/
+  number/state (they may be empty), a CPF/CNPJ with wrong check digits, a malformed e-mail, CEP
+  or UF, a status other than ACTIVE/INACTIVE and an unknown product; with 409 a CPF or username
+  that exists.
 - ``PUT /alpha/reseller/customer/<_id>`` {username, email}; ``PUT .../<_id>/status`` {status};
   ``PUT .../<_id>/order`` {idProduct}; ``POST .../<_id>/changepassword`` {password}. 404 for an
   unknown customer.
@@ -23,6 +24,7 @@ password included, so tests can check the seed's default login.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 from typing import Any
@@ -33,7 +35,9 @@ from sandbox.common import ApiError, Platform, build_app, json_object, main, pro
 
 ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
 REQUIRED = ("name", "cpf", "status", "email", "username", "password", "product")
-STORED = (*REQUIRED, "phone", "zipcode", "address", "city", "complement", "number", "state")
+# Fields the contract lists without "?": they must be sent, though they may be empty.
+PRESENT = ("phone", "zipcode", "address", "city", "number", "state")
+STORED = (*REQUIRED, *PRESENT, "complement")
 PUBLIC = ("_id", "cpf", "email", "status", "product")
 
 PLATFORM = Platform(
@@ -60,6 +64,9 @@ def create_app(token: str, *, state_file: str | None = None, latency_ms: float =
         for name in REQUIRED:
             if not isinstance(body.get(name), str) or not body[name].strip():
                 raise ApiError(400, "missing_field", f"O campo '{name}' é obrigatório.")
+        for name in PRESENT:
+            if not isinstance(body.get(name), str):
+                raise ApiError(400, "missing_field", f"O campo '{name}' deve ser enviado (texto).")
         _check_fields(body)
         store = state().store
         with store.lock:
@@ -137,8 +144,12 @@ def _check_fields(body: dict[str, Any]) -> None:
         raise ApiError(400, "invalid_username", "Nome de usuário inválido.")
     if "status" in body and body["status"] not in (ACTIVE, INACTIVE):
         raise ApiError(400, "invalid_status", "Status deve ser ACTIVE ou INACTIVE.")
-    if "product" in body and body["product"] not in product_codes():
+    if "product" in body and (not isinstance(body["product"], str) or body["product"] not in product_codes()):
         raise ApiError(400, "unknown_product", f"Produto não encontrado: {body['product']}.")
+    if body.get("zipcode") and not (isinstance(body["zipcode"], str) and re.fullmatch(r"\d{8}", body["zipcode"])):
+        raise ApiError(400, "invalid_zipcode", "CEP inválido (8 dígitos).")
+    if body.get("state") and not (isinstance(body["state"], str) and re.fullmatch(r"[A-Z]{2}", body["state"])):
+        raise ApiError(400, "invalid_state", "UF inválida.")
 
 
 def _change(customer_id: str, field: str, value: object) -> dict[str, Any]:

@@ -9,8 +9,7 @@ API (``Authorization: Bearer <token>``; errors are ``{"error": {"code", "message
   subscriber (``{id, external_id, name, document, email, status: "active", products, ...}``).
   422 for a missing field, a CPF/CNPJ with wrong check digits, a malformed e-mail, an empty or
   unknown product list; 409 ``already_exists`` (with ``"subscriber"``: the existing one) for an
-  ``external_id`` that exists, 409 ``document_in_use`` for a document another subscriber that is
-  not cancelled has.
+  ``external_id`` that exists. (A document may have several subscribers: one per contract.)
 - ``GET /v1/subscribers/<external_id>`` → 200 the subscriber, or 404.
 - ``PATCH /v1/subscribers/<external_id>`` {status: active | inactive | cancelled} and/or
   {products: [codes]} → 200 the subscriber; 409 ``subscriber_cancelled`` on any change once
@@ -82,8 +81,6 @@ def create_app(token: str, *, state_file: str | None = None, latency_ms: float =
             existing = store.records.get(body["external_id"])
             if existing is not None:
                 raise ApiError(409, "already_exists", "Já existe um assinante com este external_id.", subscriber=existing)
-            if any(s["document"] == body["document"] and s["status"] != "cancelled" for s in store.records.values()):
-                raise ApiError(409, "document_in_use", "Já existe um assinante ativo com este documento.")
             now = _now()
             subscriber = {
                 "id": "sub_" + secrets.token_hex(8),

@@ -4,6 +4,7 @@ started as `flask worker` / `flask scheduler` processes."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import time
@@ -32,7 +33,8 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0, message: 
 
 
 def start_flask(panel_env: dict, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([FLASK, *args], cwd=PROJECT_ROOT, env=panel_env,
+    # A session of its own, so stop() can take down whatever the worker forked.
+    return subprocess.Popen([FLASK, *args], cwd=PROJECT_ROOT, env=panel_env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -42,7 +44,7 @@ def stop(process: subprocess.Popen) -> str:
     try:
         output, _ = process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
     return output or ""
 

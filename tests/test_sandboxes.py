@@ -67,10 +67,13 @@ def test_faults_hit_only_matching_requests_and_count_down(sandbox_for, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_fault_of_an_unknown_kind_is_refused(sandbox_for, kind):
+@pytest.mark.parametrize("spec", [{"kind": "meteoro"}, {"kind": "slow", "delay": -1}, {"kind": "error", "status": 200},
+                                  {"kind": "error", "count": "muitas"}])
+def test_a_fault_that_makes_no_sense_is_refused(sandbox_for, kind, spec):
     sandbox = sandbox_for(kind)
-    response = call(sandbox, "POST", "/_sandbox/faults", json={"kind": "meteoro"})
+    response = call(sandbox, "POST", "/_sandbox/faults", json=spec)
     assert response.status_code == 422
+    assert sandbox.pending_faults() == []
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -93,8 +96,16 @@ def test_ittv_refuses_duplicates_unknown_products_and_bad_status(sandbox_for):
     unknown = call(sandbox, "POST", "/alpha/reseller/customer", json=ittv_customer(product="XPTO"))
     assert (unknown.status_code, unknown.json()["message"]) == (400, "Produto não encontrado: XPTO.")
 
+    without_phone = ittv_customer()
+    del without_phone["phone"]
+    assert call(sandbox, "POST", "/alpha/reseller/customer", json=without_phone).json() == {
+        "message": "O campo 'phone' deve ser enviado (texto)."
+    }
+    assert call(sandbox, "POST", "/alpha/reseller/customer", json=ittv_customer(zipcode="123")).status_code == 400
+
     customer_id = created.json()["_id"]
     assert call(sandbox, "PUT", f"/alpha/reseller/customer/{customer_id}/status", json={"status": "BLOCKED"}).status_code == 400
+    assert call(sandbox, "PUT", f"/alpha/reseller/customer/{customer_id}/order", json={"idProduct": ["x"]}).status_code == 400
     assert call(sandbox, "PUT", "/alpha/reseller/customer/nao-existe/status", json={"status": "ACTIVE"}).status_code == 404
 
 
@@ -126,7 +137,7 @@ def test_skeelo_conflict_returns_the_existing_subscriber_and_cancel_is_final(san
     assert call(sandbox, "PATCH", path, json={"status": "cancelled"}).json()["status"] == "cancelled"
     final = call(sandbox, "PATCH", path, json={"status": "active"})
     assert (final.status_code, final.json()["error"]["code"]) == (409, "subscriber_cancelled")
-    # The document is free again once its subscriber is cancelled (a new contract).
+    # A new contract of the same person is a new subscriber.
     renewed = call(sandbox, "POST", "/v1/subscribers", json={**subscriber, "external_id": "ref-novo"})
     assert renewed.status_code == 201
 

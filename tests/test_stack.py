@@ -79,3 +79,17 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
     for port in [panel_port] + [sandbox_port + i for i in range(len(ADAPTERS))]:
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers after the stack stopped"
+
+
+def test_make_run_says_which_port_is_taken_instead_of_failing_later(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PANEL_PORT": str(free_port_run(1)), "SANDBOX_BASE_PORT": str(port),
+               "PANEL_INSTANCE_PATH": str(tmp_path)}
+        result = subprocess.run([sys.executable, "-m", "panel.stack"], cwd=PROJECT_ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"Porta(s) já em uso: {port}" in result.stderr
+    assert "SANDBOX_BASE_PORT" in result.stderr

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from flask import current_app
 from rq import Worker
 from rq.cron import CronScheduler
@@ -14,6 +16,25 @@ from panel.jobs.queues import QUEUES, get_queue
 class PanelWorker(Worker):
     """RQ's forking worker (it has heartbeats and can kill a stuck job), with the app context
     inherited by each work horse."""
+
+    _early_stop = False
+
+    def bootstrap(self, *args, **kwargs):
+        # RQ registers the worker and forks its scheduler before it installs its own signal
+        # handlers: a SIGTERM in that window would kill the worker outright and orphan the
+        # scheduler process. Until RQ's handlers are in place, a stop request is remembered...
+        signal.signal(signal.SIGTERM, self._remember_early_stop)
+        signal.signal(signal.SIGINT, self._remember_early_stop)
+        super().bootstrap(*args, **kwargs)
+
+    def _remember_early_stop(self, signum, frame) -> None:
+        self._early_stop = True
+
+    def _install_signal_handlers(self):
+        super()._install_signal_handlers()
+        if self._early_stop:
+            # ...and honoured here: the work loop stops at once and tears the scheduler down.
+            self._stop_requested = True
 
     def main_work_horse(self, job, queue):
         # The horse is a fork: drop the parent's pooled database connections without closing

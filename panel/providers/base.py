@@ -189,10 +189,6 @@ class Provider(ABC):
         sending only what differs."""
 
     @abstractmethod
-    def change_products(self, current: RemoteSubscriber, plan: PlanProducts) -> RemoteSubscriber:
-        """Give an active subscriber the plan's full set of packages."""
-
-    @abstractmethod
     def change_login(self, current: RemoteSubscriber, *, username: str, email: str) -> RemoteSubscriber:
         """Update the login data (ITTV: username and e-mail)."""
 
@@ -213,6 +209,15 @@ class Provider(ABC):
     def test_connection(self) -> ConnectionCheck:
         """Proves the server URL and the token: an authenticated read of the catalogue."""
         return ConnectionCheck(product_count=len(self.list_products()))
+
+    def change_products(self, current: RemoteSubscriber, plan: PlanProducts, *, status: AccessStatus) -> RemoteSubscriber:
+        """Move the subscriber to another plan's packages, keeping ``status`` (a plan change
+        never lifts a block): the same convergence as ``set_status``, under the new plan."""
+        return self.set_status(current, status, plan)
+
+    def check_plan(self, plan: PlanProducts) -> None:
+        """Raise PermanentError (with a message for the operator) when this platform cannot
+        serve ``plan``'s packages; Configurações calls it before saving a plan."""
 
     def matches(self, remote: RemoteSubscriber, status: AccessStatus, plan: PlanProducts) -> bool:
         """Whether the platform already holds ``status`` for this subscriber."""

@@ -11,22 +11,34 @@ the original along; and urllib3's debug lines get their query strings cut.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from urllib3.exceptions import LocationParseError
 
-from panel.providers.errors import PermanentError, RetryableError
+from panel.providers.errors import PermanentError, ProviderError, RetryableError
 
 log = logging.getLogger(__name__)
 
 MASK = "***"
 MAX_PLATFORM_MESSAGE = 300
+MAX_RETRY_AFTER = 3600.0  # seconds; a platform asking for more is waited on in later retries
+# What an HTTP header value may hold (printable Latin-1, no control characters).
+_HEADER_SAFE = re.compile(r"[\x20-\x7e\xa0-\xff]+")
+_BAD_ADDRESS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+    LocationParseError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +53,7 @@ class Timeouts:
 class Answer:
     status: int
     body: Any  # decoded JSON, or None for an empty body
+    retry_after: str | None = None  # the Retry-After header, as sent
 
 
 MessageOf = Callable[[object], tuple[str | None, str | None]]
@@ -51,6 +64,10 @@ class JsonHttpClient:
         self.base_url = base_url.rstrip("/")
         self.platform = platform
         self.timeouts = timeouts
+        token = token.strip()
+        if not token or not _HEADER_SAFE.fullmatch(token):
+            # Checked here because requests would fail later with an error that quotes the header.
+            raise PermanentError(f"O token de {platform} está vazio ou tem caracteres inválidos; confira em Configurações.")
         self._token = token
         self._message_of = message_of
         self.session = requests.Session()
@@ -81,6 +98,7 @@ class JsonHttpClient:
         anything else raises. ``sensitive`` lists the personal values of this request, masked
         in whatever the platform says back."""
         started = time.monotonic()
+        failure: ProviderError | None = None
         try:
             response = self.session.request(
                 method,
@@ -90,40 +108,48 @@ class JsonHttpClient:
                 timeout=(self.timeouts.connect, self.timeouts.read),
                 allow_redirects=False,  # a redirect would carry the token to another address
             )
-        except requests.ConnectTimeout:
-            raise RetryableError(
-                f"{self.platform} não aceitou a conexão em {self.timeouts.connect:g} s."
-            ) from None
-        except requests.Timeout:
-            raise RetryableError(f"{self.platform} não respondeu em {self.timeouts.read:g} s.") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise RetryableError(
-                f"A conexão com {self.platform} falhou ou caiu antes da resposta ({type(exc).__name__})."
-            ) from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
-            raise PermanentError(f"A URL do servidor de {self.platform} é inválida; confira em Configurações.") from None
-        except requests.RequestException as exc:
-            raise RetryableError(f"Falha ao falar com {self.platform} ({type(exc).__name__}).") from None
+        except Exception as exc:  # every failure is classified; none is chained (see below)
+            failure = self._transport_failure(exc)
+        if failure is not None:
+            # Raised outside the except block: the original exception (whose text carries the
+            # URL, and at ITTV the CPF) stays out of __context__ and so out of tracebacks.
+            raise failure
 
         with response:
             elapsed_ms = (time.monotonic() - started) * 1000
             # The path only (no query string, no body): safe to log.
             log.debug("%s %s %s -> %s (%.0f ms)", self.platform, method, path, response.status_code, elapsed_ms)
-            body = _decode(response)
-            status = response.status_code
-            if 200 <= status < 300 or status in accept:
-                if body is _INVALID:
-                    raise RetryableError(f"{self.platform} respondeu HTTP {status} sem um JSON válido.", status_code=status)
-                return Answer(status, body)
-            raise self._error(response, None if body is _INVALID else body, sensitive)
+            answer = Answer(response.status_code, _decode(response), response.headers.get("Retry-After"))
+        if 200 <= answer.status < 300 or answer.status in accept:
+            if answer.body is _INVALID:
+                raise PermanentError(
+                    f"{self.platform} respondeu HTTP {answer.status} sem um JSON válido; confira a URL do servidor.",
+                    status_code=answer.status,
+                )
+            return answer
+        raise self.refusal(answer, sensitive)
 
-    def _error(self, response: requests.Response, body: object, sensitive: Iterable[str]) -> Exception:
-        status = response.status_code
+    def _transport_failure(self, exc: Exception) -> ProviderError:
+        """What went wrong before any answer came, in words for the operator."""
+        if isinstance(exc, requests.ConnectTimeout):
+            return RetryableError(f"{self.platform} não aceitou a conexão em {self.timeouts.connect:g} s.")
+        if isinstance(exc, requests.Timeout):
+            return RetryableError(f"{self.platform} não respondeu em {self.timeouts.read:g} s.")
+        if isinstance(exc, (_BAD_ADDRESS, UnicodeError)):
+            return PermanentError(f"A URL do servidor de {self.platform} é inválida; confira em Configurações.")
+        if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            return RetryableError(f"A conexão com {self.platform} falhou ou caiu antes da resposta ({type(exc).__name__}).")
+        return RetryableError(f"Falha ao falar com {self.platform} ({type(exc).__name__}).")
+
+    def refusal(self, answer: Answer, sensitive: Iterable[str] = ()) -> ProviderError:
+        """The error for a non-2xx answer: retryable for 408, 429 and 5xx, permanent otherwise."""
+        status = answer.status
+        body = None if answer.body is _INVALID else answer.body
         message, code = self._message_of(body) if body is not None else (None, None)
         said = redact(message, [self._token, *sensitive]) if message else None
         suffix = f": {said}" if said else "."
         if status == 429 or status >= 500 or status == 408:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(answer.retry_after)
             wait = f" Pediu para aguardar {retry_after:g} s." if retry_after is not None else ""
             what = "está limitando as requisições" if status == 429 else "respondeu com erro"
             return RetryableError(
@@ -153,7 +179,7 @@ def _decode(response: requests.Response) -> Any:
         return None
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return _INVALID
 
 
@@ -171,8 +197,10 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
-    return max(0.0, seconds)
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -6,9 +6,9 @@ How our statuses map onto it: a customer holds one ``status`` (ACTIVE / INACTIVE
 - partial block: ACTIVE with the plan's base product;
 - total block and cancelled: INACTIVE (ITTV has no cancelled state; the product is left alone).
 
-A plan may list several packages while a customer holds one product: the *full* product is the
-plan's first package that is not a base one (or its only package), the *base* product its first
-base package. Creating sends the base product, as the wire contract says, and then moves an
+A customer holds one product, so a plan for ITTV has one full package and at most one base
+package (``check_plan`` refuses others): the *full* product is its package that is not a base one
+(or its only package), the *base* product its base package. Creating sends the base product, as the wire contract says, and then moves an
 active customer to the full one.
 
 The API documents no reads; we assume ``GET /alpha/reseller/customer?cpf=`` and
@@ -128,7 +128,16 @@ class IttvProvider(Provider):
             products=(product,),
         )
 
+    def check_plan(self, plan: PlanProducts) -> None:
+        extra = [code for code in plan.codes if code not in plan.base_codes][1:]
+        if extra or len(plan.base_codes) > 1:
+            raise PermanentError(
+                "Na ITTV cada cliente tem um único produto: o plano deve ter um pacote completo e, "
+                "no máximo, um pacote base (para o bloqueio parcial)."
+            )
+
     def target(self, status: AccessStatus, plan: PlanProducts) -> RemoteState:
+        self.check_plan(plan)
         if status is AccessStatus.ACTIVE:
             return RemoteState(ACTIVE, (_full_code(plan),))
         if status is AccessStatus.PARTIAL_BLOCK:
@@ -150,10 +159,6 @@ class IttvProvider(Provider):
             self.http.request("PUT", f"{_path(remote)}/status", json={"status": wanted.platform_status})
             remote = replace(remote, platform_status=wanted.platform_status)
         return remote
-
-    def change_products(self, current: RemoteSubscriber, plan: PlanProducts) -> RemoteSubscriber:
-        full = _full_code(plan)
-        return current if current.products == (full,) else self._order(current, full)
 
     def _order(self, current: RemoteSubscriber, product: str) -> RemoteSubscriber:
         self.http.request("PUT", f"{_path(current)}/order", json={"idProduct": product})

@@ -24,6 +24,7 @@ from panel.providers.base import (
     SubscriberRef,
 )
 from panel.providers.errors import PermanentError
+from panel.providers.http import Answer
 
 SUBSCRIBERS = "/v1/subscribers"
 CANCELLED = "cancelled"
@@ -58,6 +59,7 @@ class SkeeloProvider(Provider):
 
     def list_subscribers(self) -> Iterator[RemoteSubscriber]:
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             page = self.http.request("GET", SUBSCRIBERS, params={"cursor": cursor} if cursor else None).body
             if not isinstance(page, dict) or not isinstance(page.get("items"), list):
@@ -66,6 +68,9 @@ class SkeeloProvider(Provider):
             cursor = page.get("next_cursor")
             if not cursor:
                 return
+            if not isinstance(cursor, str) or cursor in seen:
+                raise PermanentError("Skeelo repetiu uma página da lista de assinantes (cursor inválido).")
+            seen.add(cursor)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -89,20 +94,18 @@ class SkeeloProvider(Provider):
             if answer.status == 409:
                 # The external_id exists: an earlier create whose answer we lost. Skeelo sends
                 # the existing subscriber back; read it if it did not.
-                existing = self._existing_after_conflict(answer.body, data)
+                existing = self._existing_after_conflict(answer, data)
             else:
-                existing = _remote(answer.body)
+                existing = _remote(answer.body, sent=data)
         return self.set_status(existing, status, data.plan)
 
-    def _existing_after_conflict(self, body: object, data: SubscriberData) -> RemoteSubscriber:
+    def _existing_after_conflict(self, answer: Answer, data: SubscriberData) -> RemoteSubscriber:
+        body = answer.body
         if isinstance(body, dict) and isinstance(body.get("subscriber"), dict):
-            return _remote(body["subscriber"])
+            return _remote(body["subscriber"], sent=data)
         found = self.get(data.ref)
         if found is None:
-            message, code = self.platform_message(body)
-            raise PermanentError(
-                f"Skeelo recusou a requisição (HTTP 409): {message or 'conflito'}", status_code=409, code=code
-            )
+            raise self.http.refusal(answer, data.personal_values())
         return found
 
     def target(self, status: AccessStatus, plan: PlanProducts) -> RemoteState:
@@ -118,10 +121,6 @@ class SkeeloProvider(Provider):
         if wanted.products is not None and set(current.products) != set(wanted.products):
             changes["products"] = list(wanted.products)
         return self._patch(current, changes)
-
-    def change_products(self, current: RemoteSubscriber, plan: PlanProducts) -> RemoteSubscriber:
-        same = set(current.products) == set(plan.codes)
-        return self._patch(current, {} if same else {"products": list(plan.codes)})
 
     def _patch(self, current: RemoteSubscriber, changes: dict[str, object]) -> RemoteSubscriber:
         if not changes:
@@ -145,15 +144,19 @@ def _path(external_ref: str) -> str:
     return f"{SUBSCRIBERS}/{quote(external_ref, safe='')}"
 
 
-def _remote(item: object) -> RemoteSubscriber:
+def _remote(item: object, *, sent: SubscriberData | None = None) -> RemoteSubscriber:
+    """A subscriber from Skeelo's answer. The contract promises only ``{id, external_id,
+    status}`` when creating: what it leaves out is what we sent."""
     products = item.get("products") if isinstance(item, dict) else None
+    if not isinstance(products, list):
+        products = list(sent.plan.codes) if sent else []
     return RemoteSubscriber(
         external_id=str(_field(item, "id")),
         external_ref=str(_field(item, "external_id")),
-        document=str(item.get("document") or ""),
-        email=str(item.get("email") or ""),
+        document=str(item.get("document") or (sent.document if sent else "")),
+        email=str(item.get("email") or (sent.email if sent else "")),
         platform_status=str(_field(item, "status")),
-        products=tuple(str(code) for code in products) if isinstance(products, list) else (),
+        products=tuple(str(code) for code in products),
     )
 
 

@@ -44,6 +44,8 @@ class PlatformCase:
     cancel_is_final: bool
     # ITTV keeps one customer per CPF/CNPJ: creating with a known document finds that customer.
     one_subscriber_per_document: bool
+    # ITTV gives a customer one product: a plan with two full packages cannot be served there.
+    one_product_per_subscriber: bool
 
     def __str__(self) -> str:
         return self.kind
@@ -59,6 +61,7 @@ CASES = [
         status_field="status",
         cancel_is_final=False,  # ITTV has no cancelled state: a cancelled customer is INACTIVE
         one_subscriber_per_document=True,
+        one_product_per_subscriber=True,
     ),
     PlatformCase(
         kind="skeelo",
@@ -69,6 +72,7 @@ CASES = [
         status_field="status",
         cancel_is_final=True,
         one_subscriber_per_document=False,
+        one_product_per_subscriber=False,
     ),
 ]
 
@@ -197,6 +201,16 @@ def test_create_in_a_blocked_status_creates_it_blocked(provider, sandbox, case, 
 
     [record] = records_with(sandbox, case, data.document)
     assert record[case.status_field] == provider.target(AccessStatus.BLOCKED, case.plan).platform_status
+
+
+def test_a_plan_the_platform_cannot_serve_is_refused_before_any_call(provider, sandbox, case):
+    plan = PlanProducts(case.plan.codes + case.other_plan.codes[-1:], base_codes=case.plan.base_codes)
+    if case.one_product_per_subscriber:
+        with pytest.raises(PermanentError, match="único produto"):
+            provider.check_plan(plan)
+    else:
+        provider.check_plan(plan)
+    assert sandbox.requests_seen() == []
 
 
 def test_get_of_an_unknown_subscriber_is_none(provider, make_data):
@@ -337,11 +351,23 @@ def test_change_products_gives_the_new_plan(provider, case, make_data):
     data = make_data()
     remote = provider.create(data)
 
-    provider.change_products(remote, case.other_plan)
+    provider.change_products(remote, case.other_plan, status=AccessStatus.ACTIVE)
 
     fresh = provider.get(data.ref)
     assert provider.status_of(fresh, case.other_plan) is AccessStatus.ACTIVE
     assert provider.status_of(fresh, case.plan) is not AccessStatus.ACTIVE
+
+
+@pytest.mark.parametrize("status", [AccessStatus.PARTIAL_BLOCK, AccessStatus.BLOCKED])
+def test_a_plan_change_never_lifts_a_block(provider, case, make_data, status):
+    if status not in provider.supported_statuses:
+        pytest.skip(f"{case.kind} has no {status}")
+    data = make_data()
+    remote = provider.set_status(provider.create(data), status, case.plan)
+
+    provider.change_products(remote, case.other_plan, status=status)
+
+    assert provider.matches(provider.get(data.ref), status, case.other_plan)
 
 
 def test_login_defaults_and_changes(provider, sandbox, case, make_data):
@@ -387,7 +413,7 @@ def test_server_errors_are_retryable(provider, sandbox, status):
 
 def test_three_server_errors_then_success(provider, sandbox, make_data):
     data = make_data()
-    sandbox.inject("error", count=3)
+    sandbox.inject("error", count=3, match="POST ")  # the lookup answers; the create fails 3×
 
     for _ in range(3):
         with pytest.raises(RetryableError):
@@ -415,6 +441,17 @@ def test_a_timeout_is_retryable(case, sandbox):
         with pytest.raises(RetryableError) as failed:
             adapter.list_products()
     assert "não respondeu" in failed.value.message
+
+
+def test_a_connection_closed_without_an_answer_is_retryable_and_changes_nothing(case, sandbox, make_data):
+    data = make_data()
+    with make_provider(case.kind, sandbox.url, sandbox.token, timeouts=Timeouts(connect=1, read=5)) as adapter:
+        remote = adapter.create(data)
+        sandbox.inject("timeout", delay=0.5)
+        with pytest.raises(RetryableError) as failed:
+            adapter.set_status(remote, AccessStatus.BLOCKED, case.plan)
+        assert "caiu antes da resposta" in failed.value.message
+        assert adapter.matches(adapter.get(data.ref), AccessStatus.ACTIVE, case.plan)
 
 
 def test_a_slow_answer_past_the_timeout_is_retryable_and_the_retry_converges(case, sandbox, make_data):
@@ -478,13 +515,28 @@ def test_a_second_subscriber_with_the_same_document(provider, sandbox, case, mak
     remote = provider.create(first)
     second = make_data(document=first.document)
 
-    if case.one_subscriber_per_document:
-        assert provider.create(second).external_id == remote.external_id
-    else:
-        with pytest.raises(PermanentError) as refused:
-            provider.create(second)
-        assert refused.value.status_code == 409
-    assert len(records_with(sandbox, case, first.document)) == 1
+    again = provider.create(second)
+
+    if case.one_subscriber_per_document:  # the same customer: one synced contract per client
+        assert again.external_id == remote.external_id
+        assert len(records_with(sandbox, case, first.document)) == 1
+    else:  # one subscriber per contract
+        assert again.external_id != remote.external_id
+        assert len(records_with(sandbox, case, first.document)) == 2
+
+
+def test_a_conflict_that_is_not_ours_is_a_permanent_error_without_personal_data(provider, sandbox, make_data):
+    data = make_data()
+    sandbox.inject("error", status=409, echo=True, match="POST ")
+
+    with pytest.raises(PermanentError) as refused:
+        provider.create(data)
+
+    assert refused.value.status_code == 409
+    assert "falha simulada" in refused.value.message
+    for personal in (data.document, data.email, data.name):
+        assert personal not in refused.value.message
+    assert sandbox.records() == []
 
 
 # -- secrets and personal data ----------------------------------------------------------------
@@ -507,6 +559,12 @@ def test_tokens_and_personal_data_never_reach_logs_or_errors(provider, sandbox, 
             provider.get(data.ref)
         except RetryableError as exc:
             errors.append(exc)
+    for status in (400, 500):  # errors that quote our request back
+        sandbox.inject("error", status=status, echo=True, match="POST ")
+        try:
+            provider.create(bad)
+        except (PermanentError, RetryableError) as exc:
+            errors.append(exc)
     try:
         provider.create(bad)
     except PermanentError as exc:
@@ -517,7 +575,7 @@ def test_tokens_and_personal_data_never_reach_logs_or_errors(provider, sandbox, 
         except PermanentError as exc:
             errors.append(exc)
 
-    assert len(errors) == 5
+    assert len(errors) == 7
     texts = {
         "our logs": caplog.text,
         "the sandbox's log": sandbox.log_text(),

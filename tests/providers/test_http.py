@@ -11,7 +11,11 @@ import pytest
 from panel.providers.http import MASK, _install_urllib3_redaction, parse_retry_after, redact
 
 
-@pytest.mark.parametrize(("header", "seconds"), [("12", 12.0), ("0", 0.0), ("1.5", 1.5), ("", None), ("amanhã", None)])
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("12", 12.0), ("0", 0.0), ("1.5", 1.5), ("", None), ("amanhã", None), ("1e999", None), ("-5", 0.0),
+     ("999999", 3600.0), ("Fri, 31 Dec 9999 23:59:59 GMT", 3600.0)],
+)
 def test_retry_after_in_seconds(header, seconds):
     assert parse_retry_after(header) == seconds
 
@@ -47,3 +51,25 @@ def test_urllib3_request_lines_lose_their_query_string(caplog):
 
     assert "52998224725" not in caplog.text
     assert "/alpha/reseller/customer?…" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("base_url", "token", "words"),
+    [
+        ("http://api..ittv.com.br", "token", "URL"),
+        ("ftp://127.0.0.1", "token", "URL"),
+        ("sem-esquema", "token", "URL"),
+        ("http://127.0.0.1:1", "token\u2026", "token"),
+        ("http://127.0.0.1:1", "to\nken", "token"),
+        ("http://127.0.0.1:1", "  ", "token"),
+    ],
+)
+def test_bad_settings_are_permanent_errors_that_quote_nothing(base_url, token, words):
+    from panel.providers import REGISTRY, PermanentError
+
+    for adapter in REGISTRY.values():
+        with pytest.raises(PermanentError, match=words) as refused:
+            with adapter(base_url, token) as provider:
+                provider.list_products()
+        assert token.strip() not in refused.value.message or not token.strip()
+        assert refused.value.__context__ is None and refused.value.__cause__ is None
