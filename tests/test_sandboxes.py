@@ -197,3 +197,19 @@ def test_the_command_line_requires_a_token(kind):
     )
     assert result.returncode == 2
     assert "--token" in result.stderr
+
+
+def test_the_sandbox_server_turns_nagle_off_on_every_connection():
+    import socket
+
+    from sandbox.common import _NoDelayServer
+    from sandbox.ittv import create_app
+
+    server = _NoDelayServer("127.0.0.1", 0, create_app("t"))
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port)):
+            accepted, _ = server.get_request()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        server.server_close()

@@ -17,6 +17,8 @@ def log_in(page: Page, base_url: str, username: str, password: str = PASSWORD) -
     page.get_by_label("Usuário").fill(username)
     page.get_by_label("Senha").fill(password)
     page.get_by_role("button", name="Entrar").click()
+    # The URL changes when the next page starts; wait until its scripts (Bootstrap) have run.
+    page.wait_for_load_state("load")
 
 
 def navbar(page: Page):
@@ -25,6 +27,7 @@ def navbar(page: Page):
 
 def open_menu(page: Page, name: str):
     """Click a navbar dropdown (Bootstrap's JS must be running for it to open) and return its menu."""
+    page.wait_for_load_state("load")  # Bootstrap's handlers are attached by then
     toggle = navbar(page).get_by_role("button", name=name, exact=True)
     toggle.click()
     menu = toggle.locator("xpath=following-sibling::ul")
