@@ -4,8 +4,8 @@ failure turned into a RetryableError or a PermanentError whose text is safe to s
 Safe means: no token and no personal data. The token only travels in the Authorization header;
 error texts are built here (never from requests' own exception text, which carries the URL and
 so, at ITTV, the CPF in the query string); the platform's message is kept but the request's
-personal values are masked in it; exceptions are raised ``from None`` so no traceback drags
-the original along; and urllib3's debug lines get their query strings cut.
+personal values are masked in it; our exceptions are raised outside the ``except`` block, so no
+traceback drags the original along; and urllib3's debug lines get their query strings cut.
 """
 
 from __future__ import annotations
