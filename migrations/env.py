@@ -54,10 +54,12 @@ def get_metadata():
 def render_item(type_, obj, autogen_context):
     """Write the panel's column types as plain SQLAlchemy types, so a migration never imports
     model code (which changes over time) to run."""
-    from panel.models.types import UTCDateTime
+    from panel.models.types import ScaledDecimal, UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, ScaledDecimal):
+        return "sa.BigInteger()"  # exact decimals are stored as scaled integers
     return False
 
 

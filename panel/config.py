@@ -15,6 +15,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from panel.crypto import parse_keys
+
 ENVIRONMENTS = ("development", "production", "testing")
 
 
@@ -118,13 +120,15 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         database_url = database_url or f"sqlite:///{instance_path / 'painel.db'}"
 
     try:
-        Fernet(encryption_key.encode())
+        parse_keys(encryption_key)
     except (ValueError, TypeError) as exc:
         raise ConfigError(
-            "ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes); "
-            "generate one with: python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'"
+            "ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes; several keys, "
+            "newest first, may be separated by commas); generate one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         ) from exc
+
+    allowed_hosts = _host_patterns(env.get("PLATFORM_ALLOWED_HOSTS"), production)
 
     return {
         "PANEL_ENV": panel_env,
@@ -163,4 +167,25 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         # (job timeouts in panel/jobs/queues.py are longer than a call's worst case).
         "PROVIDER_CONNECT_TIMEOUT": _seconds(env, "PROVIDER_CONNECT_TIMEOUT", 3.0),
         "PROVIDER_READ_TIMEOUT": _seconds(env, "PROVIDER_READ_TIMEOUT", 10.0),
+        # Hosts a platform's server URL may name (see panel.domain.platforms.check_server_url):
+        # in production only these, so a settings form cannot aim the worker at internal
+        # addresses; "*" (any host, the sandboxes included) is the development default.
+        "PLATFORM_ALLOWED_HOSTS": allowed_hosts,
     }
+
+
+# The platforms' public API hosts, allowed in production unless PLATFORM_ALLOWED_HOSTS says otherwise.
+DEFAULT_PRODUCTION_HOSTS = ("api-resellers.ittv.com.br",)
+
+
+def _host_patterns(raw: str | None, production: bool) -> tuple[str, ...]:
+    """Host names, or patterns such as ``*.skeelo.com.br``, lower-case."""
+    if raw is None or not raw.strip():
+        return DEFAULT_PRODUCTION_HOSTS if production else ("*",)
+    patterns = tuple(part.strip().lower().rstrip(".") for part in raw.split(",") if part.strip())
+    if production and any(pattern.strip("*.") == "" for pattern in patterns):
+        raise ConfigError(
+            "PLATFORM_ALLOWED_HOSTS must name the platforms' hosts in production (a bare '*' would let a "
+            "settings form reach internal addresses)"
+        )
+    return patterns

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_login import current_user
 
-from panel.models import Role
+from panel import formats
+from panel.models import PlanType, Role, RuleAction, RuleType
+from panel.providers import REGISTRY
 
 
 def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -21,7 +23,22 @@ def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 
 # How audited fields read in the Auditoria page (the stored keys are the models' attributes).
-AUDIT_FIELDS = {"username": "Login", "name": "Nome", "role": "Perfil", "active": "Situação", "password": "Senha"}
+AUDIT_FIELDS = {
+    "username": "Login", "name": "Nome", "role": "Perfil", "active": "Situação", "password": "Senha",
+    "kind": "Plataforma", "code": "Código", "server_url": "Servidor", "token": "Token",
+    "concurrency_limit": "Requisições simultâneas", "is_base": "Pacote base", "plan_type": "Tipo do plano",
+    "contract_months": "Meses de contrato", "monthly_value": "Valor mensal", "composition": "Composição fiscal",
+    "platform": "Plataforma", "products": "Pacotes", "description": "Descrição", "rule_type": "Tipo da régua",
+    "days_overdue": "Dias em atraso", "action": "Ação", "unblock_on_payment": "Desbloquear ao pagar",
+    "added": "Adicionados", "renamed": "Nomes atualizados",
+}
+# Stored codes shown by their labels.
+_CODE_LABELS = {
+    "role": {role.value: role.label for role in Role},
+    "plan_type": {kind.value: kind.label for kind in PlanType},
+    "action": {action.value: action.label for action in RuleAction},
+    "rule_type": {kind.value: kind.label for kind in RuleType},
+}
 
 
 def audit_field(field: str) -> str:
@@ -33,11 +50,21 @@ def audit_value(value, field: str) -> str:
         return "—"
     if field == "active":
         return "Ativo" if value else "Inativo"
-    if field == "role" and value in Role._value2member_map_:
-        return Role(value).label
+    if field == "kind" and value in REGISTRY:
+        return REGISTRY[value].label
+    if value in _CODE_LABELS.get(field, {}):
+        return _CODE_LABELS[field][value]
     if isinstance(value, bool):
         return "Sim" if value else "Não"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
     return str(value)
+
+
+def platform_label(kind: str) -> str:
+    """'ITTV (operadora)'."""
+    adapter = REGISTRY.get(kind)
+    return f"{adapter.label} ({adapter.role_label})" if adapter else kind
 
 
 def can(role: str | Role) -> bool:
@@ -47,8 +74,16 @@ def can(role: str | Role) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(local_datetime=local_datetime, audit_field=audit_field, audit_value=audit_value)
-    app.jinja_env.globals.update(can=can, Role=Role)
+    app.jinja_env.filters.update(
+        local_datetime=local_datetime, audit_field=audit_field, audit_value=audit_value,
+        money=formats.money, percent=formats.percent,
+    )
+    from panel.domain import platforms
+
+    app.jinja_env.globals.update(
+        can=can, Role=Role, task_display_status=platforms.task_display_status, platform_label=platform_label,
+        unreadable_token_message=platforms.UNREADABLE_TOKEN, supports_base_products=platforms.supports_base_products,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -298,3 +298,30 @@ def sandbox_for(sandbox_processes, tmp_path_factory):
         return sandbox
 
     return get
+
+
+def post_form(client, page_url: str, data: dict, post_url: str | None = None, **kwargs):
+    """GET the page for its CSRF token, then POST ``data`` with it (to ``post_url`` or the page)."""
+    page = client.get(page_url)
+    token = csrf_token_from(page.get_data(as_text=True))
+    page.close()
+    return client.post(post_url or page_url, data={**data, "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def run_jobs(app):
+    """run_jobs() -> how many jobs were waiting when a real RQ worker (SimpleWorker, in this
+    process, on the test Redis and database) started; it runs until every queue is empty."""
+    from rq import SimpleWorker
+
+    from panel.jobs.queues import QUEUES, get_queue
+
+    def run() -> int:
+        with app.app_context():
+            connection = app.extensions["redis"]
+            queues = [get_queue(spec.name, connection) for spec in QUEUES]
+            waiting = sum(queue.count for queue in queues)
+            SimpleWorker(queues, connection=connection).work(burst=True, with_scheduler=False)
+            return waiting
+
+    return run

@@ -1,8 +1,22 @@
-from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms import Form as WtfBaseForm
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from panel.forms import Form, NewPasswordField, repeat_of
-from panel.models import Role
+from panel.domain.fiscal import SERVICES
+from panel.forms import BrDecimalField, Form, NewPasswordField, optional_int, repeat_of
+from panel.models import CompositionMode, PlanType, Role, RuleAction, RuleType
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.operador, Role.leitura, Role.admin)]
 
@@ -29,3 +43,104 @@ class UserEditForm(Form):
 class ResetPasswordForm(Form):
     password = NewPasswordField("Nova senha", validators=[DataRequired("Informe a nova senha.")])
     confirm = repeat_of("password", "Repita a nova senha")
+
+
+# -- platforms and products -----------------------------------------------------------------
+
+class PlatformForm(Form):
+    kind = SelectField("Plataforma", choices=[])
+    code = StringField(
+        "Código", validators=[DataRequired("Informe o código."), Length(max=32)],
+        description="Identifica a conta no painel (ex.: ITTV, SKEELO).",
+    )
+    name = StringField("Nome", validators=[DataRequired("Informe o nome."), Length(max=120)])
+    server_url = StringField(
+        "Servidor (URL)", validators=[DataRequired("Informe a URL do servidor."), Length(max=255)],
+        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
+        description="A URL da API fornecida pela plataforma, com http:// ou https://.",
+    )
+    # Never rendered back (PasswordField hides its value): pages only say when it was set.
+    token = PasswordField("Token", render_kw={"autocomplete": "off", "spellcheck": "false"})
+    concurrency_limit = IntegerField(
+        "Requisições simultâneas", default=4,
+        validators=[InputRequired("Informe um número de 1 a 64."), NumberRange(1, 64, "Informe um número de 1 a 64.")],
+        description="Quantas chamadas a esta plataforma o painel faz ao mesmo tempo, no máximo.",
+    )
+    active = BooleanField("Ativa", default=True)
+
+
+class ProductForm(Form):
+    code = StringField(
+        "Código (sigla)", validators=[DataRequired("Informe o código."), Length(max=64)],
+        description="Como a plataforma identifica o pacote.",
+    )
+    name = StringField("Nome", validators=[DataRequired("Informe o nome."), Length(max=120)])
+    is_base = BooleanField("Pacote base (é o que fica no bloqueio parcial)")
+
+
+# -- access plans (Adicionar plano) ---------------------------------------------------------
+
+class CompositionLineForm(WtfBaseForm):
+    """One service kind's share of the monthly value (a sub-form: the outer form has the CSRF)."""
+
+    class Meta:
+        locales = ("pt_BR", "pt")
+
+    service = HiddenField()
+    mode = SelectField("Forma", choices=[SelectChoice(m.value, m.label) for m in CompositionMode],
+                       default=CompositionMode.percent.value)
+    amount = BrDecimalField("Parcela", places=0, max_places=4, suffix="%")
+
+
+class PlanForm(Form):
+    """Every step of *Adicionar plano*; each page shows one step and carries the others."""
+
+    STEPS = {
+        1: ("name", "plan_type"),
+        2: ("contract_months", "monthly_value", "composition"),
+        3: ("platform_id", "product_ids"),
+    }
+    STEP_TITLES = {1: "Tipo", 2: "Meses, composição e valor", 3: "Plataforma e pacotes", 4: "Revisão"}
+
+    name = StringField("Nome do plano", validators=[DataRequired("Informe o nome do plano."), Length(max=120)])
+    plan_type = RadioField(
+        "Tipo", choices=[SelectChoice(t.value, t.label) for t in PlanType],
+        validators=[InputRequired("Escolha o tipo do plano: TV/OTT ou SVA.")],
+    )
+    contract_months = IntegerField(
+        "Meses de contrato", default=12,
+        validators=[InputRequired("Informe os meses de contrato."), NumberRange(1, 120, "Informe de 1 a 120 meses.")],
+    )
+    monthly_value = BrDecimalField(
+        "Valor mensal (R$)", validators=[InputRequired("Informe o valor mensal.")], description="Ex.: 39,90",
+    )
+    composition = FieldList(FormField(CompositionLineForm), min_entries=len(SERVICES), max_entries=len(SERVICES))
+    platform_id = SelectField("Plataforma", coerce=optional_int, choices=[], validate_choice=False)
+    product_ids = SelectMultipleField("Pacotes", coerce=int, choices=[], validate_choice=False)
+
+    def step_fields(self, step: int) -> list:
+        return [self[name] for name in self.STEPS.get(step, ())]
+
+    def fields_outside(self, step: int) -> list:
+        inside = set(self.STEPS.get(step, ()))
+        return [field for name, field in self._fields.items() if name not in inside and name != "csrf_token"]
+
+    def validate_step(self, step: int) -> bool:
+        """WTForms' own checks for one step's fields (the domain checks come after)."""
+        return all([field.validate(self) for field in self.step_fields(step)])
+
+
+# -- billing rules (Réguas de Configuração) -------------------------------------------------
+
+class BillingRuleForm(Form):
+    rule_type = SelectField("Tipo da régua", choices=[SelectChoice(t.value, t.label) for t in RuleType])
+    days_overdue = IntegerField(
+        "Dias em atraso", validators=[InputRequired("Informe os dias em atraso."), NumberRange(1, 365, "Informe de 1 a 365 dias.")],
+        description="A ação é executada quando o título mais antigo em aberto passa deste atraso.",
+    )
+    action = SelectField("Ação a ser executada", choices=[SelectChoice(a.value, a.label) for a in RuleAction])
+    platform_id = SelectField("Abrangência", coerce=optional_int, choices=[], validate_choice=False)
+    unblock_on_payment = BooleanField("Desbloquear automaticamente quando o título for pago", default=True)
+    active = BooleanField("Ativa", default=True)
+    description = StringField("Descrição (opcional)", validators=[Length(max=120)],
+                              description="Em branco: o painel descreve a régua pela ação e pelos dias.")

@@ -39,15 +39,16 @@ def get_queue(name: str, connection: Redis | None = None) -> Queue:
 
 
 def enqueue(
-    func: Callable,
+    func: Callable | str,
     *args: int | str,
     queue: str,
     job_id: str | None = None,
     description: str,
     connection: Redis | None = None,
 ) -> Job:
-    """Enqueue ``func(*args)``. Arguments are ids, never objects; ``description`` is shown on
-    the job dashboard, which renders it unescaped, so it must be plain and safe."""
+    """Enqueue ``func(*args)`` (a function or its dotted path). Arguments are ids, never objects;
+    ``description`` is shown on the job dashboard, which renders it unescaped, so it must be
+    plain and safe."""
     spec = QUEUE_SPECS[queue]
     return get_queue(queue, connection).enqueue(
         func,

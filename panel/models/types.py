@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
 
 
@@ -35,3 +36,33 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class ScaledDecimal(TypeDecorator):
+    """An exact Decimal kept as a whole number of 10^-scale units (cents for scale 2).
+
+    SQLite has no exact decimal type (it would go through float), so every database stores the
+    scaled integer; a value with more decimals than the column holds is refused, never rounded.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int):
+        super().__init__()
+        self.scale = scale
+
+    def process_bind_param(self, value: Decimal | None, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"expected a Decimal, got {type(value).__name__} (floats are never stored)")
+        scaled = value.scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect):
+        if value is None:
+            return None
+        return Decimal(value).scaleb(-self.scale)

@@ -144,6 +144,8 @@ class Provider(ABC):
     supported_statuses: ClassVar[frozenset[AccessStatus]]
     # Whether subscribers log in with a username and password we set (ITTV does, Skeelo not).
     has_login: ClassVar[bool] = False
+    # The access plans served by this platform: "tv_ott" (an operadora) or "sva" (a fornecedor).
+    plan_type: ClassVar[str]
 
     def __init__(self, base_url: str, token: str, *, timeouts: Timeouts | None = None) -> None:
         self.http = JsonHttpClient(
@@ -215,9 +217,11 @@ class Provider(ABC):
         never lifts a block): the same convergence as ``set_status``, under the new plan."""
         return self.set_status(current, status, plan)
 
-    def check_plan(self, plan: PlanProducts) -> None:
+    @classmethod
+    def check_plan(cls, plan: PlanProducts) -> None:
         """Raise PermanentError (with a message for the operator) when this platform cannot
-        serve ``plan``'s packages; Configurações calls it before saving a plan."""
+        serve ``plan``'s packages; Configurações calls it before saving a plan (no call is made:
+        it is a rule of the platform, not a question to it)."""
 
     def matches(self, remote: RemoteSubscriber, status: AccessStatus, plan: PlanProducts) -> bool:
         """Whether the platform already holds ``status`` for this subscriber."""

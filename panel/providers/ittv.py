@@ -44,6 +44,7 @@ class IttvProvider(Provider):
     kind = "ittv"
     label = "ITTV"
     role_label = "operadora"
+    plan_type = "tv_ott"
     supported_statuses = frozenset(AccessStatus)
     has_login = True
 
@@ -128,7 +129,8 @@ class IttvProvider(Provider):
             products=(product,),
         )
 
-    def check_plan(self, plan: PlanProducts) -> None:
+    @classmethod
+    def check_plan(cls, plan: PlanProducts) -> None:
         extra = [code for code in plan.codes if code not in plan.base_codes][1:]
         if extra or len(plan.base_codes) > 1:
             raise PermanentError(

@@ -35,6 +35,7 @@ class SkeeloProvider(Provider):
     kind = "skeelo"
     label = "Skeelo"
     role_label = "fornecedor"
+    plan_type = "sva"
     supported_statuses = frozenset(_PLATFORM_STATUS)
 
     @staticmethod

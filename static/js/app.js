@@ -32,6 +32,51 @@
     });
   }
 
+  // A box whose result a job is still producing carries data-poll-url: fetch the fresh box
+  // until it no longer does (the job has finished), then, if asked, reload the page.
+  var pollDelay = 1000;
+  var poll = function (box) {
+    window.setTimeout(function () {
+      fetch(box.dataset.pollUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) { poll(box); return; }
+          var holder = document.createElement("template");
+          holder.innerHTML = html.trim();
+          var fresh = holder.content.firstElementChild;
+          if (!fresh) { return; }
+          box.replaceWith(fresh);
+          if (fresh.dataset.pollUrl) {
+            poll(fresh);
+          } else if (box.hasAttribute("data-reload-when-done")) {
+            window.location.reload();
+          }
+        })
+        .catch(function () { poll(box); });
+    }, pollDelay);
+  };
+  if (window.fetch) {
+    document.querySelectorAll("[data-poll-url]").forEach(poll);
+  }
+
+  // A select that picks which group of options is shown (a plan's platform → its packages);
+  // choices in a hidden group are cleared so they cannot be sent by mistake.
+  document.querySelectorAll("select[data-controls-groups]").forEach(function (select) {
+    var container = document.getElementById(select.dataset.controlsGroups);
+    if (!container) { return; }
+    var apply = function (clear) {
+      container.querySelectorAll("[data-platform-group]").forEach(function (group) {
+        var shown = !select.value || group.dataset.platformGroup === select.value;
+        group.hidden = !shown;
+        if (!shown && clear) {
+          group.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = false; });
+        }
+      });
+    };
+    select.addEventListener("change", function () { apply(true); });
+    apply(false);
+  });
+
   // The banner that says the worker or the scheduler has stopped refreshes by itself.
   var banner = document.getElementById("machinery-banner");
   if (banner && window.fetch) {

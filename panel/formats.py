@@ -1,0 +1,74 @@
+"""Numbers as Brazilian operators read and type them: "R$ 1.234,56", "33,33%".
+
+Parsing and formatting go through Babel's pt_BR locale data; values are always Decimal.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+
+LOCALE = "pt_BR"
+# "39.90" is not pt-BR, but people type it: a lone dot followed by one or two digits is taken as
+# the decimal separator ("1.234" stays one thousand two hundred and thirty-four).
+_DOT_DECIMAL = re.compile(r"^\d+\.\d{1,2}$")
+
+
+class NumberInputError(ValueError):
+    """Text that is not a number in pt-BR; ``message`` is for the operator."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def parse_number(text: str | None, *, suffix: str = "") -> Decimal | None:
+    """The Decimal an operator typed ("1.234,56", "39,90", "R$ 39,90", "33,5%"), or None when
+    the field is empty. Raises NumberInputError for anything else."""
+    cleaned = (text or "").strip()
+    if cleaned.upper().startswith("R$"):
+        cleaned = cleaned[2:].strip()
+    if suffix and cleaned.endswith(suffix):
+        cleaned = cleaned[: -len(suffix)].strip()
+    if not cleaned:
+        return None
+    if "e" in cleaned.lower() or len(cleaned) > 32:
+        raise NumberInputError("Número inválido: use algarismos e vírgula para os decimais (ex.: 39,90).")
+    if _DOT_DECIMAL.match(cleaned):
+        return Decimal(cleaned)
+    try:
+        value = parse_decimal(cleaned, locale=LOCALE, strict=True)
+    except (NumberFormatError, InvalidOperation):
+        raise NumberInputError("Número inválido: use algarismos e vírgula para os decimais (ex.: 39,90).") from None
+    if not value.is_finite():
+        raise NumberInputError("Número inválido.")
+    return value
+
+
+def decimal_places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def number(value: Decimal | None, places: int = 2, *, max_places: int | None = None) -> str:
+    """'1.234,50' (``places`` decimals, or up to ``max_places`` when given)."""
+    if value is None:
+        return ""
+    pattern = "#,##0." + "0" * places + "#" * max(0, (max_places or places) - places) if (max_places or places) else "#,##0"
+    return format_decimal(value, format=pattern, locale=LOCALE, decimal_quantization=True)
+
+
+def money(value: Decimal | None) -> str:
+    """'R$ 1.234,50' (a plain space after R$, so pages and searches read it the same way)."""
+    if value is None:
+        return "—"
+    return "R$ " + number(value, 2)
+
+
+def percent(value: Decimal | None) -> str:
+    """'33,3333%' with the decimals it has (up to 4), '40%' for a whole number."""
+    if value is None:
+        return "—"
+    return number(value, 0, max_places=4) + "%"
