@@ -13,13 +13,6 @@ from panel.models import Role
 
 CLI_ACTOR = Actor.system("Sistema (linha de comando)")
 
-# Demo operators, one per role. Development only: seed-demo refuses to run in production.
-DEMO_USERS = (
-    ("admin", "Administrador Demo", Role.admin, "painel-admin"),
-    ("operador", "Operador Demo", Role.operador, "painel-operador"),
-    ("leitura", "Leitura Demo", Role.leitura, "painel-leitura"),
-)
-
 
 @click.command("create-user")
 @with_appcontext
@@ -43,13 +36,19 @@ def create_user_command(username: str, role: str, name: str | None, password: st
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Create the demo data (idempotent): one operator per role."""
+    """Create the demo data (idempotent): one operator per role, and both platforms registered
+    against their local sandboxes with their products, a plan of each type and the réguas."""
+    import os
+    from pathlib import Path
+
+    from panel.demo import DEMO_USERS, seed
+
     if current_app.config["PANEL_ENV"] == "production":
         raise click.ClickException("seed-demo cria senhas conhecidas e não roda em produção.")
-    for username, name, role, password in DEMO_USERS:
-        if users_domain.find_by_username(username) is None:
-            users_domain.create_user(CLI_ACTOR, username=username, name=name, role=role.value, password=password)
-            click.echo(f"criado: {username} ({role.label})")
+    try:
+        seed(Path(current_app.instance_path), dict(os.environ), click.echo)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
     click.echo("Dados de demonstração prontos. Logins: " + ", ".join(f"{u} / {p}" for u, _, _, p in DEMO_USERS))
 
 

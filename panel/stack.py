@@ -13,8 +13,6 @@ and keep their state in ``instance/sandbox-<kind>.json`` across restarts.
 from __future__ import annotations
 
 import os
-import secrets
-import shlex
 import signal
 import socket
 import subprocess
@@ -25,54 +23,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from dataclasses import dataclass
-
 from panel import PROJECT_ROOT
-from panel.cli import DEMO_USERS
-from panel.config import instance_secret
+from panel.demo import DEMO_USERS, DemoSandbox, demo_sandboxes
 from panel.embedded_redis import EmbeddedRedis
-from panel.providers import ADAPTERS
 
 BIN = Path(sys.executable).parent
-
-
-@dataclass(frozen=True)
-class DemoSandbox:
-    kind: str
-    label: str
-    port: int
-    token: str
-    state_file: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def token_variable(self) -> str:
-        return f"SANDBOX_TOKEN_{self.kind.upper()}"
-
-    def procfile_line(self) -> str:
-        # The token travels in the environment, not on the command line (ps would show it).
-        return (
-            f"sandbox-{self.kind}: SANDBOX_TOKEN=${self.token_variable} python -m sandbox.{self.kind} "
-            f"--port {self.port} --state-file {shlex.quote(str(self.state_file))}"
-        )
-
-
-def demo_sandboxes(instance: Path, env: dict[str, str]) -> list[DemoSandbox]:
-    """The sandbox of every registered platform, as `make run` starts it."""
-    base_port = int(env.get("SANDBOX_BASE_PORT") or 5101)
-    return [
-        DemoSandbox(
-            kind=adapter.kind,
-            label=adapter.label,
-            port=base_port + index,
-            token=instance_secret(instance, f"sandbox_token_{adapter.kind}", lambda: secrets.token_urlsafe(24)),
-            state_file=instance / f"sandbox-{adapter.kind}.json",
-        )
-        for index, adapter in enumerate(ADAPTERS)
-    ]
 
 
 def _run(env: dict[str, str], *args: str) -> None:

@@ -52,12 +52,12 @@ def audit_value(value, field: str) -> str:
         return "Ativo" if value else "Inativo"
     if field == "kind" and value in REGISTRY:
         return REGISTRY[value].label
-    if value in _CODE_LABELS.get(field, {}):
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
+    if isinstance(value, str) and value in _CODE_LABELS.get(field, {}):
         return _CODE_LABELS[field][value]
     if isinstance(value, bool):
         return "Sim" if value else "Não"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "—"
     return str(value)
 
 

@@ -73,12 +73,13 @@ class RunningSandbox:
             self.process.wait()
 
 
-def start_sandbox(kind: str, directory: Path, *, token: str | None = None, extra: tuple[str, ...] = ()) -> RunningSandbox:
+def start_sandbox(kind: str, directory: Path, *, token: str | None = None, port: int = 0,
+                  extra: tuple[str, ...] = ()) -> RunningSandbox:
     token = token or "tok-" + secrets.token_urlsafe(24)
     log_path = directory / f"sandbox-{kind}.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", f"sandbox.{kind}", "--port", "0", "--token", token, *extra],
+        [sys.executable, "-m", f"sandbox.{kind}", "--port", str(port), "--token", token, *extra],
         cwd=PROJECT_ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

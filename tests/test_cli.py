@@ -42,8 +42,68 @@ def test_seed_demo_is_idempotent_and_creates_one_user_per_role(app, runner):
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert _users(app) == {"admin": "admin", "operador": "operador", "leitura": "leitura"}
-    assert "criado" not in second.output
+    assert "criado: usuário admin" in first.output and "criado" not in second.output
     assert AuthActions(app.test_client()).login("admin", "painel-admin").status_code == 302
+
+
+def test_seed_demo_sets_up_both_platforms_a_plan_of_each_type_and_the_reguas(app, runner, instance_path):
+    from panel.demo import demo_sandboxes
+    from panel.domain.plans import resolved_composition
+    from panel.models import BillingRule, Plan, Platform
+
+    first = runner.invoke(args=["seed-demo"])
+    second = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "criado" not in second.output
+    with app.app_context():
+        platforms = {p.kind: p for p in db.session.scalars(db.select(Platform))}
+        sandboxes = {s.kind: s for s in demo_sandboxes(instance_path, {})}
+        assert set(platforms) == {"ittv", "skeelo"}
+        for kind, platform in platforms.items():
+            assert platform.server_url == sandboxes[kind].url and platform.active
+            assert sandboxes[kind].token not in platform.token_ciphertext
+        assert {p.code for p in platforms["ittv"].products if p.is_base} == {"PLAYHUB-BASICO"}
+        plans = {plan.plan_type: plan for plan in db.session.scalars(db.select(Plan))}
+        assert set(plans) == {"tv_ott", "sva"}
+        assert plans["tv_ott"].platform.kind == "ittv" and plans["sva"].platform.kind == "skeelo"
+        for plan in plans.values():
+            assert sum(line.value for line in resolved_composition(plan)) == plan.monthly_value
+        rules = {(r.action, r.platform.kind, r.days_overdue) for r in db.session.scalars(db.select(BillingRule))}
+        assert rules == {("tv_block", "ittv", 15), ("sva_block", "skeelo", 15)}
+
+
+def test_the_seeded_platforms_answer_at_their_sandboxes(app, runner, instance_path, tmp_path, monkeypatch, run_jobs):
+    """What `make run` shows: each seeded platform passes Testar conexão against the sandbox
+    started with the demo port and token, and its products are the sandbox's whole catalogue."""
+    import socket
+
+    from panel.demo import demo_sandboxes
+    from panel.domain import Actor
+    from panel.domain.platforms import request_task
+    from panel.models import Platform, PlatformTask, TaskKind
+    from tests.sandboxes import start_sandbox
+
+    with socket.socket() as probe:  # a base port with its neighbour free too (tried once, good enough here)
+        probe.bind(("127.0.0.1", 0))
+        base = probe.getsockname()[1]
+    monkeypatch.setenv("SANDBOX_BASE_PORT", str(base))
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    running = [start_sandbox(s.kind, tmp_path, token=s.token, port=s.port) for s in demo_sandboxes(instance_path, {
+        "SANDBOX_BASE_PORT": str(base)})]
+    try:
+        with app.app_context():
+            for platform in db.session.scalars(db.select(Platform)):
+                request_task(Actor.system("Testes"), platform, TaskKind.test_connection)
+                request_task(Actor.system("Testes"), platform, TaskKind.sync_products)
+        run_jobs()
+        with app.app_context():
+            results = {(t.platform.kind, t.kind): (t.status, t.message) for t in db.session.scalars(db.select(PlatformTask))}
+    finally:
+        for sandbox in running:
+            sandbox.stop()
+    for kind in ("ittv", "skeelo"):
+        assert results[(kind, "test_connection")][0] == "done", results
+        assert results[(kind, "sync_products")] == ("done", "Catálogo sincronizado: 0 produto(s) adicionado(s)."), results
 
 
 def test_seed_demo_refuses_production(make_app):

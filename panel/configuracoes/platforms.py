@@ -154,21 +154,30 @@ def platform_task(platform_id: int, task_id: int):
 
 # -- products -------------------------------------------------------------------------------
 
-def _product_form_page(form: ProductForm, platform: Platform, product: Product | None, status: int = 200):
+def _product_form(platform: Platform, product: Product | None = None) -> ProductForm:
+    form = ProductForm(obj=product)
     if not platforms_domain.supports_base_products(platform.kind):
-        del form.is_base
-    return render_template("configuracoes/product_form.html", form=form, platform=platform, product=product), status
+        del form.is_base  # no partial block there: a base package would mean nothing
+    return form
+
+
+def _is_base(form: ProductForm) -> bool:
+    return bool(form.is_base.data) if "is_base" in form else False
+
+
+def _product_form_page(form: ProductForm, platform: Platform, product: Product | None):
+    return render_template("configuracoes/product_form.html", form=form, platform=platform, product=product)
 
 
 @bp.route("/plataformas/<int:platform_id>/produtos/novo", methods=["GET", "POST"])
 @requires(Role.admin)
 def product_new(platform_id: int):
     platform = _load(platform_id)
-    form = ProductForm()
+    form = _product_form(platform)
     if form.validate_on_submit():
         try:
             product = platforms_domain.add_product(
-                current_actor(), platform, code=form.code.data, name=form.name.data, is_base=form.is_base.data
+                current_actor(), platform, code=form.code.data, name=form.name.data, is_base=_is_base(form)
             )
         except DomainError as error:
             attach_error(form, error)
@@ -186,11 +195,11 @@ def _load_product(product_id: int) -> Product:
 @requires(Role.admin)
 def product_edit(product_id: int):
     product = _load_product(product_id)
-    form = ProductForm(obj=product)
+    form = _product_form(product.platform, product)
     if form.validate_on_submit():
         try:
             platforms_domain.update_product(
-                current_actor(), product, code=form.code.data, name=form.name.data, is_base=form.is_base.data
+                current_actor(), product, code=form.code.data, name=form.name.data, is_base=_is_base(form)
             )
         except DomainError as error:
             attach_error(form, error)

@@ -1,0 +1,156 @@
+"""The demo set-up that `flask seed-demo` creates and `make run` serves: one operator per role,
+and Configurações as an admin would fill it in by hand — each platform registered against its
+local sandbox, its catalogue, one plan of each type and the seeds' billing rules.
+
+Development only (seed-demo refuses production). Everything is created once; running it again
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from panel.config import instance_secret
+from panel.domain import Actor
+from panel.domain import billing_rules, platforms, plans, users
+from panel.domain.fiscal import Line
+from panel.extensions import db
+from panel.models import BillingRule, CompositionMode, Plan, Platform, Role
+from panel.providers import ADAPTERS
+
+ACTOR = Actor.system("Sistema (demonstração)")
+
+# (login, name, role, password): known passwords, which is why this never runs in production.
+DEMO_USERS = (
+    ("admin", "Administrador Demo", Role.admin, "painel-admin"),
+    ("operador", "Operador Demo", Role.operador, "painel-operador"),
+    ("leitura", "Leitura Demo", Role.leitura, "painel-leitura"),
+)
+
+
+@dataclass(frozen=True)
+class DemoSandbox:
+    """A platform's sandbox as `make run` starts it: a port of its own and a token generated
+    once under instance/."""
+
+    kind: str
+    label: str
+    port: int
+    token: str
+    state_file: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token_variable(self) -> str:
+        return f"SANDBOX_TOKEN_{self.kind.upper()}"
+
+    def procfile_line(self) -> str:
+        # The token travels in the environment, not on the command line (ps would show it).
+        return (
+            f"sandbox-{self.kind}: SANDBOX_TOKEN=${self.token_variable} python -m sandbox.{self.kind} "
+            f"--port {self.port} --state-file {shlex.quote(str(self.state_file))}"
+        )
+
+
+def demo_sandboxes(instance: Path, env: dict[str, str]) -> list[DemoSandbox]:
+    """The sandbox of every registered platform, from SANDBOX_BASE_PORT (5101) upwards."""
+    base_port = int(env.get("SANDBOX_BASE_PORT") or 5101)
+    return [
+        DemoSandbox(
+            kind=adapter.kind,
+            label=adapter.label,
+            port=base_port + index,
+            token=instance_secret(instance, f"sandbox_token_{adapter.kind}", lambda: secrets.token_urlsafe(24)),
+            state_file=instance / f"sandbox-{adapter.kind}.json",
+        )
+        for index, adapter in enumerate(ADAPTERS)
+    ]
+
+
+# How each demo platform is registered: code, name, and the package that is its base one.
+DEMO_PLATFORMS = {
+    "ittv": ("ITTV", "ITTV / PlayHub (demonstração)", "PLAYHUB-BASICO"),
+    "skeelo": ("SKEELO", "Skeelo (demonstração)", None),
+}
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    name: str
+    kind: str  # the platform's adapter
+    value: str
+    composition: tuple[tuple[str, CompositionMode, str], ...]
+    codes: tuple[str, ...]
+
+
+DEMO_PLANS = (
+    DemoPlan("PlayHub Premium 12 meses", "ittv", "39.90",
+             (("SCM", CompositionMode.value, "29.90"), ("SVA", CompositionMode.value, "10.00")),
+             ("PLAYHUB-BASICO", "PLAYHUB-PREMIUM")),
+    DemoPlan("Skeelo Leitura 12 meses", "skeelo", "9.90",
+             (("SVA", CompositionMode.percent, "100"),), ("SKEELO-EBOOKS", "SKEELO-AUDIOBOOKS")),
+)
+# The seeds' régua: 15 days overdue blocks TV at ITTV and the SVA at the supplier.
+DEMO_RULES = (("tv_block", "ittv", 15), ("sva_block", "skeelo", 15))
+
+
+def catalogue(kind: str) -> list[tuple[str, str]]:
+    """The products the platform's sandbox starts with (what *Sincronizar produtos* imports)."""
+    sandbox = importlib.import_module(f"sandbox.{kind}").PLATFORM
+    return [(product[sandbox.product_key], product["name"]) for product in sandbox.demo_products]
+
+
+def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> None:
+    for username, name, role, password in DEMO_USERS:
+        if users.find_by_username(username) is None:
+            users.create_user(ACTOR, username=username, name=name, role=role.value, password=password)
+            echo(f"criado: usuário {username} ({role.label})")
+
+    registered: dict[str, Platform] = {}
+    for sandbox in demo_sandboxes(instance, env):
+        code, name, base = DEMO_PLATFORMS.get(sandbox.kind, (sandbox.kind.upper(), sandbox.label, None))
+        platform = db.session.scalar(select(Platform).where(Platform.code == code))
+        if platform is None:
+            platform = platforms.create_platform(
+                ACTOR, kind=sandbox.kind, code=code, name=name, server_url=sandbox.url, token=sandbox.token
+            )
+            for product_code, product_name in catalogue(sandbox.kind):
+                platforms.add_product(ACTOR, platform, code=product_code, name=product_name,
+                                      is_base=product_code == base)
+            echo(f"criado: {platform.name} em {sandbox.url}, com {len(platform.products)} produtos")
+        registered[sandbox.kind] = platform
+
+    for demo in DEMO_PLANS:
+        platform = registered.get(demo.kind)
+        if platform is None or db.session.scalar(select(Plan.id).where(Plan.name == demo.name)):
+            continue
+        plan = plans.create_plan(ACTOR, plans.PlanTerms(
+            name=demo.name,
+            plan_type=platforms.adapter(demo.kind).plan_type,
+            contract_months=12,
+            monthly_value=Decimal(demo.value),
+            composition=tuple(Line(service, mode, Decimal(amount)) for service, mode, amount in demo.composition),
+            platform_id=platform.id,
+            product_ids=tuple(p.id for p in platform.products if p.code in demo.codes),
+        ))
+        echo(f"criado: plano {plan.name}")
+
+    if db.session.scalar(select(BillingRule.id).limit(1)) is None:
+        for action, kind, days in DEMO_RULES:
+            if kind in registered:
+                rule = billing_rules.save_rule(
+                    ACTOR, None, rule_type="connection_maintenance", days_overdue=days, action=action,
+                    platform_id=registered[kind].id, unblock_on_payment=True, active=True,
+                )
+                echo(f"criado: régua {rule.description}")

@@ -1,0 +1,426 @@
+"""Configurações → Operadoras e fornecedores: registering ITTV and Skeelo against their sandboxes,
+*Testar conexão* and *Sincronizar produtos* run by a real RQ worker, products, and the token that
+never comes back out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from cryptography.fernet import Fernet
+
+from panel.domain import DomainError
+from panel.domain.platforms import check_server_url
+from panel.extensions import db
+from panel.models import AuditEvent, Platform, PlatformTask, Product
+from tests.conftest import post_form
+
+NEW = "/configuracoes/plataformas/nova"
+
+
+def register(client, sandbox, *, code=None, name=None, token=None, url=None, **extra):
+    data = {
+        "kind": sandbox.kind, "code": code or sandbox.kind.upper(), "name": name or f"{sandbox.kind} demo",
+        "server_url": url or sandbox.url, "token": token or sandbox.token, "concurrency_limit": "4", "active": "y",
+        **extra,
+    }
+    return post_form(client, NEW, data)
+
+
+def platform_id_from(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    match = re.fullmatch(r"/configuracoes/plataformas/(\d+)", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def ask(client, platform_id: int, what: str):
+    detail = f"/configuracoes/plataformas/{platform_id}"
+    return post_form(client, detail, {}, post_url=f"{detail}/{what}")
+
+
+@pytest.mark.parametrize("kind", ["ittv", "skeelo"])
+def test_admin_registers_a_platform_and_tests_the_connection_through_the_worker(
+    kind, app, login_as, client, sandbox_for, run_jobs
+):
+    sandbox = sandbox_for(kind)
+    login_as("admin")
+    platform_id = platform_id_from(register(client, sandbox))
+
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        assert platform.kind == kind and platform.code == kind.upper() and platform.server_url == sandbox.url
+        # Encrypted at rest: the column holds a Fernet token, not the platform's token.
+        assert sandbox.token not in platform.token_ciphertext
+        assert Fernet(app.config["ENCRYPTION_KEY"].encode()).decrypt(platform.token_ciphertext.encode()).decode() \
+            == sandbox.token
+
+    response = ask(client, platform_id, "testar")
+    assert response.status_code == 302
+    pending = page(client, f"/configuracoes/plataformas/{platform_id}")
+    assert "Na fila" in pending and "data-poll-url" in pending  # the page follows the job by itself
+
+    assert run_jobs() == 1
+    detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert re.search(r"Conexão OK \(\d+ produto\(s\) no catálogo\)", detail)
+    # The check really reached the platform, with the token, over HTTP.
+    seen = [r for r in sandbox.requests_seen() if r["method"] == "GET"]
+    assert seen, "the sandbox saw no request"
+
+
+def test_a_wrong_token_is_a_clear_failure_and_the_token_stays_as_typed(app, login_as, client, sandbox_for, run_jobs):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv, token="token-errado-123"))
+    ask(client, platform_id, "testar")
+    run_jobs()
+    detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert "Falhou:" in detail and "recusou o token (HTTP 401)" in detail
+    listing = text_of(page(client, "/configuracoes/plataformas"))
+    assert "Falhou" in listing and "OK" not in listing.split("Conexão", 1)[1]
+
+
+def test_connection_to_a_platform_that_is_down_fails_with_a_message(app, login_as, client, sandbox_for, run_jobs):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    ittv.inject("error", status=503, count=1)
+    ask(client, platform_id, "testar")
+    run_jobs()
+    detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert "Falhou:" in detail and "HTTP 503" in detail
+
+
+def test_the_job_carries_only_the_task_id_and_the_token_is_nowhere_in_redis_or_pages(
+    app, login_as, client, sandbox_for, run_jobs
+):
+    skeelo = sandbox_for("skeelo")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, skeelo))
+    ask(client, platform_id, "testar")
+    ask(client, platform_id, "sincronizar")
+
+    redis = app.extensions["redis"]
+    with app.app_context():
+        from panel.jobs.queues import get_queue
+
+        jobs = get_queue("sync").get_jobs()
+        tasks = db.session.scalars(db.select(PlatformTask).order_by(PlatformTask.id)).all()
+        assert [job.args for job in jobs] == [(task.id,) for task in tasks]
+        assert [job.id for job in jobs] == [f"platform-task-{task.id}" for task in tasks]
+    dump = b"".join(
+        repr(redis.dump(key)).encode() for key in redis.scan_iter("*") if redis.type(key) != b"none"
+    )
+    assert skeelo.token.encode() not in dump
+    run_jobs()
+
+    urls = ["/configuracoes/plataformas", f"/configuracoes/plataformas/{platform_id}",
+            f"/configuracoes/plataformas/{platform_id}/editar", "/configuracoes/auditoria", "/configuracoes/"]
+    with app.app_context():
+        urls += [f"/configuracoes/plataformas/{platform_id}/tarefas/{task.id}" for task in db.session.scalars(
+            db.select(PlatformTask))]
+    for url in urls:
+        assert skeelo.token not in page(client, url), url
+    # Not echoed either when the form comes back with an error.
+    refused = register(client, skeelo, code="SKEELO", name="")
+    assert refused.status_code == 200 and skeelo.token not in refused.get_data(as_text=True)
+    with app.app_context():
+        for event in db.session.scalars(db.select(AuditEvent)):
+            assert skeelo.token not in repr(event.changes) and skeelo.token not in event.summary
+
+
+def test_the_page_says_when_the_token_was_set_and_editing_keeps_it_unless_retyped(
+    app, login_as, client, sandbox_for, run_jobs
+):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    detail = page(client, f"/configuracoes/plataformas/{platform_id}")
+    assert re.search(r"definido em \d{2}/\d{2}/\d{4}", detail)
+    with app.app_context():
+        before = db.session.get(Platform, platform_id).token_ciphertext
+
+    edit = f"/configuracoes/plataformas/{platform_id}/editar"
+    response = post_form(client, edit, {"code": "ITTV", "name": "ITTV renomeada", "server_url": ittv.url + "/",
+                                        "token": "", "concurrency_limit": "8", "active": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        assert platform.name == "ITTV renomeada" and platform.concurrency_limit == 8
+        assert platform.token_ciphertext == before and platform.server_url == ittv.url
+        event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "platform.updated")).one()
+        assert event.changes == {"name": ["ittv demo", "ITTV renomeada"], "concurrency_limit": [4, 8]}
+
+    # A new server address needs the token typed again: the old one never goes to a new host.
+    moved = post_form(client, edit, {"code": "ITTV", "name": "ITTV", "server_url": "http://localhost:1/",
+                                     "token": "", "concurrency_limit": "4", "active": "y"})
+    assert moved.status_code == 200
+    assert "O servidor mudou: informe o token de novo." in moved.get_data(as_text=True)
+
+
+def test_a_changed_encryption_key_is_a_clear_message_not_a_crash(
+    app, make_app, login_as, client, sandbox_for, run_jobs
+):
+    ittv = sandbox_for("ittv")
+    admin = login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+
+    other = make_app(ENCRYPTION_KEY=Fernet.generate_key().decode())
+    other_client = other.test_client()
+    from tests.conftest import PASSWORD, AuthActions
+
+    assert AuthActions(other_client).login(admin.username, PASSWORD).status_code == 302
+    detail = other_client.get(f"/configuracoes/plataformas/{platform_id}")
+    assert detail.status_code == 200
+    assert "ENCRYPTION_KEY mudou" in detail.get_data(as_text=True)
+    ask(other_client, platform_id, "testar")
+    run_jobs_with(other)
+    after = text_of(other_client.get(f"/configuracoes/plataformas/{platform_id}").get_data(as_text=True))
+    assert "Falhou: O token salvo não pode ser lido" in after
+    assert not [r for r in ittv.requests_seen() if r["path"].startswith("/alpha")]
+
+    # Rotation: the new key first, the old one after it, and the saved token reads again.
+    rotated = make_app(ENCRYPTION_KEY=Fernet.generate_key().decode() + "," + app.config["ENCRYPTION_KEY"])
+    with rotated.app_context():
+        from panel.domain.platforms import token_readable
+
+        assert token_readable(db.session.get(Platform, platform_id))
+
+
+def run_jobs_with(app) -> None:
+    from rq import SimpleWorker
+
+    from panel.jobs.queues import QUEUES, get_queue
+
+    with app.app_context():
+        connection = app.extensions["redis"]
+        SimpleWorker([get_queue(spec.name, connection) for spec in QUEUES], connection=connection).work(burst=True)
+
+
+def test_sync_products_imports_the_catalogue_and_says_what_was_added(app, login_as, client, sandbox_for, run_jobs):
+    skeelo = sandbox_for("skeelo")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, skeelo))
+    catalogue = {item["code"]: item["name"] for item in skeelo.session.get(
+        f"{skeelo.url}/v1/products", headers={"Authorization": f"Bearer {skeelo.token}"}, timeout=10).json()}
+
+    ask(client, platform_id, "sincronizar")
+    run_jobs()
+    detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert f"{len(catalogue)} produto(s) adicionado(s)" in detail
+    for code in catalogue:
+        assert code in detail
+    with app.app_context():
+        assert {p.code: p.name for p in db.session.scalars(db.select(Product))} == catalogue
+
+    # The platform adds one and renames another; ours has one it does not know.
+    skeelo.add_product(code="SKEELO-KIDS", name="Skeelo Kids")
+    skeelo.add_product(code="SKEELO-EBOOKS", name="Skeelo Ebooks+")
+    post_form(client, f"/configuracoes/plataformas/{platform_id}/produtos/novo",
+              {"code": "LOCAL-1", "name": "Só nosso"})
+    ask(client, platform_id, "sincronizar")
+    run_jobs()
+    detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert "1 produto(s) adicionado(s); 1 nome(s) atualizado(s); 1 produto(s) nosso(s) fora do catálogo" in detail
+    assert "SKEELO-KIDS Skeelo Kids" in detail and "Skeelo Ebooks → Skeelo Ebooks+" in detail
+    with app.app_context():
+        assert db.session.scalar(db.select(Product.name).where(Product.code == "SKEELO-EBOOKS")) == "Skeelo Ebooks+"
+        assert db.session.scalar(db.select(Product.id).where(Product.code == "LOCAL-1"))  # never removed
+        assert db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "product.synced")).all()
+
+
+def test_a_second_click_while_a_check_is_queued_does_not_queue_another(app, login_as, client, sandbox_for, run_jobs):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    ask(client, platform_id, "testar")
+    ask(client, platform_id, "testar")
+    assert run_jobs() == 1
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(PlatformTask)) == 1
+
+
+def test_save_and_test_in_one_click(app, login_as, client, sandbox_for, run_jobs):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv, and_test="1"))
+    assert run_jobs() == 1
+    assert "Conexão OK" in page(client, f"/configuracoes/plataformas/{platform_id}")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("server_url", "ftp://exemplo.com", "A URL deve começar com http:// ou https://."),
+        ("server_url", "https://user:senha@exemplo.com", "Não coloque usuário ou senha na URL"),
+        ("server_url", "https://exemplo.com/api?x=1", "não leva parâmetros"),
+        ("server_url", "exemplo.com", "A URL deve começar com http:// ou https://."),
+        ("code", "c", "Use de 2 a 32 caracteres"),
+        ("token", "tem espaço no meio", "caracteres inválidos"),
+        ("concurrency_limit", "0", "Informe um número de 1 a 64."),
+        ("kind", "netflix", "Escolha inválida"),
+    ],
+)
+def test_bad_input_is_refused_next_to_its_field_keeping_what_was_typed(
+    field, value, message, app, login_as, client, sandbox_for
+):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    response = register(client, ittv, **{field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in html
+    assert 'value="ittv demo"' in html  # the rest of what was typed is still there
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Platform)) == 0
+
+
+def test_duplicate_code_is_refused(app, login_as, client, sandbox_for):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id_from(register(client, ittv))
+    response = register(client, ittv, code="ittv")
+    assert "Já existe uma plataforma com este código." in response.get_data(as_text=True)
+
+
+def test_production_allows_only_https_hosts_on_the_allowlist(make_app):
+    production = make_app(PANEL_ENV="production", PLATFORM_ALLOWED_HOSTS=None)
+    with production.app_context():
+        assert check_server_url("https://api-resellers.ittv.com.br/") == "https://api-resellers.ittv.com.br"
+        for url in ("http://127.0.0.1:5101", "https://169.254.169.254/latest", "https://localhost",
+                    "https://api-resellers.ittv.com.br.evil.com", "http://api-resellers.ittv.com.br"):
+            with pytest.raises(DomainError):
+                check_server_url(url)
+    listed = make_app(PANEL_ENV="production")
+    listed.config["PLATFORM_ALLOWED_HOSTS"] = ("*.skeelo.com.br",)
+    with listed.app_context():
+        assert check_server_url("https://api.skeelo.com.br/v1") == "https://api.skeelo.com.br/v1"
+        with pytest.raises(DomainError, match="PLATFORM_ALLOWED_HOSTS"):
+            check_server_url("https://skeelo.com.br.internal")
+
+
+def test_production_refuses_a_bare_wildcard_allowlist(tmp_path):
+    from panel.config import ConfigError, load_config
+
+    env = {"PANEL_ENV": "production", "SECRET_KEY": "x" * 40, "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+           "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:1/0", "PLATFORM_ALLOWED_HOSTS": "*"}
+    with pytest.raises(ConfigError, match="PLATFORM_ALLOWED_HOSTS"):
+        load_config(env, tmp_path)
+    assert load_config({**env, "PLATFORM_ALLOWED_HOSTS": "api.skeelo.com.br, *.ittv.com.br"}, tmp_path)[
+        "PLATFORM_ALLOWED_HOSTS"] == ("api.skeelo.com.br", "*.ittv.com.br")
+
+
+def test_a_url_allowed_when_saved_but_not_any_more_is_refused_by_the_job(
+    app, login_as, client, sandbox_for, run_jobs
+):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    app.config["PLATFORM_ALLOWED_HOSTS"] = ("api-resellers.ittv.com.br",)
+    try:
+        ask(client, platform_id, "testar")
+        run_jobs()
+    finally:
+        app.config["PLATFORM_ALLOWED_HOSTS"] = ("*",)
+    assert "não está entre os permitidos" in page(client, f"/configuracoes/plataformas/{platform_id}")
+    assert not ittv.requests_seen()
+
+
+# -- products --------------------------------------------------------------------------------
+
+def test_products_are_added_edited_and_removed_by_hand(app, login_as, client, sandbox_for):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    new = f"/configuracoes/plataformas/{platform_id}/produtos/novo"
+    assert post_form(client, new, {"code": "PLAYHUB-BASICO", "name": "Básico", "is_base": "y"}).status_code == 302
+    duplicate = post_form(client, new, {"code": "PLAYHUB-BASICO", "name": "De novo"})
+    assert "Esta plataforma já tem um produto com este código." in duplicate.get_data(as_text=True)
+    blank = post_form(client, new, {"code": "", "name": "Sem código"})
+    assert "Informe o código." in blank.get_data(as_text=True) and 'value="Sem código"' in blank.get_data(as_text=True)
+
+    with app.app_context():
+        product = db.session.scalars(db.select(Product)).one()
+        assert product.is_base and product.name == "Básico"
+        product_id = product.id
+    edit = f"/configuracoes/produtos/{product_id}/editar"
+    assert post_form(client, edit, {"code": "PLAYHUB-BASICO", "name": "PlayHub Básico"}).status_code == 302
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        assert product.name == "PlayHub Básico" and not product.is_base
+    detail = f"/configuracoes/plataformas/{platform_id}"
+    assert post_form(client, detail, {}, post_url=f"/configuracoes/produtos/{product_id}/remover").status_code == 302
+    with app.app_context():
+        assert db.session.get(Product, product_id) is None
+        actions = [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
+        assert ["product.created", "product.updated", "product.deleted"] == [a for a in actions if a.startswith("product")]
+
+
+def test_skeelo_products_have_no_base_flag(app, login_as, client, sandbox_for):
+    skeelo = sandbox_for("skeelo")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, skeelo))
+    new = f"/configuracoes/plataformas/{platform_id}/produtos/novo"
+    assert "Pacote base" not in page(client, new)
+    assert post_form(client, new, {"code": "SK-1", "name": "Um", "is_base": "y"}).status_code == 302
+    with app.app_context():
+        assert not db.session.scalars(db.select(Product)).one().is_base
+
+
+# -- roles -----------------------------------------------------------------------------------
+
+def test_leitura_reads_without_buttons_and_cannot_change_anything(app, login_as, client, make_user, sandbox_for):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    client.post("/logout", data={"csrf_token": csrf_from(client, "/")})
+
+    login_as("leitura")
+    listing = page(client, "/configuracoes/plataformas")
+    detail = page(client, f"/configuracoes/plataformas/{platform_id}")
+    assert "ittv demo" in listing and "definido em" in detail
+    for button in ("Testar conexão</button>", "Sincronizar produtos</button>", "Editar", "Cadastrar operadora"):
+        assert button not in detail + listing
+    token = csrf_from(client, f"/configuracoes/plataformas/{platform_id}")
+    for url in (f"/configuracoes/plataformas/{platform_id}/testar", f"/configuracoes/plataformas/{platform_id}/sincronizar",
+                f"/configuracoes/plataformas/{platform_id}/remover", f"/configuracoes/plataformas/{platform_id}/editar",
+                NEW, f"/configuracoes/plataformas/{platform_id}/produtos/novo"):
+        assert client.post(url, data={"csrf_token": token, "code": "X"}).status_code == 403, url
+    assert client.get(NEW).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(PlatformTask)) == 0
+
+
+def csrf_from(client, url: str) -> str:
+    from tests.conftest import csrf_token_from
+
+    return csrf_token_from(client.get(url).get_data(as_text=True))
+
+
+def test_operador_cannot_open_the_forms(login_as, client):
+    login_as("operador")
+    assert client.get(NEW).status_code == 403
+    assert client.get("/configuracoes/plataformas").status_code == 200
+
+
+def test_a_platform_used_by_a_plan_cannot_be_removed(app, login_as, client, sandbox_for):
+    from tests.test_plans import make_plan_in_db
+
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    make_plan_in_db(app, platform_id, "Plano TV")
+    detail = f"/configuracoes/plataformas/{platform_id}"
+    response = post_form(client, detail, {}, post_url=f"{detail}/remover", follow_redirects=True)
+    assert "é usada pelos planos Plano TV" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Platform, platform_id) is not None
