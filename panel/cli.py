@@ -52,6 +52,22 @@ def seed_demo_command() -> None:
     click.echo("Dados de demonstração prontos. Logins: " + ", ".join(f"{u} / {p}" for u, _, _, p in DEMO_USERS))
 
 
+@click.command("reencrypt-secrets")
+@with_appcontext
+def reencrypt_secrets_command() -> None:
+    """Rewrite the stored platform tokens with the newest ENCRYPTION_KEY (list the new key first,
+    the old one after a comma; run this; then drop the old key)."""
+    from panel.domain.platforms import reencrypt_tokens
+
+    rewritten, unreadable = reencrypt_tokens(CLI_ACTOR)
+    click.echo(f"{rewritten} token(s) recriptografado(s) com a chave mais nova.")
+    if unreadable:
+        raise click.ClickException(
+            "Nenhuma chave de ENCRYPTION_KEY lê o token de: " + ", ".join(unreadable)
+            + ". Informe-o de novo em Configurações → Operadoras e fornecedores."
+        )
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--queue", "queues", multiple=True, type=click.Choice(list(QUEUE_SPECS)), help="Filas a atender (padrão: todas).")
@@ -73,5 +89,6 @@ def scheduler_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, seed_demo_command, worker_command, scheduler_command):
+    for command in (create_user_command, seed_demo_command, reencrypt_secrets_command, worker_command,
+                    scheduler_command):
         app.cli.add_command(command)

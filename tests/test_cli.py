@@ -115,3 +115,27 @@ def test_seed_demo_refuses_production(make_app):
 def test_worker_refuses_an_unknown_queue(runner):
     result = runner.invoke(args=["worker", "--queue", "nao-existe", "--burst"])
     assert result.exit_code == 2 and "nao-existe" in result.output
+
+
+def test_reencrypt_secrets_moves_tokens_to_the_newest_key(app, make_app):
+    from cryptography.fernet import Fernet
+
+    from panel.domain import Actor
+    from panel.domain.platforms import create_platform, token_readable
+    from panel.models import Platform
+
+    old_key, new_key = app.config["ENCRYPTION_KEY"], Fernet.generate_key().decode()
+    with app.app_context():
+        create_platform(Actor.system("Testes"), kind="ittv", code="ITTV", name="ITTV", server_url="http://127.0.0.1:9",
+                        token="tok-antigo")
+    both = make_app(ENCRYPTION_KEY=f"{new_key},{old_key}")
+    result = both.test_cli_runner().invoke(args=["reencrypt-secrets"])
+    assert result.exit_code == 0 and "1 token(s) recriptografado(s)" in result.output
+
+    only_new = make_app(ENCRYPTION_KEY=new_key)
+    with only_new.app_context():
+        platform = db.session.scalars(db.select(Platform)).one()
+        assert token_readable(platform)
+    unrelated = make_app(ENCRYPTION_KEY=Fernet.generate_key().decode())
+    refused = unrelated.test_cli_runner().invoke(args=["reencrypt-secrets"])
+    assert refused.exit_code != 0 and "Nenhuma chave de ENCRYPTION_KEY lê o token de: ITTV" in refused.output

@@ -313,7 +313,8 @@ def test_deactivating_and_removing_a_plan(app, login_as, client):
     post_form(client, listing, {}, post_url=f"/configuracoes/planos/{plan_id}/remover")
     with app.app_context():
         assert db.session.get(Plan, plan_id) is None
-        actions = [e.action for e in db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.like("plan.%")))]
+        actions = [e.action for e in db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action.like("plan.%")).order_by(AuditEvent.id))]
         assert actions == ["plan.created", "plan.updated", "plan.updated", "plan.deleted"]
 
 

@@ -257,6 +257,23 @@ def provider_for(platform: Platform) -> Provider:
     return make_provider(platform.kind, url, token, timeouts=timeouts_from_config(current_app.config))
 
 
+def reencrypt_tokens(actor: Actor) -> tuple[int, list[str]]:
+    """Rewrite every token with the newest ENCRYPTION_KEY (the first listed), so an older key
+    can then be retired. Returns how many were rewritten and the codes of those no key reads."""
+    rewritten, unreadable = 0, []
+    for platform in db.session.scalars(select(Platform).order_by(Platform.code)):
+        try:
+            platform.token_ciphertext = crypto.rotate(platform.token_ciphertext)
+        except crypto.UnreadableSecret:
+            unreadable.append(platform.code)
+        else:
+            rewritten += 1
+    audit.record(actor, "platform.tokens_reencrypted",
+                 f"Recriptografou {rewritten} token(s) de plataforma com a chave mais nova.")
+    db.session.commit()
+    return rewritten, unreadable
+
+
 # -- products -------------------------------------------------------------------------------
 
 def _check_product_code(raw: str | None) -> str:
