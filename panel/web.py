@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import abort, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -32,3 +32,11 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def posted_flag(name: str) -> bool:
+    """The "0"/"1" a confirm button posts (Desativar / Reativar); anything else is a bad request."""
+    value = request.form.get(name)
+    if value not in ("0", "1"):
+        abort(400)
+    return value == "1"

@@ -7,7 +7,7 @@ import pytest
 from panel.extensions import db
 from panel.models import AuditEvent, BillingRule
 from tests.conftest import csrf_token_from, post_form
-from tests.test_plans import ITTV_PRODUCTS, SKEELO_PRODUCTS, make_platform
+from tests.factories import ITTV_PRODUCTS, SKEELO_PRODUCTS, make_platform
 
 NEW = "/configuracoes/reguas/nova"
 

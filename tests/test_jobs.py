@@ -4,11 +4,8 @@ started as `flask worker` / `flask scheduler` processes."""
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable
 
 import pytest
 import redis
@@ -20,33 +17,7 @@ from panel.jobs.health import HEARTBEAT_KEY, check_eviction_policy, machinery_st
 from panel.jobs.maintenance import heartbeat
 from panel.jobs.queues import QUEUE_SPECS, enqueue
 from tests.conftest import FLASK, PROJECT_ROOT
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 30.0, message: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
-def start_flask(panel_env: dict, *args: str) -> subprocess.Popen:
-    # A session of its own, so stop() can take down whatever the worker forked.
-    return subprocess.Popen([FLASK, *args], cwd=PROJECT_ROOT, env=panel_env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        output, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-    return output or ""
+from tests.processes import start_flask, stop, wait_until
 
 
 # --- embedded Redis --------------------------------------------------------------------------

@@ -413,7 +413,7 @@ def test_operador_cannot_open_the_forms(login_as, client):
 
 
 def test_a_platform_used_by_a_plan_cannot_be_removed(app, login_as, client, sandbox_for):
-    from tests.test_plans import make_plan_in_db
+    from tests.factories import make_plan_in_db
 
     ittv = sandbox_for("ittv")
     login_as("admin")

@@ -18,7 +18,7 @@ from panel.extensions import db
 from panel.forms import hidden_inputs
 from panel.models import CompositionMode, Plan, PlanType, Role
 from panel.security import requires
-from panel.web import attach_error, current_actor
+from panel.web import attach_error, current_actor, posted_flag
 
 REVIEW = 4
 FIELD_STEP = {name: step for step, names in PlanForm.STEPS.items() for name in names}
@@ -207,10 +207,7 @@ def _review(form: PlanForm, plan: Plan | None, platforms: list) -> dict:
 @requires(Role.admin)
 def plan_set_active(plan_id: int):
     plan = _load(plan_id)
-    choice = request.form.get("active")
-    if choice not in ("0", "1"):
-        abort(400)
-    plans_domain.set_plan_active(current_actor(), plan, choice == "1")
+    plans_domain.set_plan_active(current_actor(), plan, posted_flag("active"))
     flash(f"Plano {plan.name} {'reativado' if plan.active else 'desativado'}.", "success")
     return redirect(url_for("configuracoes.plans"))
 

@@ -10,7 +10,7 @@ from panel.domain import users as users_domain
 from panel.extensions import db
 from panel.models import Role, User
 from panel.security import requires
-from panel.web import attach_error, current_actor
+from panel.web import attach_error, current_actor, posted_flag
 
 
 def _load_user(user_id: int) -> User:
@@ -84,10 +84,7 @@ def user_reset_password(user_id: int):
 def user_set_active(user_id: int):
     """The list's Desativar / Reativar button (asks for confirmation first)."""
     user = _load_user(user_id)
-    choice = request.form.get("active")
-    if choice not in ("0", "1"):
-        abort(400)
-    activate = choice == "1"
+    activate = posted_flag("active")
     try:
         users_domain.set_active(current_actor(), user, activate)
     except DomainError as error:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_login_and_menus import log_in, open_menu
-from tests.test_jobs import start_flask, stop
+from tests.processes import start_flask, stop
 
 
 @pytest.fixture
