@@ -424,3 +424,41 @@ def test_a_platform_used_by_a_plan_cannot_be_removed(app, login_as, client, sand
     assert "é usada pelos planos Plano TV" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Platform, platform_id) is not None
+
+
+def test_an_unused_platform_is_removed_with_its_products_and_checks(app, login_as, client, sandbox_for, run_jobs):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    ask(client, platform_id, "sincronizar")
+    run_jobs()
+    detail = f"/configuracoes/plataformas/{platform_id}"
+    response = post_form(client, detail, {}, post_url=f"{detail}/remover", follow_redirects=True)
+    assert "Plataforma ittv demo removida." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Platform, platform_id) is None
+        assert db.session.scalar(db.select(db.func.count()).select_from(Product)) == 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(PlatformTask)) == 0
+        assert db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "platform.deleted")).one()
+
+
+def test_a_check_whose_worker_died_is_shown_as_unfinished_and_can_be_asked_again(app, login_as, client, sandbox_for,
+                                                                                 run_jobs):
+    from datetime import timedelta
+
+    from panel.models.types import utcnow
+
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv))
+    ask(client, platform_id, "testar")
+    app.extensions["redis"].flushdb()  # the job is gone with its worker
+    with app.app_context():
+        task = db.session.scalars(db.select(PlatformTask)).one()
+        task.status, task.created_at = "running", utcnow() - timedelta(minutes=11)
+        db.session.commit()
+    detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert "não terminou (o worker parou?). Tente de novo." in detail
+    ask(client, platform_id, "testar")
+    assert run_jobs() == 1
+    assert "Conexão OK" in page(client, f"/configuracoes/plataformas/{platform_id}")
