@@ -7,6 +7,7 @@ refuses to start unless each secret and service address is given explicitly.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -178,14 +179,23 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
 DEFAULT_PRODUCTION_HOSTS = ("api-resellers.ittv.com.br",)
 
 
+_HOST_PATTERN = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
 def _host_patterns(raw: str | None, production: bool) -> tuple[str, ...]:
-    """Host names, or patterns such as ``*.skeelo.com.br``, lower-case."""
+    """Host names, or ``*.`` followed by a domain (``*.skeelo.com.br``), lower-case; a bare
+    ``*`` (any host) only outside production."""
     if raw is None or not raw.strip():
         return DEFAULT_PRODUCTION_HOSTS if production else ("*",)
     patterns = tuple(part.strip().lower().rstrip(".") for part in raw.split(",") if part.strip())
-    if production and any(pattern.strip("*.") == "" for pattern in patterns):
-        raise ConfigError(
-            "PLATFORM_ALLOWED_HOSTS must name the platforms' hosts in production (a bare '*' would let a "
-            "settings form reach internal addresses)"
-        )
+    for pattern in patterns:
+        if pattern == "*" and production:
+            raise ConfigError(
+                "PLATFORM_ALLOWED_HOSTS must name the platforms' hosts in production (a bare '*' would let a "
+                "settings form reach internal addresses)"
+            )
+        if pattern != "*" and not _HOST_PATTERN.match(pattern):
+            raise ConfigError(
+                f"PLATFORM_ALLOWED_HOSTS: {pattern!r} is not a host name or '*.' followed by a domain"
+            )
     return patterns

@@ -153,4 +153,4 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
                     ACTOR, None, rule_type="connection_maintenance", days_overdue=days, action=action,
                     platform_id=registered[kind].id, unblock_on_payment=True, active=True,
                 )
-                echo(f"criado: régua {rule.description}")
+                echo(f"criado: régua {rule.title}")

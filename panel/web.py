@@ -16,7 +16,13 @@ def current_actor() -> Actor:
 
 
 def attach_error(form: FlaskForm, error: DomainError) -> None:
-    """Show a domain refusal next to its field (or at the top of the form)."""
+    """Show a domain refusal next to its field (or at the top of the form); every one of them
+    when the domain refused several fields at once."""
+    for each in getattr(error, "errors", None) or [error]:
+        _attach_one(form, each)
+
+
+def _attach_one(form: FlaskForm, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]

@@ -110,3 +110,15 @@ def test_leitura_reads_the_rules_but_cannot_change_them(app, login_as, client, m
     for url in (NEW, f"/configuracoes/reguas/{rule_id}/editar", f"/configuracoes/reguas/{rule_id}/remover"):
         assert client.post(url, data={**rule_form(), "csrf_token": token}).status_code == 403
     assert client.get(NEW).status_code == 403
+
+
+def test_a_rule_without_a_description_is_described_by_its_action_and_days_even_after_an_edit(app, login_as, client):
+    login_as("admin")
+    post_form(client, NEW, rule_form())
+    with app.app_context():
+        rule_id = db.session.scalar(db.select(BillingRule.id))
+    edit = f"/configuracoes/reguas/{rule_id}/editar"
+    assert 'name="description" type="text" value=""' in client.get(edit).get_data(as_text=True)
+    post_form(client, edit, rule_form(days_overdue="20"))
+    listing = client.get("/configuracoes/reguas").get_data(as_text=True)
+    assert "Bloqueio de TV após 20 dias em atraso" in listing and "após 15 dias" not in listing

@@ -75,17 +75,13 @@ def test_seed_demo_sets_up_both_platforms_a_plan_of_each_type_and_the_reguas(app
 def test_the_seeded_platforms_answer_at_their_sandboxes(app, runner, instance_path, tmp_path, monkeypatch, run_jobs):
     """What `make run` shows: each seeded platform passes Testar conexão against the sandbox
     started with the demo port and token, and its products are the sandbox's whole catalogue."""
-    import socket
-
     from panel.demo import demo_sandboxes
     from panel.domain import Actor
     from panel.domain.platforms import request_task
     from panel.models import Platform, PlatformTask, TaskKind
     from tests.sandboxes import start_sandbox
 
-    with socket.socket() as probe:  # a base port with its neighbour free too (tried once, good enough here)
-        probe.bind(("127.0.0.1", 0))
-        base = probe.getsockname()[1]
+    base = free_port_pair()
     monkeypatch.setenv("SANDBOX_BASE_PORT", str(base))
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     running = [start_sandbox(s.kind, tmp_path, token=s.token, port=s.port) for s in demo_sandboxes(instance_path, {
@@ -103,7 +99,7 @@ def test_the_seeded_platforms_answer_at_their_sandboxes(app, runner, instance_pa
             sandbox.stop()
     for kind in ("ittv", "skeelo"):
         assert results[(kind, "test_connection")][0] == "done", results
-        assert results[(kind, "sync_products")] == ("done", "Catálogo sincronizado: 0 produto(s) adicionado(s)."), results
+        assert results[(kind, "sync_products")] == ("done", "Catálogo sincronizado: nenhum produto novo."), results
 
 
 def test_seed_demo_refuses_production(make_app):
@@ -139,3 +135,20 @@ def test_reencrypt_secrets_moves_tokens_to_the_newest_key(app, make_app):
     unrelated = make_app(ENCRYPTION_KEY=Fernet.generate_key().decode())
     refused = unrelated.test_cli_runner().invoke(args=["reencrypt-secrets"])
     assert refused.exit_code != 0 and "Nenhuma chave de ENCRYPTION_KEY lê o token de: ITTV" in refused.output
+
+
+def free_port_pair() -> int:
+    """A port whose next one is free too (the demo sandboxes take consecutive ports)."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            base = first.getsockname()[1]
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", base + 1))
+                except OSError:
+                    continue
+        return base
+    raise RuntimeError("no two consecutive free ports")

@@ -313,3 +313,38 @@ def test_leitura_sees_plans_but_no_buttons_and_cannot_post(app, login_as, client
     for url in (NEW, f"/configuracoes/planos/{plan_id}/editar", f"/configuracoes/planos/{plan_id}/situacao",
                 f"/configuracoes/planos/{plan_id}/remover"):
         assert client.post(url, data={"csrf_token": token, "active": "0"}).status_code == 403
+
+
+def test_changing_the_type_after_choosing_a_platform_starts_step_three_afresh(app, login_as, client):
+    make_platform(app, "ittv", ITTV_PRODUCTS)
+    skeelo_id = make_platform(app, "skeelo", SKEELO_PRODUCTS)
+    login_as("admin")
+    wizard = Wizard(client).next(name="Muda", plan_type="tv_ott")
+    wizard.next(contract_months="12", monthly_value="9,90", **composition(SVA=("percent", "100")))
+    assert "Na ITTV, escolha um pacote completo" in wizard.html
+    premium, = product_ids(app, "PLAYHUB-PREMIUM")
+    wizard.next(product_ids=[premium])
+    assert wizard.shown_step == 4
+    wizard.press("back")
+    wizard.press("back")
+    wizard.press("back")
+    assert wizard.shown_step == 1
+    wizard.next(plan_type="sva").next()
+    assert wizard.shown_step == 3 and "Na ITTV" not in wizard.html
+    assert re.search(rf'<option selected value="{skeelo_id}">|<option value="{skeelo_id}" selected', wizard.html)
+    assert f'value="{premium}" id="product-{premium}" checked' not in wizard.html
+
+
+def test_editing_shows_saved_values_in_reais_with_their_cents(app, login_as, client):
+    platform_id = make_platform(app, "ittv", ITTV_PRODUCTS)
+    login_as("admin")
+    wizard = Wizard(client).next(name="Reais", plan_type="tv_ott")
+    wizard.next(contract_months="12", monthly_value="39,90",
+                **composition(SCM=("value", "29,9"), SVA=("value", "10")))
+    basico, premium = product_ids(app, "PLAYHUB-BASICO", "PLAYHUB-PREMIUM")
+    wizard.next(platform_id=str(platform_id), product_ids=[basico, premium])
+    assert wizard.press("efetivar").status_code == 302
+    with app.app_context():
+        plan_id = db.session.scalar(db.select(Plan.id))
+    edit = Wizard(client, f"/configuracoes/planos/{plan_id}/editar").next()
+    assert 'value="29,90"' in edit.html and 'value="10,00"' in edit.html

@@ -78,7 +78,7 @@ def test_admin_registers_a_platform_and_tests_the_connection_through_the_worker(
     assert seen, "the sandbox saw no request"
 
 
-def test_a_wrong_token_is_a_clear_failure_and_the_token_stays_as_typed(app, login_as, client, sandbox_for, run_jobs):
+def test_a_wrong_token_is_a_clear_failure_and_the_platform_is_not_shown_as_working(app, login_as, client, sandbox_for, run_jobs):
     ittv = sandbox_for("ittv")
     login_as("admin")
     platform_id = platform_id_from(register(client, ittv, token="token-errado-123"))
@@ -166,6 +166,24 @@ def test_the_page_says_when_the_token_was_set_and_editing_keeps_it_unless_retype
                                      "token": "", "concurrency_limit": "4", "active": "y"})
     assert moved.status_code == 200
     assert "O servidor mudou: informe o token de novo." in moved.get_data(as_text=True)
+
+
+def test_the_token_never_reaches_a_log_line(app, login_as, client, sandbox_for, run_jobs, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    platform_id = platform_id_from(register(client, ittv, and_test="1"))
+    ask(client, platform_id, "sincronizar")
+    edit = f"/configuracoes/plataformas/{platform_id}/editar"
+    post_form(client, edit, {"code": "ITTV", "name": "ITTV", "server_url": ittv.url, "token": "outro-token-secreto",
+                             "concurrency_limit": "4", "active": "y", "and_test": "1"})
+    run_jobs()
+    assert "recusou o token" in page(client, f"/configuracoes/plataformas/{platform_id}")
+    assert caplog.records, "nothing was logged at all: the check below would be empty"
+    assert ittv.token not in caplog.text and "outro-token-secreto" not in caplog.text
+    assert ittv.token not in ittv.log_text() and "outro-token-secreto" not in ittv.log_text()
 
 
 def test_a_changed_encryption_key_is_a_clear_message_not_a_crash(
@@ -315,6 +333,9 @@ def test_production_refuses_a_bare_wildcard_allowlist(tmp_path):
            "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:1/0", "PLATFORM_ALLOWED_HOSTS": "*"}
     with pytest.raises(ConfigError, match="PLATFORM_ALLOWED_HOSTS"):
         load_config(env, tmp_path)
+    for bad in ("?*", "[a-z]*", "*.*", "http://api.skeelo.com.br", "api.*.com"):
+        with pytest.raises(ConfigError, match="PLATFORM_ALLOWED_HOSTS"):
+            load_config({**env, "PLATFORM_ALLOWED_HOSTS": bad}, tmp_path)
     assert load_config({**env, "PLATFORM_ALLOWED_HOSTS": "api.skeelo.com.br, *.ittv.com.br"}, tmp_path)[
         "PLATFORM_ALLOWED_HOSTS"] == ("api.skeelo.com.br", "*.ittv.com.br")
 
@@ -462,3 +483,17 @@ def test_a_check_whose_worker_died_is_shown_as_unfinished_and_can_be_asked_again
     ask(client, platform_id, "testar")
     assert run_jobs() == 1
     assert "Conexão OK" in page(client, f"/configuracoes/plataformas/{platform_id}")
+
+
+def test_every_field_error_shows_at_once_and_the_usual_code_is_offered_only_when_free(
+    app, login_as, client, sandbox_for
+):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    assert 'value="ITTV"' in page(client, NEW + "?tipo=ittv")
+    platform_id_from(register(client, ittv))
+    assert 'value="ITTV"' not in page(client, NEW + "?tipo=ittv")  # taken by the first account
+    response = register(client, ittv, code="ITTV", url="127.0.0.1:5710", concurrency_limit="4")
+    html = response.get_data(as_text=True)
+    assert "Já existe uma plataforma com este código." in html
+    assert "A URL deve começar com http:// ou https://." in html

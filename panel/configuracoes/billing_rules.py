@@ -28,7 +28,7 @@ def billing_rules():
 
 def _form_page(form: BillingRuleForm, rule: BillingRule | None):
     form.platform_id.choices = [("", "Todas as plataformas a que a ação se aplica")] + [
-        (platform.id, f"{platform.name} ({platforms_domain.adapter(platform.kind).label})")
+        (platform.id, platform.name)
         for platform in platforms_domain.list_platforms()
     ]
     if form.validate_on_submit():
@@ -43,7 +43,7 @@ def _form_page(form: BillingRuleForm, rule: BillingRule | None):
             db.session.rollback()
             attach_error(form, error)
         else:
-            flash(f"Régua “{saved.description}” salva.", "success")
+            flash(f"Régua “{saved.title}” salva.", "success")
             return redirect(url_for("configuracoes.billing_rules"))
     return render_template("configuracoes/billing_rule_form.html", form=form, rule=rule)
 
@@ -65,7 +65,7 @@ def billing_rule_edit(rule_id: int):
 @requires(Role.admin)
 def billing_rule_delete(rule_id: int):
     rule = _load(rule_id)
-    description = rule.description
+    title = rule.title
     rules_domain.delete_rule(current_actor(), rule)
-    flash(f"Régua “{description}” removida.", "success")
+    flash(f"Régua “{title}” removida.", "success")
     return redirect(url_for("configuracoes.billing_rules"))

@@ -100,7 +100,7 @@ class PlanForm(Form):
         2: ("contract_months", "monthly_value", "composition"),
         3: ("platform_id", "product_ids"),
     }
-    STEP_TITLES = {1: "Tipo", 2: "Meses, composição e valor", 3: "Plataforma e pacotes", 4: "Revisão"}
+    STEP_TITLES = {1: "Nome e tipo", 2: "Meses, composição e valor", 3: "Plataforma e pacotes", 4: "Revisão"}
 
     name = StringField("Nome do plano", validators=[DataRequired("Informe o nome do plano."), Length(max=120)])
     plan_type = RadioField(

@@ -15,6 +15,7 @@ from panel.configuracoes.forms import PlanForm
 from panel.domain import DomainError, fiscal
 from panel.domain import plans as plans_domain
 from panel.extensions import db
+from panel.formats import number
 from panel.forms import hidden_inputs
 from panel.models import CompositionMode, Plan, PlanType, Role
 from panel.security import requires
@@ -83,6 +84,11 @@ def _new_form(plan: Plan | None) -> PlanForm:
     # The rows are the service kinds, in a fixed order, whatever was posted.
     for entry, service in zip(form.composition, fiscal.SERVICES):
         entry.form.service.data = service
+        amount = entry.form.amount
+        if amount.typed is None and amount.data is not None:
+            # A saved line reads as it was typed: reais with their cents, percentages as they are.
+            is_value = entry.form.mode.data == CompositionMode.value.value
+            amount.typed = number(amount.data, 2) if is_value else number(amount.data, 0, max_places=4)
     return form
 
 
@@ -180,8 +186,13 @@ def _render(form: PlanForm, plan: Plan | None, step: int):
     plan_type = plan.plan_type if plan is not None else form.plan_type.data
     platforms = plans_domain.platforms_for(plan_type, include=plan.platform if plan else None) if plan_type in (
         PlanType._value2member_map_) else []
-    if plan is None and len(platforms) == 1 and form.platform_id.data is None:
-        form.platform_id.data = platforms[0].id  # the only choice, already made
+    if plan is None and form.platform_id.data not in {p.id for p in platforms}:
+        # The type changed since a platform was chosen (or none was): start step 3 afresh.
+        _forget(form.platform_id, None)
+        _forget(form.product_ids, [])
+        if len(platforms) == 1:
+            form.platform_id.data = platforms[0].id  # the only choice, already made
+    form.platform_id.label.text = "Operadora" if plan_type == PlanType.tv_ott.value else "Fornecedor"
     form.platform_id.choices = [("", "Selecione…")] + [(p.id, p.name) for p in platforms]
     review = _review(form, plan, platforms) if step == REVIEW else None
     return render_template(
@@ -189,6 +200,10 @@ def _render(form: PlanForm, plan: Plan | None, step: int):
         form=form, plan=plan, step=step, review=review, platforms=platforms,
         carried=hidden_inputs(form.fields_outside(step)), services=fiscal.SERVICES,
     )
+
+
+def _forget(field, empty) -> None:
+    field.data, field.raw_data = empty, []
 
 
 def _review(form: PlanForm, plan: Plan | None, platforms: list) -> dict:

@@ -43,9 +43,11 @@ def platforms():
 def platform_new():
     form = PlatformForm()
     form.kind.choices = _kind_choices()
-    if request.method == "GET" and request.args.get("tipo") in REGISTRY:
-        form.kind.data = request.args["tipo"]
-        form.code.data = form.code.data or request.args["tipo"].upper()
+    kind = request.args.get("tipo")
+    if request.method == "GET" and kind in REGISTRY:
+        form.kind.data = kind
+        if platforms_domain.code_is_free(kind):
+            form.code.data = kind.upper()  # the usual code, unless a first account took it
     form.token.description = "Fornecido pela plataforma. Fica guardado criptografado e não é exibido de novo."
     if form.validate_on_submit():
         try:

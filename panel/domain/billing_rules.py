@@ -41,9 +41,7 @@ def _check(rule_type: str, days_overdue: int | None, action: str, platform_id: i
     description = " ".join((description or "").split())
     if len(description) > 120:
         raise DomainError("A descrição pode ter no máximo 120 caracteres.", "description")
-    if not description:
-        description = f"{what.label} após {days_overdue} dias em atraso"
-    return kind, days_overdue, what, platform, description
+    return kind, days_overdue, what, platform, description  # empty: BillingRule.title describes it
 
 
 def scope_label(rule: BillingRule) -> str:
@@ -55,7 +53,7 @@ def scope_label(rule: BillingRule) -> str:
 def _snapshot(rule: BillingRule) -> dict:
     return {
         "description": rule.description, "rule_type": rule.rule_type, "days_overdue": rule.days_overdue,
-        "action": rule.action, "platform": rule.platform.code if rule.platform else None,
+        "action": rule.action, "platform": rule.platform.code if rule.platform else "todas",
         "unblock_on_payment": rule.unblock_on_payment, "active": rule.active,
     }
 
@@ -88,20 +86,20 @@ def save_rule(actor: Actor, rule: BillingRule | None, *, rule_type: str, days_ov
     if creating:
         db.session.add(target)
         db.session.flush()
-        audit.record(actor, "billing_rule.created", f"Cadastrou a régua {target.description}.", target=target,
+        audit.record(actor, "billing_rule.created", f"Cadastrou a régua {target.title}.", target=target,
                      changes={key: [None, value] for key, value in _snapshot(target).items()})
     else:
         changes = audit.diff(before, _snapshot(target))
         if not changes:
             return target
-        audit.record(actor, "billing_rule.updated", f"Alterou a régua {target.description}.", target=target,
+        audit.record(actor, "billing_rule.updated", f"Alterou a régua {target.title}.", target=target,
                      changes=changes)
     db.session.commit()
     return target
 
 
 def delete_rule(actor: Actor, rule: BillingRule) -> None:
-    audit.record(actor, "billing_rule.deleted", f"Removeu a régua {rule.description}.", target=rule,
+    audit.record(actor, "billing_rule.deleted", f"Removeu a régua {rule.title}.", target=rule,
                  changes={key: [value, None] for key, value in _snapshot(rule).items()})
     db.session.delete(rule)
     db.session.commit()

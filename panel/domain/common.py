@@ -15,6 +15,28 @@ class DomainError(Exception):
         self.field = field
 
 
+class DomainErrors(DomainError):
+    """Several refusals at once (one per field), so a form can show them all together."""
+
+    def __init__(self, errors: list[DomainError]):
+        super().__init__(errors[0].message, errors[0].field)
+        self.errors = errors
+
+
+def check_all(*checks) -> list:
+    """Run each check (a callable); return their results, or raise every refusal together."""
+    results, errors = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except DomainError as error:
+            errors.append(error)
+            results.append(None)
+    if errors:
+        raise DomainErrors(errors) if len(errors) > 1 else errors[0]
+    return results
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who asks: an operator (with the address the request came from) or the panel itself."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from panel.domain import audit, fiscal
 from panel.domain.common import Actor, DomainError
@@ -179,10 +180,15 @@ def set_plan_active(actor: Actor, plan: Plan, active: bool) -> Plan:
 def delete_plan(actor: Actor, plan: Plan) -> None:
     """Remove a plan no contract uses (contracts refer to their plan: once one exists the
     database refuses the removal, and the plan can only be deactivated)."""
-    audit.record(actor, "plan.deleted", f"Removeu o plano {plan.name}.", target=plan,
+    name = plan.name
+    audit.record(actor, "plan.deleted", f"Removeu o plano {name}.", target=plan,
                  changes={key: [value, None] for key, value in _snapshot(plan).items()})
     db.session.delete(plan)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(f"O plano {name} já é usado por contratos: desative-o em vez de removê-lo.") from None
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from panel import crypto
 from panel.domain import audit
-from panel.domain.common import Actor, DomainError
+from panel.domain.common import Actor, DomainError, check_all
 from panel.extensions import db
 from panel.models import BillingRule, Plan, Platform, PlatformTask, Product, TaskKind, TaskStatus, User, plan_products
 from panel.models.types import utcnow
@@ -150,32 +150,43 @@ def _snapshot(platform: Platform) -> dict:
     }
 
 
+def _check_code_free(raw: str | None, platform: Platform | None) -> str:
+    code = _check_code(raw)
+    if _code_taken(code, platform):
+        raise DomainError("Já existe uma plataforma com este código.", "code")
+    return code
+
+
+def code_is_free(code: str) -> bool:
+    return not _code_taken(code.upper(), None)
+
+
 def create_platform(
     actor: Actor, *, kind: str, code: str, name: str, server_url: str, token: str,
     concurrency_limit: int | None = 4, active: bool = True,
 ) -> Platform:
     cls = adapter(kind)
-    code = _check_code(code)
-    if _code_taken(code, None):
-        raise DomainError("Já existe uma plataforma com este código.", "code")
+    code, name, url, token, limit = check_all(
+        lambda: _check_code_free(code, None), lambda: _check_name(name), lambda: check_server_url(server_url),
+        lambda: _check_token(token), lambda: _check_concurrency(concurrency_limit),
+    )
     platform = Platform(
-        kind=kind,
-        code=code,
-        name=_check_name(name),
-        server_url=check_server_url(server_url),
-        token_ciphertext=crypto.encrypt(_check_token(token)),
-        token_set_at=utcnow(),
-        concurrency_limit=_check_concurrency(concurrency_limit),
-        active=bool(active),
+        kind=kind, code=code, name=name, server_url=url, token_ciphertext=crypto.encrypt(token),
+        token_set_at=utcnow(), concurrency_limit=limit, active=bool(active),
     )
     db.session.add(platform)
     db.session.flush()
     changes = {key: [None, value] for key, value in _snapshot(platform).items()}
     changes["token"] = [None, audit.SECRET_MASK]
-    audit.record(actor, "platform.created", f"Cadastrou a {cls.role_label} {platform.name} ({cls.label}).",
+    audit.record(actor, "platform.created", f"Cadastrou {platform.name} ({cls.label}, {cls.role_label}).",
                  target=platform, changes=changes)
     db.session.commit()
     return platform
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def update_platform(
@@ -183,17 +194,17 @@ def update_platform(
     concurrency_limit: int | None, active: bool,
 ) -> Platform:
     """Save the form. An empty ``token`` keeps the current one, unless the server's address
-    changes: the old token is never sent to a new host without the operator typing it again."""
-    code = _check_code(code)
-    if _code_taken(code, platform):
-        raise DomainError("Já existe uma plataforma com este código.", "code")
-    url = check_server_url(server_url)
+    (scheme, host or port) changes: the old token is never sent anywhere new without the
+    operator typing it again. Every check runs before anything changes."""
+    code, name, url, limit = check_all(
+        lambda: _check_code_free(code, platform), lambda: _check_name(name), lambda: check_server_url(server_url),
+        lambda: _check_concurrency(concurrency_limit),
+    )
     new_token = _check_token(token) if (token or "").strip() else None
-    if new_token is None and urlsplit(url).netloc.lower() != urlsplit(platform.server_url).netloc.lower():
+    if new_token is None and _origin(url) != _origin(platform.server_url):
         raise DomainError("O servidor mudou: informe o token de novo.", "token")
     before = _snapshot(platform)
-    platform.code, platform.name, platform.server_url = code, _check_name(name), url
-    platform.concurrency_limit = _check_concurrency(concurrency_limit)
+    platform.code, platform.name, platform.server_url, platform.concurrency_limit = code, name, url, limit
     platform.active = bool(active)
     changes = audit.diff(before, _snapshot(platform))
     if new_token is not None:
@@ -212,7 +223,8 @@ def delete_platform(actor: Actor, platform: Platform) -> None:
     plans = _names(select(Plan.name).where(Plan.platform_id == platform.id))
     if plans:
         raise DomainError(
-            f"A plataforma {platform.name} é usada pelos planos {plans}. Desative-a em vez de removê-la."
+            f"A plataforma {platform.name} é usada pelos planos {plans}. Em vez de removê-la, desative-a "
+            "(Editar → desmarque Ativa)."
         )
     rules = db.session.scalar(select(func.count()).select_from(BillingRule).where(BillingRule.platform_id == platform.id))
     if rules:
@@ -342,7 +354,7 @@ def update_product(actor: Actor, product: Product, *, code: str, name: str, is_b
             base = tuple(p.code for p in plan.products if (p.is_base if p.id != product.id else is_base))
             problem = package_problem(platform.kind, codes, base)
             if problem:
-                raise DomainError(f"O plano {plan.name} ficaria inválido: {problem}", "is_base")
+                raise DomainError(f"O plano {plan.name} ficaria inválido: {problem[:1].lower()}{problem[1:]}", "is_base")
     before = _product_snapshot(product)
     product.code, product.name, product.is_base = code, name, is_base
     changes = audit.diff(before, _product_snapshot(product))
@@ -486,7 +498,7 @@ def import_catalogue(task: PlatformTask, catalogue: list[CatalogueProduct]) -> N
             product.name = name
     missing = sorted(code for code in ours if code not in seen)
     details = {"added": added, "renamed": renamed, "missing": missing, "skipped": skipped}
-    parts = [f"{len(added)} produto(s) adicionado(s)"]
+    parts = [f"{len(added)} produto(s) adicionado(s)" if added else "nenhum produto novo"]
     if renamed:
         parts.append(f"{len(renamed)} nome(s) atualizado(s)")
     if missing:

@@ -29,10 +29,17 @@ def run_platform_task(task_id: int) -> str | None:
             else:
                 platforms.import_catalogue(task, provider.list_products())
     except (ProviderError, DomainError) as error:
-        db.session.rollback()
-        platforms.task_failed(task, error.message)
+        return _record_failure(task_id, error.message)
     except Exception:
         log.exception("platform task %s failed unexpectedly", task_id)
-        db.session.rollback()
-        platforms.task_failed(task, "Erro interno ao executar a tarefa; ele foi registrado. Tente de novo.")
+        return _record_failure(task_id, "Erro interno ao executar a tarefa; ele foi registrado. Tente de novo.")
+    return task.status
+
+
+def _record_failure(task_id: int, message: str) -> str | None:
+    db.session.rollback()
+    task = db.session.get(PlatformTask, task_id)
+    if task is None:
+        return None  # its platform was removed meanwhile: nobody is waiting for the answer
+    platforms.task_failed(task, message)
     return task.status

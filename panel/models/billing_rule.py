@@ -55,7 +55,8 @@ class BillingRule(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    description: Mapped[str] = mapped_column(String(120))
+    # description: as the operator typed it; empty means "describe it by its action and days"
+    description: Mapped[str] = mapped_column(String(120), default="")
     rule_type: Mapped[str] = mapped_column(String(32), default=RuleType.connection_maintenance.value)
     days_overdue: Mapped[int]
     action: Mapped[str] = mapped_column(String(32))
@@ -75,3 +76,8 @@ class BillingRule(db.Model):
     @property
     def action_enum(self) -> RuleAction:
         return RuleAction(self.action)
+
+    @property
+    def title(self) -> str:
+        """How lists and histories name the rule."""
+        return self.description or f"{self.action_enum.label} após {self.days_overdue} dias em atraso"

@@ -33,30 +33,34 @@
   }
 
   // A box whose result a job is still producing carries data-poll-url: fetch the fresh box
-  // until it no longer does (the job has finished), then, if asked, reload the page.
-  var pollDelay = 1000;
-  var poll = function (box) {
+  // until it no longer does (the job has finished), then, if asked, reload the page. A server
+  // error slows the polling down; a refusal (the record is gone, no permission) stops it; a
+  // redirect means the session ended, and reloading shows the login page.
+  var poll = function (box, delay) {
     window.setTimeout(function () {
       fetch(box.dataset.pollUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.text() : null; })
-        .then(function (html) {
-          if (html === null) { poll(box); return; }
-          var holder = document.createElement("template");
-          holder.innerHTML = html.trim();
-          var fresh = holder.content.firstElementChild;
-          if (!fresh) { return; }
-          box.replaceWith(fresh);
-          if (fresh.dataset.pollUrl) {
-            poll(fresh);
-          } else if (box.hasAttribute("data-reload-when-done")) {
-            window.location.reload();
-          }
+        .then(function (response) {
+          if (response.redirected) { window.location.reload(); return; }
+          if (response.status >= 500) { poll(box, Math.min(delay * 2, 30000)); return; }
+          if (!response.ok) { return; }
+          return response.text().then(function (html) {
+            var holder = document.createElement("template");
+            holder.innerHTML = html.trim();
+            var fresh = holder.content.firstElementChild;
+            if (!fresh || !fresh.hasAttribute("data-poll-fragment")) { return; }
+            box.replaceWith(fresh);
+            if (fresh.dataset.pollUrl) {
+              poll(fresh, 1000);
+            } else if (box.hasAttribute("data-reload-when-done")) {
+              window.location.reload();
+            }
+          });
         })
-        .catch(function () { poll(box); });
-    }, pollDelay);
+        .catch(function () { poll(box, Math.min(delay * 2, 30000)); });
+    }, delay);
   };
   if (window.fetch) {
-    document.querySelectorAll("[data-poll-url]").forEach(poll);
+    document.querySelectorAll("[data-poll-url]").forEach(function (box) { poll(box, 1000); });
   }
 
   // A select that picks which group of options is shown (a plan's platform → its packages);

@@ -46,7 +46,7 @@ def test_admin_sets_up_ittv_and_skeelo_and_a_plan_of_each_type(page: Page, live_
     expect(page.locator("[data-task-kind=test_connection]")).to_contain_text("Falhou", timeout=30_000)
     expect(page.locator("[data-task-kind=test_connection]")).to_contain_text("recusou o token")
 
-    page.get_by_role("link", name="Editar").click()
+    page.get_by_role("link", name="Editar", exact=True).click()
     page.get_by_label("Token").fill(ittv.token)
     page.get_by_role("button", name="Salvar e testar conexão").click()
     expect(page.locator("[data-task-kind=test_connection]")).to_contain_text("Conexão OK", timeout=30_000)
@@ -86,7 +86,7 @@ def test_admin_sets_up_ittv_and_skeelo_and_a_plan_of_each_type(page: Page, live_
     expect(page.get_by_label("SVA — Serviço de Valor Adicionado")).to_have_value("39")
     page.get_by_label("SVA — Serviço de Valor Adicionado").fill("40")
     page.get_by_role("button", name="Avançar").click()
-    expect(page.get_by_label("Plataforma")).to_have_value(re.compile(r"\d+"))  # the only operadora, chosen
+    expect(page.get_by_label("Operadora")).to_have_value(re.compile(r"\d+"))  # the only operadora, chosen
     page.get_by_label("PLAYHUB-BASICO PlayHub Básico").check()
     page.get_by_label("PLAYHUB-PREMIUM PlayHub Premium").check()
     page.get_by_role("button", name="Avançar").click()
