@@ -193,11 +193,8 @@ def delete_plan(actor: Actor, plan: Plan) -> None:
 
 # -- reading --------------------------------------------------------------------------------
 
-def list_plans(plan_type: PlanType | None = None) -> list[Plan]:
-    query = select(Plan).order_by(Plan.active.desc(), Plan.name)
-    if plan_type is not None:
-        query = query.where(Plan.plan_type == plan_type.value)
-    return list(db.session.scalars(query))
+def list_plans() -> list[Plan]:
+    return list(db.session.scalars(select(Plan).order_by(Plan.active.desc(), Plan.name)))
 
 
 def composition_lines(plan: Plan) -> list[fiscal.Line]:

@@ -196,11 +196,11 @@ def update_platform(
     """Save the form. An empty ``token`` keeps the current one, unless the server's address
     (scheme, host or port) changes: the old token is never sent anywhere new without the
     operator typing it again. Every check runs before anything changes."""
-    code, name, url, limit = check_all(
+    code, name, url, limit, new_token = check_all(
         lambda: _check_code_free(code, platform), lambda: _check_name(name), lambda: check_server_url(server_url),
         lambda: _check_concurrency(concurrency_limit),
+        lambda: _check_token(token) if (token or "").strip() else None,
     )
-    new_token = _check_token(token) if (token or "").strip() else None
     if new_token is None and _origin(url) != _origin(platform.server_url):
         raise DomainError("O servidor mudou: informe o token de novo.", "token")
     before = _snapshot(platform)
@@ -235,12 +235,10 @@ def delete_platform(actor: Actor, platform: Platform) -> None:
     db.session.commit()
 
 
-def list_platforms(*, kinds: Iterable[str] | None = None, active_only: bool = False) -> list[Platform]:
+def list_platforms(*, kinds: Iterable[str] | None = None) -> list[Platform]:
     query = select(Platform).order_by(Platform.active.desc(), Platform.name)
     if kinds is not None:
         query = query.where(Platform.kind.in_(list(kinds)))
-    if active_only:
-        query = query.where(Platform.active)
     return list(db.session.scalars(query))
 
 
@@ -408,12 +406,6 @@ def latest_task(platform: Platform, kind: TaskKind) -> PlatformTask | None:
         select(PlatformTask).where(PlatformTask.platform_id == platform.id, PlatformTask.kind == kind.value)
         .order_by(PlatformTask.id.desc()).limit(1)
     )
-
-
-def recent_tasks(platform: Platform, limit: int = 10) -> list[PlatformTask]:
-    return list(db.session.scalars(
-        select(PlatformTask).where(PlatformTask.platform_id == platform.id).order_by(PlatformTask.id.desc()).limit(limit)
-    ))
 
 
 def request_task(actor: Actor, platform: Platform, kind: TaskKind) -> PlatformTask:
