@@ -22,7 +22,6 @@ from panel.security import requires
 from panel.web import attach_error, current_actor, posted_flag
 
 REVIEW = 4
-FIELD_STEP = {name: step for step, names in PlanForm.STEPS.items() for name in names}
 
 
 def _load(plan_id: int) -> Plan:
