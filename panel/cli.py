@@ -88,7 +88,29 @@ def scheduler_command() -> None:
     run_scheduler()
 
 
+@click.group("invoices")
+def invoices_group() -> None:
+    """Invoices (títulos)."""
+
+
+@invoices_group.command("generate")
+@with_appcontext
+@click.option("--month", default=None, help="Mês de referência, AAAA-MM (padrão: o mês corrente).")
+def generate_invoices_command(month: str | None) -> None:
+    """Generate this month's (or --month's) invoice of every active contract that has none yet.
+    Safe to run again: existing invoices are skipped."""
+    from panel.domain import invoices
+    from panel.domain.common import local_today
+
+    try:
+        reference = invoices.parse_month(month) if month else invoices.month_start(local_today())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    made = invoices.generate_month(CLI_ACTOR, reference)
+    click.echo(f"{made} título(s) gerado(s) para {invoices.month_label(reference)}.")
+
+
 def init_app(app: Flask) -> None:
     for command in (create_user_command, seed_demo_command, reencrypt_secrets_command, worker_command,
-                    scheduler_command):
+                    scheduler_command, invoices_group):
         app.cli.add_command(command)

@@ -72,3 +72,33 @@ def percent(value: Decimal | None) -> str:
     if value is None:
         return "—"
     return number(value, 0, max_places=4) + "%"
+
+
+# -- Brazilian documents and contact data, stored as digits and shown masked -----------------
+
+def digits(text: str | None) -> str:
+    return "".join(char for char in (text or "") if char.isdigit())
+
+
+def document(value: str | None) -> str:
+    """'529.982.247-25' (CPF) or '11.222.333/0001-81' (CNPJ); other text as it is."""
+    value = value or ""
+    if len(value) == 11 and value.isdigit():
+        return f"{value[:3]}.{value[3:6]}.{value[6:9]}-{value[9:]}"
+    if len(value) == 14 and value.isdigit():
+        return f"{value[:2]}.{value[2:5]}.{value[5:8]}/{value[8:12]}-{value[12:]}"
+    return value
+
+
+def phone(value: str | None) -> str:
+    """'(11) 98765-4321' or '(11) 3456-7890'."""
+    value = value or ""
+    if len(value) in (10, 11) and value.isdigit():
+        return f"({value[:2]}) {value[2:-4]}-{value[-4:]}"
+    return value
+
+
+def zipcode(value: str | None) -> str:
+    """'01310-100'."""
+    value = value or ""
+    return f"{value[:5]}-{value[5:]}" if len(value) == 8 and value.isdigit() else value

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from panel import formats
 from panel.models import PlanType, Role, RuleAction, RuleType
-from panel.providers import REGISTRY
+from panel.providers import REGISTRY, AccessStatus
 
 
 def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -67,6 +67,11 @@ def platform_label(kind: str) -> str:
     return f"{adapter.label} ({adapter.role_label})" if adapter else kind
 
 
+def access_label(status: str | None) -> str:
+    """An access status as operators read it ("Bloqueio parcial"); "—" before any."""
+    return AccessStatus(status).label if status else "—"
+
+
 def can(role: str | Role) -> bool:
     """Whether the current user's role includes ``role``: menus and buttons use it to hide what
     the server would refuse anyway."""
@@ -76,7 +81,8 @@ def can(role: str | Role) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_datetime=local_datetime, audit_field=audit_field, audit_value=audit_value,
-        money=formats.money, percent=formats.percent,
+        money=formats.money, percent=formats.percent, document=formats.document, phone=formats.phone,
+        zipcode=formats.zipcode, access_label=access_label,
     )
     from panel.domain import platforms
 

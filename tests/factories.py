@@ -49,3 +49,51 @@ def make_plan_in_db(app, platform_id: int, name: str, *, codes: tuple[str, ...] 
             platform_id=platform.id, product_ids=tuple(p.id for p in products),
         ))
         return plan.id
+
+
+# Valid check digits (the domain verifies them).
+CPFS = ("52998224725", "11144477735", "12345678909", "39053344705", "71428793860")
+CNPJS = ("11222333000181", "11444777000161")
+
+
+def make_client(app, *, document: str = CPFS[0], kind: str | None = None, name: str = "Maria da Silva",
+                email: str = "maria@example.com.br", **fields) -> int:
+    from panel.domain import clients as clients_domain
+
+    with app.app_context():
+        client = clients_domain.create_client(SYSTEM, clients_domain.ClientData(
+            kind=kind or ("pf" if len(document) == 11 else "pj"), name=name, document=document, email=email,
+            **fields,
+        ))
+        return client.id
+
+
+def make_contract(app, client_id: int, plan_id: int, *, start_date=None, due_day: int = 10) -> int:
+    from datetime import date
+
+    from panel.domain import contracts as contracts_domain
+    from panel.models import Client
+
+    with app.app_context():
+        contract = contracts_domain.create_contract(
+            SYSTEM, db.session.get(Client, client_id), plan_id=plan_id,
+            start_date=start_date or date(2026, 1, 5), due_day=due_day,
+        )
+        return contract.id
+
+
+def ittv_plan(app, name: str = "PlayHub TV") -> int:
+    """An ITTV platform (base package PLAYHUB-BASICO) and a TV/OTT plan at it."""
+    from panel.models import Platform
+
+    with app.app_context():
+        platform_id = db.session.scalar(db.select(Platform.id).where(Platform.kind == "ittv"))
+    return make_plan_in_db(app, platform_id or make_platform(app, "ittv", ITTV_PRODUCTS), name)
+
+
+def skeelo_plan(app, name: str = "Skeelo Leitura") -> int:
+    from panel.models import Platform
+
+    with app.app_context():
+        platform_id = db.session.scalar(db.select(Platform.id).where(Platform.kind == "skeelo"))
+    return make_plan_in_db(app, platform_id or make_platform(app, "skeelo", SKEELO_PRODUCTS), name)

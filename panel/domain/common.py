@@ -1,8 +1,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from panel.models import User
+
+
+# Business days (due dates, days overdue) are the provider's days, in Brazil's official time.
+BUSINESS_TIMEZONE = ZoneInfo("America/Sao_Paulo")
+
+
+def local_today() -> date:
+    return datetime.now(BUSINESS_TIMEZONE).date()
 
 
 class DomainError(Exception):

@@ -181,6 +181,10 @@ def delete_plan(actor: Actor, plan: Plan) -> None:
     """Remove a plan no contract uses (contracts refer to their plan: once one exists the
     database refuses the removal, and the plan can only be deactivated)."""
     name = plan.name
+    from panel.domain.contracts import contract_count  # contracts build on plans
+
+    if contract_count(plan):
+        raise DomainError(f"O plano {name} já é usado por contratos: desative-o em vez de removê-lo.")
     audit.record(actor, "plan.deleted", f"Removeu o plano {name}.", target=plan,
                  changes={key: [value, None] for key, value in _snapshot(plan).items()})
     db.session.delete(plan)

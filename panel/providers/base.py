@@ -146,6 +146,10 @@ class Provider(ABC):
     has_login: ClassVar[bool] = False
     # The access plans served by this platform: "tv_ott" (an operadora) or "sva" (a fornecedor).
     plan_type: ClassVar[str]
+    # Seed rules of the platform: one synced contract per client (ITTV finds customers by CPF),
+    # and a reactivated contract's subscriber stays blocked until the operator unblocks it.
+    one_contract_per_client: ClassVar[bool] = False
+    reactivation_needs_unblock: ClassVar[bool] = False
 
     def __init__(self, base_url: str, token: str, *, timeouts: Timeouts | None = None) -> None:
         self.http = JsonHttpClient(

@@ -47,6 +47,8 @@ class IttvProvider(Provider):
     plan_type = "tv_ott"
     supported_statuses = frozenset(AccessStatus)
     has_login = True
+    one_contract_per_client = True
+    reactivation_needs_unblock = True
 
     @staticmethod
     def platform_message(body: object) -> tuple[str | None, str | None]:

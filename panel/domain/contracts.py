@@ -1,0 +1,296 @@
+"""Contracts (*Painel do Cliente → Contratos*): *Novo contrato*, *Sincronizar*, *Suspender
+contrato*, *Cancelar suspensão*, *Cancelar contrato*, and the subscriber actions Integradores
+uses (partial block, total block, unblock).
+
+Every action runs the same way: the transition table (``contract_rules.decide``) says whether
+it is allowed and what it leads to; then one transaction records the new contract status and
+the subscriber's desired status, an Operation for the platform when it must hear of it, and a
+line in the contract history. No platform is called here: the provisioning jobs run the
+Operations.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from panel.domain import audit, fiscal
+from panel.domain.common import Actor, DomainError, check_all
+from panel.domain.contract_rules import ContractAction, PlatformTraits, State, allowed, decide
+from panel.domain.platforms import adapter
+from panel.domain.plans import describe_line, plan_products
+from panel.extensions import db
+from panel.formats import money
+from panel.models import (
+    Client, CompositionMode, Contract, ContractEvent, ContractStatus, Operation, OperationKind, Plan, Platform, Subscription,
+)
+from panel.models.types import utcnow
+from panel.providers import AccessStatus, PlanProducts
+
+
+def traits(platform: Platform) -> PlatformTraits:
+    provider = adapter(platform.kind)
+    return PlatformTraits(platform.name, provider.supported_statuses, provider.reactivation_needs_unblock)
+
+
+def state_of(contract: Contract) -> State:
+    subscription = contract.subscription
+    return State(contract.status_enum, AccessStatus(subscription.desired_status) if subscription else None)
+
+
+def allowed_actions(contract: Contract) -> set[ContractAction]:
+    return allowed(state_of(contract), traits(contract.platform))
+
+
+def contract_products(contract: Contract) -> PlanProducts:
+    """The packages this contract gives at its platform (its own copy of the plan's)."""
+    return PlanProducts(tuple(contract.product_codes), tuple(contract.base_codes))
+
+
+# -- history --------------------------------------------------------------------------------
+
+def add_event(contract: Contract, actor: Actor, action: str, asked: str, *, operation: Operation | None = None,
+              answer: str | None = None, details: dict | None = None) -> ContractEvent:
+    """A line of the contract history (and of the audit trail), in the caller's transaction."""
+    event = ContractEvent(
+        contract=contract, actor_id=actor.user.id if actor.user is not None else None, actor_name=actor.name,
+        action=action, asked=asked, answer=answer, operation=operation, details=details,
+    )
+    db.session.add(event)
+    audit.record(actor, f"contract.{action}", f"Contrato {contract.id}: {asked}", target=contract)
+    return event
+
+
+def history(contract: Contract) -> list[ContractEvent]:
+    return list(db.session.scalars(
+        select(ContractEvent).where(ContractEvent.contract_id == contract.id).order_by(ContractEvent.id.desc())
+    ))
+
+
+def _operation(actor: Actor, subscription: Subscription, kind: OperationKind, details: dict | None = None) -> Operation:
+    operation = Operation(
+        subscription=subscription, kind=kind.value, target_status=subscription.desired_status, details=details,
+        requested_by_id=actor.user.id if actor.user is not None else None, requested_by_name=actor.name,
+    )
+    db.session.add(operation)
+    return operation
+
+
+# -- new contract ---------------------------------------------------------------------------
+
+def available_plans() -> list[Plan]:
+    """The plans a new contract may use: active, at an active platform."""
+    return list(db.session.scalars(
+        select(Plan).join(Plan.platform).where(Plan.active, Platform.active).order_by(Plan.name)
+    ))
+
+
+def _check_plan(plan_id: int | None) -> Plan:
+    plan = db.session.get(Plan, plan_id) if plan_id else None
+    if plan is None:
+        raise DomainError("Escolha o plano do contrato.", "plan_id")
+    if not plan.active:
+        raise DomainError(f"O plano {plan.name} está desativado.", "plan_id")
+    if not plan.platform.active:
+        raise DomainError(f"A plataforma do plano ({plan.platform.name}) está desativada.", "plan_id")
+    return plan
+
+
+def _check_start(start_date: date | None) -> date:
+    if start_date is None:
+        raise DomainError("Informe a data de início (dd/mm/aaaa).", "start_date")
+    return start_date
+
+
+def _check_due_day(due_day: int | None) -> int:
+    if due_day is None or not 1 <= due_day <= 31:
+        raise DomainError("Informe o dia de vencimento, de 1 a 31.", "due_day")
+    return due_day
+
+
+def create_contract(actor: Actor, client: Client, *, plan_id: int | None, start_date: date | None,
+                    due_day: int | None) -> Contract:
+    """*Novo contrato*: the plan's terms copied onto the contract. Nothing is sent to the
+    platform until *Sincronizar*."""
+    if not client.active:
+        raise DomainError("O cadastro do cliente está inativo: reative-o antes de fazer um contrato.")
+    plan, start, due = check_all(lambda: _check_plan(plan_id), lambda: _check_start(start_date),
+                                 lambda: _check_due_day(due_day))
+    products = plan_products(plan)
+    contract = Contract(
+        client=client, plan=plan, status=ContractStatus.active.value, start_date=start, due_day=due,
+        plan_name=plan.name, plan_type=plan.plan_type, contract_months=plan.contract_months,
+        monthly_value=plan.monthly_value, platform=plan.platform,
+        composition=[{"service": c.service, "mode": c.mode, "amount": str(c.amount)} for c in plan.composition],
+        product_codes=list(products.codes), base_codes=list(products.base_codes),
+    )
+    db.session.add(contract)
+    db.session.flush()
+    add_event(contract, actor, "created",
+              f"Contrato criado com o plano {plan.name} ({money(plan.monthly_value)} por mês, "
+              f"{plan.contract_months} meses), vencimento todo dia {due}.")
+    db.session.commit()
+    return contract
+
+
+# -- actions --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Result:
+    """What an action did, for the page to say."""
+
+    contract: Contract
+    operation: Operation | None
+    message: str
+
+
+def _check_sync(contract: Contract) -> None:
+    """The seed's rules for a contract to be sent to its platform."""
+    client, platform = contract.client, contract.platform
+    provider = adapter(platform.kind)
+    if not platform.active:
+        raise DomainError(f"A plataforma {platform.name} está desativada: reative-a em Configurações.")
+    if not client.active:
+        raise DomainError("O cadastro do cliente está inativo.")
+    if not client.email:
+        why = (f"na {platform.name}, o e-mail e o {client.kind_enum.document_label} são o login e a senha do "
+               "assinante" if provider.has_login else f"a {platform.name} o exige")
+        raise DomainError(f"Informe o e-mail do cliente antes de sincronizar: {why}.")
+    if provider.one_contract_per_client:
+        other = db.session.scalar(select(Subscription.contract_id).where(
+            Subscription.platform_id == platform.id, Subscription.exclusive_client_id == client.id,
+            Subscription.contract_id != contract.id,
+        ))
+        if other is not None:
+            raise DomainError(f"Devido a políticas da {platform.name}, somente é possível sincronizar 1 único "
+                              f"contrato por assinante: o contrato {other} deste cliente já está sincronizado.")
+
+
+def _new_subscription(contract: Contract) -> Subscription:
+    exclusive = adapter(contract.platform.kind).one_contract_per_client
+    subscription = Subscription(
+        contract=contract, platform=contract.platform, desired_status=AccessStatus.ACTIVE.value,
+        external_ref=f"psva-{contract.id}-{secrets.token_hex(4)}",
+        exclusive_client_id=contract.client_id if exclusive else None,
+    )
+    db.session.add(subscription)
+    return subscription
+
+
+def _asked(contract: Contract, action: ContractAction, before: State, after: State) -> str:
+    platform = contract.platform.name
+    if action is ContractAction.sync:
+        first = before.desired is None
+        return (f"Sincronização solicitada com {platform}" + (": criar o assinante" if first else "")
+                + f" ({after.desired.label.lower()}).")
+    if action is ContractAction.suspend:
+        return "Contrato suspenso" + (f"; acesso bloqueado na {platform}." if after.desired else ".")
+    if action is ContractAction.reactivate:
+        if before.desired is None:
+            return "Suspensão cancelada: contrato ativo."
+        if after.desired == before.desired:
+            return (f"Suspensão cancelada: contrato ativo. O acesso na {platform} segue bloqueado até o "
+                    "Desbloqueio dos pontos deste contrato (Integradores).")
+        return f"Suspensão cancelada: contrato ativo; acesso liberado na {platform}."
+    if action is ContractAction.cancel:
+        return "Contrato cancelado" + (f"; acesso cancelado na {platform}." if after.desired else ".")
+    return f"{action.label}: {platform} ({after.desired.label.lower()})."
+
+
+_MESSAGES = {
+    ContractAction.sync: "Sincronização solicitada.",
+    ContractAction.suspend: "Contrato suspenso.",
+    ContractAction.reactivate: "Suspensão cancelada: contrato ativo.",
+    ContractAction.cancel: "OK! Contrato cancelado com sucesso.",
+    ContractAction.partial_block: "Bloqueio parcial solicitado.",
+    ContractAction.block: "Bloqueio total solicitado.",
+    ContractAction.unblock: "Desbloqueio solicitado.",
+}
+
+
+def act(actor: Actor, contract: Contract, action: ContractAction | str) -> Result:
+    """Apply one action to a contract, in one transaction (or refuse it with a DomainError)."""
+    action = ContractAction(action)
+    _lock(contract)
+    before = state_of(contract)
+    outcome = decide(before, action, traits(contract.platform))
+    if action is ContractAction.sync:
+        _check_sync(contract)
+    subscription = contract.subscription
+    if subscription is None and outcome.state.desired is not None:
+        subscription = _new_subscription(contract)
+    if outcome.state.contract != before.contract:
+        contract.status = outcome.state.contract.value
+        contract.status_changed_at = utcnow()
+    if subscription is not None:
+        subscription.desired_status = outcome.state.desired.value
+        if outcome.state.contract is ContractStatus.cancelled:
+            subscription.exclusive_client_id = None  # a new contract of this client may be synced
+    operation = _operation(actor, subscription, outcome.operation) if outcome.operation else None
+    db.session.flush()
+    add_event(contract, actor, action.value, _asked(contract, action, before, outcome.state), operation=operation)
+    message = _MESSAGES[action]
+    if action is ContractAction.reactivate and subscription is not None and operation is None:
+        message += f" Para liberar o acesso na {contract.platform.name}, faça o Desbloqueio em Integradores."
+    try:
+        db.session.commit()
+    except IntegrityError:  # another contract of this client was synced at the same moment
+        db.session.rollback()
+        raise DomainError(f"Devido a políticas da {contract.platform.name}, somente é possível sincronizar 1 "
+                          "único contrato por assinante.") from None
+    return Result(contract, operation, message)
+
+
+def _lock(contract: Contract) -> None:
+    """Serialise actions on one contract: two clicks at once apply one after the other, each
+    from the state the other left (PostgreSQL row lock; SQLite writes one at a time anyway)."""
+    db.session.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
+    db.session.refresh(contract)
+
+
+# -- login data (ITTV logs subscribers in with the client's e-mail and document) --------------
+
+def _login_subscriptions(client: Client) -> list[Subscription]:
+    subscriptions = db.session.scalars(
+        select(Subscription).join(Subscription.contract).join(Subscription.platform).where(
+            Contract.client_id == client.id, Contract.status != ContractStatus.cancelled.value,
+        )
+    )
+    return [s for s in subscriptions if adapter(s.platform.kind).has_login]
+
+
+def synced_with_login(client: Client) -> bool:
+    return bool(_login_subscriptions(client))
+
+
+def schedule_login_update(actor: Actor, client: Client, fields: list[str]) -> list[Operation]:
+    """In the caller's transaction: one login-data Operation per synced contract at a platform
+    where the client logs in with the changed data."""
+    names = {"email": "e-mail", "document": client.kind_enum.document_label}
+    changed = " e ".join(names[field] for field in fields)
+    operations = []
+    for subscription in _login_subscriptions(client):
+        operation = _operation(actor, subscription, OperationKind.update_login, {"fields": list(fields)})
+        db.session.flush()
+        add_event(subscription.contract, actor, "update_login",
+                  f"Cadastro do cliente alterado ({changed}): atualização do login na "
+                  f"{subscription.platform.name} solicitada.", operation=operation)
+        operations.append(operation)
+    return operations
+
+
+# -- reading --------------------------------------------------------------------------------
+
+def contract_count(plan: Plan) -> int:
+    return db.session.scalar(select(func.count()).select_from(Contract).where(Contract.plan_id == plan.id)) or 0
+
+
+def composition_of(contract: Contract) -> list[str]:
+    """The contract's fiscal composition as operators read it ("SCM R$ 29,90")."""
+    return [describe_line(fiscal.Line(c["service"], CompositionMode(c["mode"]), Decimal(c["amount"])))
+            for c in contract.composition]

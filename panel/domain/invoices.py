@@ -1,0 +1,144 @@
+"""Invoices (*títulos*): one per contract and month, generated from the contract's monthly value
+(by ``flask invoices generate`` or the contract's button) and paid by *Baixar título*.
+
+Decisions: only active contracts are billed (a suspended or cancelled one is not); the first
+invoice is the start month's, whole (no pro rata); a due day past the month's end falls on its
+last day. Days overdue are computed from the due date whenever they are asked for.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from panel.domain.common import Actor, DomainError, check_all, local_today
+from panel.domain.contracts import add_event
+from panel.extensions import db
+from panel.formats import money
+from panel.models import Contract, ContractStatus, Invoice
+from panel.models.types import utcnow
+
+BATCH = 500  # contracts per transaction when billing everyone
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_label(month: date) -> str:
+    return month.strftime("%m/%Y")
+
+
+def due_date(contract: Contract, month: date) -> date:
+    last = calendar.monthrange(month.year, month.month)[1]
+    return month.replace(day=min(contract.due_day, last))
+
+
+def parse_month(text: str) -> date:
+    """'2026-11' or '11/2026' → the month's first day."""
+    for fmt in ("%Y-%m", "%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise DomainError("Mês inválido: use AAAA-MM (ex.: 2026-11).", "month")
+
+
+def _billable(contract: Contract, month: date) -> bool:
+    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    return contract.status_enum is ContractStatus.active and contract.start_date <= last
+
+
+def _new_invoice(actor: Actor, contract: Contract, month: date) -> Invoice:
+    invoice = Invoice(contract=contract, reference_month=month, due_date=due_date(contract, month),
+                      amount=contract.monthly_value)
+    db.session.add(invoice)
+    add_event(contract, actor, "invoice_created",
+              f"Título {month_label(month)} gerado: {money(invoice.amount)}, vencimento "
+              f"{invoice.due_date:%d/%m/%Y}.")
+    return invoice
+
+
+def generate_for_contract(actor: Actor, contract: Contract, month: date | None = None) -> Invoice:
+    """The contract's invoice for ``month`` (default: this month), refused when it exists."""
+    month = month_start(month or local_today())
+    if contract.status_enum is not ContractStatus.active:
+        raise DomainError(f"Só contratos ativos geram títulos (este está {contract.status_enum.label.lower()}).")
+    if not _billable(contract, month):
+        raise DomainError(f"O contrato começa em {contract.start_date:%d/%m/%Y}: não há título de "
+                          f"{month_label(month)}.")
+    exists = db.session.scalar(select(Invoice.id).where(Invoice.contract_id == contract.id,
+                                                        Invoice.reference_month == month))
+    if exists is not None:
+        raise DomainError(f"O título de {month_label(month)} deste contrato já existe.")
+    invoice = _new_invoice(actor, contract, month)
+    try:
+        db.session.commit()
+    except IntegrityError:  # generated at the same moment by another request or the CLI
+        db.session.rollback()
+        raise DomainError(f"O título de {month_label(month)} deste contrato já existe.") from None
+    return invoice
+
+
+def generate_month(actor: Actor, month: date) -> int:
+    """Every active contract's invoice for ``month`` that does not exist yet; returns how many
+    were made. Safe to run again (it skips what exists), in batches of ``BATCH`` contracts."""
+    month = month_start(month)
+    last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    billed = select(Invoice.contract_id).where(Invoice.reference_month == month)
+    made, after_id = 0, 0
+    while True:
+        batch = list(db.session.scalars(
+            select(Contract).where(
+                Contract.id > after_id, Contract.status == ContractStatus.active.value,
+                Contract.start_date <= last_day, Contract.id.not_in(billed),
+            ).order_by(Contract.id).limit(BATCH)
+        ))
+        if not batch:
+            return made
+        for contract in batch:
+            _new_invoice(actor, contract, month)
+        db.session.commit()
+        made += len(batch)
+        after_id = batch[-1].id
+
+
+def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: Decimal | None) -> Invoice:
+    """*Baixar título*: record the payment (the date it was paid and the amount received)."""
+    # Two clicks at once: the second waits for the first and then sees the invoice paid.
+    db.session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    db.session.refresh(invoice)
+    if invoice.paid:
+        raise DomainError(f"Este título já foi baixado em {invoice.paid_on:%d/%m/%Y}.")
+
+    def check_date() -> date:
+        if paid_on is None:
+            raise DomainError("Informe a data do pagamento (dd/mm/aaaa).", "paid_on")
+        if paid_on > local_today():
+            raise DomainError("A data do pagamento não pode estar no futuro.", "paid_on")
+        return paid_on
+
+    def check_amount() -> Decimal:
+        if paid_amount is None or paid_amount <= 0:
+            raise DomainError("Informe o valor pago.", "paid_amount")
+        if paid_amount.as_tuple().exponent < -2:
+            raise DomainError("Informe o valor em reais, com até 2 casas decimais.", "paid_amount")
+        return paid_amount
+
+    when, amount = check_all(check_date, check_amount)
+    invoice.paid_on, invoice.paid_amount = when, amount
+    invoice.paid_by_name, invoice.paid_recorded_at = actor.name, utcnow()
+    add_event(invoice.contract, actor, "invoice_paid",
+              f"Título {month_label(invoice.reference_month)} baixado: {money(amount)} pago em {when:%d/%m/%Y}.")
+    db.session.commit()
+    return invoice
+
+
+def invoices_of(contract: Contract) -> list[Invoice]:
+    return list(db.session.scalars(
+        select(Invoice).where(Invoice.contract_id == contract.id).order_by(Invoice.reference_month.desc())
+    ))

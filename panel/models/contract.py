@@ -1,0 +1,165 @@
+"""Contracts, their subscribers at each platform (assinantes) and the contract history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from panel.extensions import db
+from panel.models.client import Client
+from panel.models.plan import Plan
+from panel.models.platform import Platform
+from panel.models.types import ScaledDecimal, UTCDateTime, utcnow
+from panel.models.user import User
+
+if TYPE_CHECKING:
+    from panel.models.invoice import Invoice
+    from panel.models.operation import Operation
+
+
+class ContractStatus(str, enum.Enum):
+    active = "active"
+    suspended = "suspended"
+    cancelled = "cancelled"  # final: a new contract is needed
+
+    @property
+    def label(self) -> str:
+        return {ContractStatus.active: "Ativo", ContractStatus.suspended: "Suspenso",
+                ContractStatus.cancelled: "Cancelado"}[self]
+
+
+class Contract(db.Model):
+    """A client's contract for a plan. The plan's terms are copied when the contract is made, so
+    editing the plan later never changes what this client bought."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended', 'cancelled')", name="status_known"),
+        CheckConstraint("due_day BETWEEN 1 AND 31", name="due_day_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the contract number operators quote
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    # plan_id: where the terms came from; a plan with contracts can only be deactivated
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ContractStatus.active.value)
+    start_date: Mapped[date]
+    due_day: Mapped[int]  # day of the month the invoices fall due (the month's last day when shorter)
+    # -- the plan's terms as they were when the contract was made --
+    plan_name: Mapped[str] = mapped_column(String(120))
+    plan_type: Mapped[str] = mapped_column(String(16))
+    contract_months: Mapped[int]
+    monthly_value: Mapped[Decimal] = mapped_column(ScaledDecimal(2))
+    # composition: [{"service", "mode", "amount"}] with amounts as exact decimal strings
+    composition: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
+    product_codes: Mapped[list[str]] = mapped_column(JSON)
+    base_codes: Mapped[list[str]] = mapped_column(JSON)  # what an ITTV partial block leaves
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="contracts")
+    plan: Mapped[Plan] = relationship()
+    platform: Mapped[Platform] = relationship()
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="contract", order_by="Subscription.id")
+    invoices: Mapped[list[Invoice]] = relationship(
+        back_populates="contract", order_by="Invoice.reference_month.desc()"
+    )
+    events: Mapped[list[ContractEvent]] = relationship(
+        back_populates="contract", order_by="ContractEvent.id.desc()"
+    )
+
+    @property
+    def status_enum(self) -> ContractStatus:
+        return ContractStatus(self.status)
+
+    @property
+    def subscription(self) -> Subscription | None:
+        """The subscriber at the plan's platform, once the contract was synced."""
+        return next((s for s in self.subscriptions if s.platform_id == self.platform_id), None)
+
+    def __repr__(self) -> str:
+        return f"<Contract {self.id} {self.status}>"
+
+
+class Subscription(db.Model):
+    """The contract's subscriber (assinante) at one platform: the access status the panel wants
+    there and the last one the platform confirmed. Created by the first *Sincronizar*."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "platform_id", name="uq_subscriptions_contract_platform"),
+        # Platforms that allow one synced contract per client (ITTV) fill exclusive_client_id
+        # while the contract is not cancelled: the database refuses a second one, even in a race.
+        UniqueConstraint("platform_id", "exclusive_client_id", name="uq_subscriptions_exclusive_client"),
+        CheckConstraint(
+            "desired_status IN ('active', 'partial_block', 'blocked', 'cancelled')", name="desired_status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
+    exclusive_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    # external_ref: our stable reference for this subscriber at the platform (never reused)
+    external_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    # external_id: the platform's own id, once it answered the create
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    # desired_status: the access the operator (or the régua) asked for
+    desired_status: Mapped[str] = mapped_column(String(16))
+    # remote_status: the last access status the platform confirmed; empty until it did
+    remote_status: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contract: Mapped[Contract] = relationship(back_populates="subscriptions")
+    platform: Mapped[Platform] = relationship()
+    operations: Mapped[list[Operation]] = relationship(
+        back_populates="subscription", order_by="Operation.id.desc()"
+    )
+
+    @property
+    def in_step(self) -> bool:
+        """The platform confirmed what the panel wants."""
+        return self.remote_status == self.desired_status
+
+    @property
+    def last_operation(self) -> Operation | None:
+        return self.operations[0] if self.operations else None
+
+
+class ContractEvent(db.Model):
+    """One line of the *Histórico do contrato*: who (operator, *Régua* or *Sistema*), when, what
+    was asked and what the platform answered. Lines are only ever added."""
+
+    __tablename__ = "contract_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # actor_id: the operator; empty for the panel's own actors (actor_name says which)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(32))  # a ContractAction or another event's code
+    asked: Mapped[str] = mapped_column(Text)  # what was asked, in the operator's words
+    answer: Mapped[str | None] = mapped_column(Text)  # the platform's answer, when there is one
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"), index=True)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    contract: Mapped[Contract] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    operation: Mapped[Operation | None] = relationship()
+
+
+@event.listens_for(ContractEvent, "before_update")
+@event.listens_for(ContractEvent, "before_delete")
+def _history_is_append_only(mapper, connection, target: ContractEvent) -> None:
+    raise ValueError("the contract history is append-only")
