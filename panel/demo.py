@@ -20,10 +20,11 @@ from sqlalchemy import select
 
 from panel.config import instance_secret
 from panel.domain import Actor
-from panel.domain import billing_rules, platforms, plans, users
+from panel.domain import billing_rules, clients, contracts, platforms, plans, users
+from panel.domain.common import local_today
 from panel.domain.fiscal import Line
 from panel.extensions import db
-from panel.models import BillingRule, CompositionMode, Plan, Platform, Role
+from panel.models import BillingRule, Client, CompositionMode, Plan, Platform, Role
 from panel.providers import ADAPTERS
 
 ACTOR = Actor.system("Sistema (demonstração)")
@@ -101,6 +102,13 @@ DEMO_PLANS = (
     DemoPlan("Skeelo Leitura 12 meses", "skeelo", "9.90",
              (("SVA", CompositionMode.percent, "100"),), ("SKEELO-EBOOKS", "SKEELO-AUDIOBOOKS")),
 )
+# Two clients, each with an unsynced contract ready for *Sincronizar*: a person on the TV/OTT plan
+# and a company on the SVA plan.
+DEMO_CLIENTS = (
+    ("pf", "Maria da Silva", "52998224725", "maria.silva@example.com.br", "PlayHub Premium 12 meses"),
+    ("pj", "Livraria Leitura Ltda", "11222333000181", "contato@livrarialeitura.example.com.br",
+     "Skeelo Leitura 12 meses"),
+)
 # The seeds' régua: 15 days overdue blocks TV at ITTV and the SVA at the supplier.
 DEMO_RULES = (("tv_block", "ittv", 15), ("sva_block", "skeelo", 15))
 
@@ -154,3 +162,14 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
                     platform_id=registered[kind].id, unblock_on_payment=True, active=True,
                 )
                 echo(f"criado: régua {rule.title}")
+
+    for kind, name, document, email, plan_name in DEMO_CLIENTS:
+        plan = db.session.scalar(select(Plan).where(Plan.name == plan_name))
+        if plan is None or db.session.scalar(select(Client.id).where(Client.document == document)):
+            continue
+        client = clients.create_client(ACTOR, clients.ClientData(
+            kind=kind, name=name, document=document, email=email, phone="11987654321", zipcode="01310100",
+            street="Av. Paulista", number="1000", city="São Paulo", state="SP",
+        ))
+        contract = contracts.create_contract(ACTOR, client, plan_id=plan.id, start_date=local_today(), due_day=10)
+        echo(f"criado: cliente {client.name} com o contrato {contract.id} ({plan.name})")

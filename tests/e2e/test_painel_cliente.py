@@ -1,0 +1,270 @@
+"""Financeiro → Painel do Cliente, in a real browser: an operator registers a person, makes a
+contract, syncs it (the Operation stays "Pendente": the provisioning engine does not run here),
+suspends and reactivates it, bills and settles a título, cancels it and reads the history; a
+leitura user only reads; a company takes Skeelo contracts."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from panel.domain.common import local_today
+from tests.e2e.test_login_and_menus import log_in, navbar, open_menu
+from tests.factories import CNPJS, CPFS, ittv_plan, make_client, make_contract, skeelo_plan
+
+CONTRACT_URL = re.compile(r"/financeiro/painel-do-cliente/contratos/(\d+)$")
+CONTRACT_BUTTONS = ("Sincronizar", "Suspender contrato", "Cancelar suspensão", "Cancelar contrato",
+                    "Gerar título do mês")
+
+
+def flash(page: Page, text: str):
+    """The flashed message with this text (the machinery banner also uses role=alert)."""
+    return page.get_by_role("alert").filter(has_text=text)
+
+
+def open_painel_do_cliente(page: Page) -> None:
+    open_menu(page, "Financeiro").get_by_role("link", name="Painel do Cliente").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Painel do Cliente")
+
+
+def press_and_confirm(page: Page, button: str, accept: str) -> None:
+    """Click a contract button, then accept in the "Confirmar ação" modal."""
+    page.wait_for_load_state("load")  # app.js has hooked the confirmation by then
+    page.get_by_role("button", name=button, exact=True).click()
+    modal = page.locator("#confirm-modal")
+    expect(modal.get_by_role("heading", name="Confirmar ação")).to_be_visible()
+    modal.get_by_role("button", name=accept, exact=True).click()
+    page.wait_for_load_state("load")
+
+
+def new_contract(page: Page, plan_label: str, start: str, due_day: str) -> int:
+    """From the client's page: Novo contrato → the contract's page; returns its number."""
+    page.get_by_role("link", name="Novo contrato").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Novo contrato para")
+    page.get_by_label("Plano").select_option(label=plan_label)
+    page.get_by_label("Início do contrato").fill(start)
+    page.get_by_label("Dia de vencimento").fill(due_day)
+    page.get_by_role("button", name="Criar contrato").click()
+    expect(page).to_have_url(CONTRACT_URL)
+    return int(CONTRACT_URL.search(page.url).group(1))
+
+
+def status_badge(page: Page):
+    return page.get_by_test_id("contract-status")
+
+
+def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cancellation(
+        app, page: Page, live_server, make_user):
+    ittv_plan(app, "PlayHub TV")
+    skeelo_plan(app, "Skeelo Leitura")  # a second choice in the plan list
+    make_client(app, document=CPFS[1], name="João Souza", email="joao@example.net")  # someone not to find
+    operator = make_user("operador", name="Olga Operadora")
+    today = local_today()
+    month, today_br = today.strftime("%m/%Y"), today.strftime("%d/%m/%Y")
+
+    # 1. Log in, Financeiro → Painel do Cliente.
+    log_in(page, live_server, operator.username)
+    open_painel_do_cliente(page)
+    expect(page.get_by_role("heading", name="Últimos 1000 novos cadastros ativos")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("João Souza")
+
+    # 2. Nova pessoa física: a CPF with a wrong check digit is refused next to its field…
+    page.get_by_role("link", name="Nova pessoa física").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Novo cadastro")
+    expect(page.get_by_label("Pessoa física")).to_be_checked()
+    page.get_by_label("Nome / Razão social").fill("Maria da Silva")
+    page.get_by_label("CPF / CNPJ").fill("529.982.247-24")
+    page.get_by_label("E-mail").fill("maria@example.com.br")
+    page.get_by_label("Telefone").fill("(11) 98765-4321")
+    page.get_by_label("CEP").fill("01310-100")
+    page.get_by_label("Endereço").fill("Av. Paulista")
+    page.get_by_label("Número").fill("1000")
+    page.get_by_label("Cidade").fill("São Paulo")
+    page.get_by_label("UF").select_option("SP")
+    page.get_by_role("button", name="Salvar").click()
+    document_field = page.get_by_label("CPF / CNPJ")
+    expect(document_field).to_have_class(re.compile(r"\bis-invalid\b"))
+    document_error = page.locator("div.mb-3", has=document_field).locator(".invalid-feedback")
+    expect(document_error).to_have_text("CPF inválido: confira os dígitos.")
+    expect(document_error).to_be_visible()
+    expect(page.get_by_label("Nome / Razão social")).to_have_value("Maria da Silva")  # what was typed is kept
+    expect(page.get_by_label("UF")).to_have_value("SP")
+
+    # …fixed, it is saved and shown masked.
+    document_field.fill("529.982.247-25")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Maria da Silva")
+    expect(flash(page, "Cadastro de Maria da Silva salvo.")).to_be_visible()
+    expect(page.get_by_test_id("client-document")).to_have_text("529.982.247-25")
+    expect(page.get_by_text("Nenhum contrato ainda.")).to_be_visible()
+
+    # 3. Novo contrato with the ITTV plan: active, not synced yet.
+    first = new_contract(page, "PlayHub TV — TV/OTT, ITTV demo", today.isoformat(), "31")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Contrato {first}")
+    expect(flash(page, f"Contrato {first} criado.")).to_be_visible()
+    expect(status_badge(page)).to_have_text("Ativo")
+    expect(page.get_by_text("Ainda não sincronizado")).to_be_visible()
+
+    # 4. Sincronizar: the request waits for the provisioning engine.
+    press_and_confirm(page, "Sincronizar", "Sincronizar")
+    expect(flash(page, "Sincronização solicitada.")).to_be_visible()
+    expect(page.get_by_test_id("operation-state")).to_contain_text("Sincronizar: Pendente")
+    expect(page.get_by_test_id("operation-state")).to_contain_text("aguardando envio à plataforma")
+    expect(page.get_by_test_id("desired-status")).to_have_text("Ativo")
+    expect(page.get_by_test_id("remote-status")).to_have_text("ainda não confirmada")
+
+    # 5. A second ITTV contract for the same client cannot be synced.
+    page.get_by_role("main").get_by_role("link", name="Maria da Silva").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Maria da Silva")
+    second = new_contract(page, "PlayHub TV — TV/OTT, ITTV demo", today.isoformat(), "31")
+    assert second != first
+    press_and_confirm(page, "Sincronizar", "Sincronizar")
+    refusal = flash(page, "somente é possível sincronizar 1 único contrato por assinante")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text(f"o contrato {first} deste cliente já está sincronizado")
+    expect(page.get_by_text("Ainda não sincronizado")).to_be_visible()
+
+    # 6. Back to the first contract: suspend, reactivate, bill and settle the month.
+    page.get_by_role("main").get_by_role("link", name="Maria da Silva").first.click()
+    page.get_by_role("link", name=f"Contrato {first}", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Contrato {first}")
+
+    press_and_confirm(page, "Suspender contrato", "Suspender")
+    expect(flash(page, "Contrato suspenso.")).to_be_visible()
+    expect(status_badge(page)).to_have_text("Suspenso")
+    expect(page.get_by_role("status")).to_contain_text("Contrato suspenso desde")
+    expect(page.get_by_test_id("desired-status")).to_have_text("Bloqueio total")
+    expect(page.get_by_role("button", name="Gerar título do mês")).to_have_count(0)  # a suspended one is not billed
+
+    press_and_confirm(page, "Cancelar suspensão", "Cancelar suspensão")
+    expect(flash(page, "Suspensão cancelada: contrato ativo.")).to_contain_text(
+        "Para liberar o acesso na ITTV demo, faça o Desbloqueio em Integradores.")
+    expect(status_badge(page)).to_have_text("Ativo")
+    expect(page.get_by_test_id("desired-status")).to_have_text("Bloqueio total")  # until the Desbloqueio
+
+    page.get_by_role("button", name="Gerar título do mês").click()
+    expect(flash(page, f"Título {month} gerado.")).to_be_visible()
+    invoice_row = page.get_by_role("row").filter(has=page.get_by_test_id("invoice-status"))
+    expect(invoice_row).to_have_count(1)
+    expect(invoice_row).to_contain_text(month)
+    expect(invoice_row).to_contain_text("R$ 39,90")
+    expect(invoice_row.get_by_test_id("invoice-status")).to_have_text("Em aberto")  # due on the month's last day
+
+    invoice_row.get_by_role("link", name="Baixar título").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Baixar título {month} — Contrato {first}")
+    page.get_by_label("Data do pagamento").fill(today.isoformat())
+    page.get_by_label("Valor pago (R$)").fill("39,90")
+    page.get_by_role("button", name="Baixar título").click()
+    expect(flash(page, f"Título {month} baixado.")).to_be_visible()
+    expect(invoice_row.get_by_test_id("invoice-status")).to_have_text(f"Pago em {today_br} (R$ 39,90)")
+    expect(invoice_row.get_by_role("link", name="Baixar título")).to_have_count(0)
+
+    # 7. Cancelar contrato: final, no button left.
+    press_and_confirm(page, "Cancelar contrato", "Cancelar contrato")
+    expect(flash(page, "OK! Contrato cancelado com sucesso.")).to_be_visible()
+    expect(status_badge(page)).to_have_text("Cancelado")
+    expect(page.get_by_role("status")).to_contain_text("não aceita mais ações")
+    for button in CONTRACT_BUTTONS:
+        expect(page.get_by_role("button", name=button, exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Baixar título")).to_have_count(0)
+
+    # 8. The history, newest first, each line by Olga.
+    history = page.locator("#historico + .table-responsive tbody tr")
+    expected = [
+        "Contrato cancelado; acesso cancelado na ITTV demo.",
+        f"Título {month} baixado: R$ 39,90 pago em {today_br}.",
+        f"Título {month} gerado: R$ 39,90, vencimento",
+        "Suspensão cancelada: contrato ativo. O acesso na ITTV demo segue bloqueado",
+        "Contrato suspenso; acesso bloqueado na ITTV demo.",
+        "Sincronização solicitada com ITTV demo: criar o assinante (ativo).",
+        "Contrato criado com o plano PlayHub TV (R$ 39,90 por mês, 12 meses), vencimento todo dia 31.",
+    ]
+    expect(history).to_have_count(len(expected))
+    for row, asked in zip(history.all(), expected):
+        expect(row.get_by_role("cell").nth(1)).to_have_text("Olga Operadora")
+        expect(row.get_by_role("cell").nth(2)).to_contain_text(asked)
+    expect(history.nth(5).get_by_role("cell").nth(3)).to_have_text("Pendente (aguardando envio à plataforma)")
+
+    # Search from the landing: by the CPF's digits and by the contract number.
+    open_painel_do_cliente(page)
+    for query in ("52998224725", str(first)):
+        page.get_by_label("Buscar cliente").fill(query)
+        page.get_by_role("button", name="Buscar").click()
+        expect(page.get_by_role("heading", name=f"Clientes encontrados para “{query}”")).to_be_visible()
+        results = page.get_by_role("table")
+        expect(results.get_by_role("link", name="Maria da Silva")).to_be_visible()
+        expect(results).to_contain_text("529.982.247-25")
+        expect(results).not_to_contain_text("João Souza")
+    page.get_by_role("link", name="Limpar").click()
+    expect(page.get_by_role("heading", name="Últimos 1000 novos cadastros ativos")).to_be_visible()
+    page.get_by_role("table").get_by_role("link", name="Maria da Silva").click()
+    contracts = page.get_by_role("table").get_by_role("row")
+    expect(contracts.filter(has_text=f"Contrato {first}").get_by_test_id("contract-status")).to_have_text("Cancelado")
+    expect(contracts.filter(has_text=f"Contrato {second}").get_by_test_id("contract-status")).to_have_text("Ativo")
+
+
+def test_leitura_reads_a_contract_but_has_no_buttons(app, page: Page, live_server, make_user):
+    person = make_client(app, document=CPFS[0], name="Maria da Silva")
+    contract_id = make_contract(app, person, ittv_plan(app))
+    reader = make_user("leitura", name="Lia Leitora")
+
+    log_in(page, live_server, reader.username)
+    open_painel_do_cliente(page)
+    expect(page.get_by_role("link", name="Nova pessoa física")).to_have_count(0)
+    expect(page.get_by_role("link", name="Nova empresa")).to_have_count(0)
+    page.get_by_role("table").get_by_role("link", name="Maria da Silva").click()
+    expect(page.get_by_role("link", name="Editar cadastro")).to_have_count(0)
+    expect(page.get_by_role("link", name="Novo contrato")).to_have_count(0)
+
+    page.get_by_role("link", name=f"Contrato {contract_id}", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Contrato {contract_id}")
+    expect(status_badge(page)).to_have_text("Ativo")
+    expect(page.get_by_text("Ainda não sincronizado")).to_be_visible()
+    for button in CONTRACT_BUTTONS:
+        expect(page.get_by_role("button", name=button, exact=True)).to_have_count(0)
+    expect(page.get_by_role("cell", name=re.compile("Contrato criado com o plano PlayHub TV"))).to_be_visible()
+
+
+def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page, live_server, make_user):
+    skeelo_plan(app, "Skeelo Leitura")
+    operator = make_user("operador", name="Olga Operadora")
+    today = local_today().isoformat()
+
+    log_in(page, live_server, operator.username)
+    open_painel_do_cliente(page)
+
+    # Nova empresa: the CNPJ is checked the same way.
+    page.get_by_role("link", name="Nova empresa").click()
+    expect(page.get_by_label("Empresa")).to_be_checked()
+    page.get_by_label("Nome / Razão social").fill("Livraria Ltda")
+    page.get_by_label("CPF / CNPJ").fill("11.222.333/0001-80")
+    page.get_by_label("E-mail").fill("contato@livraria.com.br")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_text("CNPJ inválido: confira os dígitos.")).to_be_visible()
+    page.get_by_label("CPF / CNPJ").fill("11.222.333/0001-81")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Livraria Ltda")
+    expect(page.get_by_test_id("client-document")).to_have_text("11.222.333/0001-81")
+    assert CNPJS[0] == "11222333000181"
+
+    # Skeelo takes several contracts of one client: both are synced.
+    for _ in range(2):
+        number = new_contract(page, "Skeelo Leitura — SVA, SKEELO demo", today, "10")
+        press_and_confirm(page, "Sincronizar", "Sincronizar")
+        expect(flash(page, "Sincronização solicitada.")).to_be_visible()
+        expect(page.get_by_test_id("operation-state")).to_contain_text("Pendente")
+        expect(page.get_by_test_id("operation-state")).to_contain_text("aguardando envio à plataforma")
+        page.get_by_role("main").get_by_role("link", name="Livraria Ltda").first.click()
+        expect(page.get_by_role("link", name=f"Contrato {number}", exact=True)).to_be_visible()
+
+    # At Skeelo, Cancelar suspensão gives the access back by itself (no Desbloqueio needed).
+    page.get_by_role("link", name=f"Contrato {number}", exact=True).click()
+    press_and_confirm(page, "Suspender contrato", "Suspender")
+    expect(status_badge(page)).to_have_text("Suspenso")
+    press_and_confirm(page, "Cancelar suspensão", "Cancelar suspensão")
+    expect(flash(page, "Suspensão cancelada: contrato ativo.")).not_to_contain_text("Desbloqueio")
+    expect(status_badge(page)).to_have_text("Ativo")
+    expect(page.get_by_test_id("desired-status")).to_have_text("Ativo")
+    expect(page.get_by_test_id("operation-state")).to_contain_text("Alterar situação: Pendente")
+    expect(navbar(page)).to_be_visible()
