@@ -171,6 +171,17 @@ def _check_sync(contract: Contract) -> None:
                               f"contrato por assinante: o contrato {other} deste cliente já está sincronizado.")
 
 
+def sync_problem(contract: Contract) -> str | None:
+    """Why *Sincronizar* would be refused now (for the page to say before the click), if it would."""
+    if contract.status_enum is not ContractStatus.active:
+        return None
+    try:
+        _check_sync(contract)
+    except DomainError as error:
+        return error.message
+    return None
+
+
 def _new_subscription(contract: Contract) -> Subscription:
     exclusive = adapter(contract.platform.kind).one_contract_per_client
     subscription = Subscription(

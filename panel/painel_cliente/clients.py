@@ -27,6 +27,9 @@ def _data(form: ClientForm) -> clients_domain.ClientData:
 
 
 def _form_page(form: ClientForm, client: Client | None):
+    if form.kind.data in (ClientKind.pf.value, ClientKind.pj.value):
+        kind = ClientKind(form.kind.data)
+        form.name.label.text, form.document.label.text = kind.name_label, kind.document_label
     if form.validate_on_submit():
         try:
             if client is None:

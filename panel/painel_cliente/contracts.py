@@ -55,7 +55,7 @@ def contract_new(client_id: int):
             db.session.rollback()
             attach_error(form, error)
         else:
-            flash(f"Contrato {contract.id} criado. Use Sincronizar para enviá-lo a {contract.platform.name}.",
+            flash(f"Contrato {contract.id} criado. Use Sincronizar para enviá-lo à plataforma {contract.platform.name}.",
                   "success")
             return redirect(url_for(".contract_detail", contract_id=contract.id))
     return render_template("painel_cliente/contract_form.html", form=form, client=client, plans=plans)
@@ -70,7 +70,7 @@ def contract_detail(contract_id: int):
         allowed=contracts_domain.allowed_actions(contract), action_paths=ACTION_PATHS, ContractAction=ContractAction,
         invoices=invoices_domain.invoices_of(contract), history=contracts_domain.history(contract),
         today=local_today(), month_label=invoices_domain.month_label,
-        composition=contracts_domain.composition_of(contract),
+        composition=contracts_domain.composition_of(contract), sync_problem=contracts_domain.sync_problem(contract),
         reactivation_needs_unblock=contracts_domain.traits(contract.platform).reactivation_needs_unblock,
     )
 

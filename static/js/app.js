@@ -17,6 +17,8 @@
       pendingForm = form;
       modalElement.querySelector("[data-confirm-message]").textContent = form.dataset.confirm;
       accept.textContent = form.dataset.confirmLabel || "Confirmar";
+      // The accept button takes the colour of the action (red only for what destroys).
+      accept.className = "btn " + (form.dataset.confirmCss || "btn-danger");
       modal.show();
     });
     accept.addEventListener("click", function () {
@@ -31,6 +33,18 @@
       pendingForm = null;
     });
   }
+
+  // Pessoa física / empresa: the name and document labels follow the kind chosen.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = input.closest && input.closest("form[data-kind-labels]");
+    if (!form || input.name !== "kind") { return; }
+    var labels = JSON.parse(form.dataset.kindLabels)[input.value] || {};
+    Object.keys(labels).forEach(function (field) {
+      var label = form.querySelector("label[for=" + field + "]");
+      if (label) { label.textContent = labels[field]; }
+    });
+  });
 
   // A box whose result a job is still producing carries data-poll-url: fetch the fresh box
   // until it no longer does (the job has finished), then, if asked, reload the page. A server

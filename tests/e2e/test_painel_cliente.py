@@ -10,8 +10,8 @@ import re
 from playwright.sync_api import Page, expect
 
 from panel.domain.common import local_today
-from tests.e2e.test_login_and_menus import log_in, navbar, open_menu
-from tests.factories import CNPJS, CPFS, ittv_plan, make_client, make_contract, skeelo_plan
+from tests.e2e.test_login_and_menus import log_in, open_menu
+from tests.factories import CPFS, ittv_plan, make_client, make_contract, skeelo_plan
 
 CONTRACT_URL = re.compile(r"/financeiro/painel-do-cliente/contratos/(\d+)$")
 CONTRACT_BUTTONS = ("Sincronizar", "Suspender contrato", "Cancelar suspensão", "Cancelar contrato",
@@ -73,8 +73,12 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     page.get_by_role("link", name="Nova pessoa física").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Novo cadastro")
     expect(page.get_by_label("Pessoa física")).to_be_checked()
-    page.get_by_label("Nome / Razão social").fill("Maria da Silva")
-    page.get_by_label("CPF / CNPJ").fill("529.982.247-24")
+    # The name and document labels follow the kind of register chosen.
+    page.get_by_label("Empresa").check()
+    expect(page.get_by_label("CNPJ", exact=True)).to_be_visible()
+    page.get_by_label("Pessoa física").check()
+    page.get_by_label("Nome", exact=True).fill("Maria da Silva")
+    page.get_by_label("CPF", exact=True).fill("529.982.247-24")
     page.get_by_label("E-mail").fill("maria@example.com.br")
     page.get_by_label("Telefone").fill("(11) 98765-4321")
     page.get_by_label("CEP").fill("01310-100")
@@ -83,12 +87,12 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     page.get_by_label("Cidade").fill("São Paulo")
     page.get_by_label("UF").select_option("SP")
     page.get_by_role("button", name="Salvar").click()
-    document_field = page.get_by_label("CPF / CNPJ")
+    document_field = page.get_by_label("CPF", exact=True)
     expect(document_field).to_have_class(re.compile(r"\bis-invalid\b"))
     document_error = page.locator("div.mb-3", has=document_field).locator(".invalid-feedback")
     expect(document_error).to_have_text("CPF inválido: confira os dígitos.")
     expect(document_error).to_be_visible()
-    expect(page.get_by_label("Nome / Razão social")).to_have_value("Maria da Silva")  # what was typed is kept
+    expect(page.get_by_label("Nome", exact=True)).to_have_value("Maria da Silva")  # what was typed is kept
     expect(page.get_by_label("UF")).to_have_value("SP")
 
     # …fixed, it is saved and shown masked.
@@ -237,20 +241,20 @@ def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page,
     # Nova empresa: the CNPJ is checked the same way.
     page.get_by_role("link", name="Nova empresa").click()
     expect(page.get_by_label("Empresa")).to_be_checked()
-    page.get_by_label("Nome / Razão social").fill("Livraria Ltda")
-    page.get_by_label("CPF / CNPJ").fill("11.222.333/0001-80")
+    page.get_by_label("Razão social", exact=True).fill("Livraria Ltda")
+    page.get_by_label("CNPJ", exact=True).fill("11.222.333/0001-80")
     page.get_by_label("E-mail").fill("contato@livraria.com.br")
     page.get_by_role("button", name="Salvar").click()
     expect(page.get_by_text("CNPJ inválido: confira os dígitos.")).to_be_visible()
-    page.get_by_label("CPF / CNPJ").fill("11.222.333/0001-81")
+    page.get_by_label("CNPJ", exact=True).fill("11.222.333/0001-81")
     page.get_by_role("button", name="Salvar").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Livraria Ltda")
     expect(page.get_by_test_id("client-document")).to_have_text("11.222.333/0001-81")
-    assert CNPJS[0] == "11222333000181"
 
     # Skeelo takes several contracts of one client: both are synced.
+    numbers = []
     for _ in range(2):
-        number = new_contract(page, "Skeelo Leitura — SVA, SKEELO demo", today, "10")
+        numbers.append(number := new_contract(page, "Skeelo Leitura — SVA, SKEELO demo", today, "10"))
         press_and_confirm(page, "Sincronizar", "Sincronizar")
         expect(flash(page, "Sincronização solicitada.")).to_be_visible()
         expect(page.get_by_test_id("operation-state")).to_contain_text("Pendente")
@@ -259,12 +263,11 @@ def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page,
         expect(page.get_by_role("link", name=f"Contrato {number}", exact=True)).to_be_visible()
 
     # At Skeelo, Cancelar suspensão gives the access back by itself (no Desbloqueio needed).
-    page.get_by_role("link", name=f"Contrato {number}", exact=True).click()
+    page.get_by_role("link", name=f"Contrato {numbers[1]}", exact=True).click()
     press_and_confirm(page, "Suspender contrato", "Suspender")
     expect(status_badge(page)).to_have_text("Suspenso")
     press_and_confirm(page, "Cancelar suspensão", "Cancelar suspensão")
-    expect(flash(page, "Suspensão cancelada: contrato ativo.")).not_to_contain_text("Desbloqueio")
+    expect(flash(page, "Suspensão cancelada: contrato ativo.")).to_have_text("Suspensão cancelada: contrato ativo.")
     expect(status_badge(page)).to_have_text("Ativo")
     expect(page.get_by_test_id("desired-status")).to_have_text("Ativo")
     expect(page.get_by_test_id("operation-state")).to_contain_text("Alterar situação: Pendente")
-    expect(navbar(page)).to_be_visible()
