@@ -224,6 +224,10 @@ def test_ittv_allows_one_synced_contract_per_client(app, login_as, client):
     first, second = make_contract(app, person, plan_id), make_contract(app, person, plan_id)
     login_as("operador")
     act(client, first, "sincronizar")
+    # The page says so before the click…
+    warning = page(client, f"{BASE}/contratos/{second}").split('data-testid="sync-problem"', 1)[1]
+    assert "Sincronizar será recusado" in warning and f"o contrato {first} deste cliente" in warning
+    # …and the click is refused with the seed's words.
     html = act(client, second, "sincronizar").get_data(as_text=True)
     assert "somente é possível sincronizar 1 único contrato por assinante" in html
     with app.app_context():
@@ -261,6 +265,9 @@ def test_suspend_and_reactivate_at_ittv_keeps_the_block_until_the_unblock(app, l
         assert contract.status == "suspended" and contract.subscription.desired_status == "blocked"
     html = act(client, contract_id, "cancelar-suspensao").get_data(as_text=True)
     assert "faça o Desbloqueio em Integradores" in html
+    # Not only a flash: the page keeps saying the access waits for the unblock.
+    note = page(client, f"{BASE}/contratos/{contract_id}").split('data-testid="access-note"', 1)[1]
+    assert "bloqueio total" in note and "Desbloqueio dos pontos deste contrato" in note
     with app.app_context():
         contract = db.session.get(Contract, contract_id)
         assert contract.status == "active" and contract.subscription.desired_status == "blocked"
