@@ -138,7 +138,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         "SECRET_KEY": secret_key,
         "ENCRYPTION_KEY": encryption_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error never prints the row's values (personal data) to a log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # Empty means "start an embedded redis-server under instance/".
         "REDIS_URL": redis_url,
         # Cookies: never readable from JavaScript, not sent on cross-site POSTs, https-only in

@@ -77,7 +77,7 @@ def percent(value: Decimal | None) -> str:
 # -- Brazilian documents and contact data, stored as digits and shown masked -----------------
 
 def digits(text: str | None) -> str:
-    return "".join(char for char in (text or "") if char.isdigit())
+    return "".join(char for char in (text or "") if char in "0123456789")  # not "²" or "٣"
 
 
 def document(value: str | None) -> str:

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from panel import formats
-from panel.models import PlanType, Role, RuleAction, RuleType
+from panel.models import ClientKind, PlanType, Role, RuleAction, RuleType
 from panel.providers import REGISTRY, AccessStatus
 
 
@@ -30,7 +30,9 @@ AUDIT_FIELDS = {
     "contract_months": "Meses de contrato", "monthly_value": "Valor mensal", "composition": "Composição fiscal",
     "platform": "Plataforma", "products": "Pacotes", "description": "Descrição", "rule_type": "Tipo da régua",
     "days_overdue": "Dias em atraso", "action": "Ação", "unblock_on_payment": "Desbloquear ao pagar",
-    "added": "Adicionados", "renamed": "Nomes atualizados",
+    "added": "Adicionados", "renamed": "Nomes atualizados", "client_kind": "Tipo de cadastro", "document": "CPF/CNPJ",
+    "email": "E-mail", "phone": "Telefone", "zipcode": "CEP", "street": "Endereço", "number": "Número",
+    "complement": "Complemento", "city": "Cidade", "state": "UF",
 }
 # Stored codes shown by their labels.
 _CODE_LABELS = {
@@ -38,6 +40,7 @@ _CODE_LABELS = {
     "plan_type": {kind.value: kind.label for kind in PlanType},
     "action": {action.value: action.label for action in RuleAction},
     "rule_type": {kind.value: kind.label for kind in RuleType},
+    "client_kind": {kind.value: kind.label for kind in ClientKind},
 }
 
 

@@ -3,6 +3,7 @@ título*, days overdue derived from the due date."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -116,3 +117,46 @@ def test_leitura_cannot_pay(app, login_as, client):
     response = client.get(f"{BASE}/titulos/{invoice_id}/baixar")
     assert response.status_code == 403
     response.close()
+
+
+def test_the_first_titulo_is_the_first_month_due_after_the_start(app, runner):
+    contract_id = make_contract(app, make_client(app), ittv_plan(app), start_date=date(2026, 11, 24), due_day=10)
+    with app.app_context():
+        contract = db.session.get(Contract, contract_id)
+        assert invoices_domain.first_month(contract) == date(2026, 12, 1)
+        with pytest.raises(DomainError, match="o primeiro título é o de 12/2026"):
+            invoices_domain.generate_for_contract(SYSTEM, contract, date(2026, 11, 1))
+    assert "0 título(s)" in runner.invoke(args=["invoices", "generate", "--month", "2026-11"]).output
+    assert "1 título(s)" in runner.invoke(args=["invoices", "generate", "--month", "2026-12"]).output
+    with app.app_context():
+        invoice = db.session.scalars(db.select(Invoice)).one()
+        assert invoice.due_date == date(2026, 12, 10) and invoice.days_overdue(date(2026, 12, 10)) == 0
+
+
+@pytest.mark.parametrize(("paid_on", "amount", "field", "message"), [
+    (date(2026, 10, 15), "9.90", "paid_amount", "Baixa parcial não é aceita: o título vale R$ 39,90."),
+    (date(2026, 10, 15), "99999999999999999", "paid_amount", "Valor muito acima do título"),
+    (date(2025, 1, 1), "39.90", "paid_on", "mais de um ano antes do vencimento"),
+    (None, "39.90", "paid_on", "Informe a data do pagamento"),
+])
+def test_baixar_titulo_refuses_what_cannot_be_a_payment(app, paid_on, amount, field, message):
+    contract_id = make_contract(app, make_client(app), ittv_plan(app))
+    with app.app_context():
+        invoice = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
+                                                        date(2026, 10, 1))
+        with pytest.raises(DomainError, match=re.escape(message)) as refusal:
+            invoices_domain.pay(SYSTEM, invoice, paid_on=paid_on, paid_amount=Decimal(amount))
+        assert refusal.value.field == field
+        db.session.rollback()
+        assert not db.session.get(Invoice, invoice.id).paid
+
+
+def test_a_huge_amount_typed_in_the_form_is_refused_not_a_crash(app, login_as, client):
+    contract_id = make_contract(app, make_client(app), ittv_plan(app))
+    with app.app_context():
+        invoice_id = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
+                                                           date(2026, 10, 1)).id
+    login_as("operador")
+    url = f"{BASE}/titulos/{invoice_id}/baixar"
+    response = post_form(client, url, {"paid_on": "2026-10-15", "paid_amount": "99999999999999999999,99"})
+    assert response.status_code == 200 and "Valor muito acima do título" in response.get_data(as_text=True)

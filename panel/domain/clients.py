@@ -9,6 +9,7 @@ update there, in the same transaction.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -140,24 +141,31 @@ def _clean(data: ClientData, client: Client | None) -> dict:
 # -- saving ---------------------------------------------------------------------------------
 
 def _snapshot(client: Client) -> dict:
-    return {field: getattr(client, field) for field in asdict(ClientData("", "", "")).keys()}
+    values = {field: getattr(client, field) for field in asdict(ClientData("", "", "")).keys()}
+    values["client_kind"] = values.pop("kind")  # "kind" names a platform's adapter in the audit
+    return values
 
 
-def _save(client: Client) -> None:
+@contextmanager
+def _saving():
+    """Commit what the block writes; the same document registered at the same moment by
+    someone else (caught by the unique key, at a flush or at the commit) reads as the check's
+    refusal."""
     try:
+        yield
         db.session.commit()
-    except IntegrityError:  # the same document registered at the same moment by someone else
+    except IntegrityError:
         db.session.rollback()
         raise DomainError("Já existe um cliente com este documento.", "document") from None
 
 
 def create_client(actor: Actor, data: ClientData) -> Client:
     client = Client(**_clean(data, None))
-    db.session.add(client)
-    db.session.flush()
-    audit.record(actor, "client.created", f"Cadastrou o cliente {client.name}.", target=client,
-                 changes={key: [None, value] for key, value in _snapshot(client).items()})
-    _save(client)
+    with _saving():
+        db.session.add(client)
+        db.session.flush()
+        audit.record(actor, "client.created", f"Cadastrou o cliente {client.name}.", target=client,
+                     changes={key: [None, value] for key, value in _snapshot(client).items() if value not in ("", None)})
     return client
 
 
@@ -175,16 +183,16 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
         raise DomainError("Este cliente tem contrato sincronizado em plataforma com login: o e-mail não pode "
                           "ficar vazio.", "email")
     before = _snapshot(client)
-    for key, value in cleaned.items():
-        setattr(client, key, value)
-    changes = audit.diff(before, _snapshot(client))
-    if not changes:
-        return client
-    audit.record(actor, "client.updated", f"Alterou o cadastro do cliente {client.name}.", target=client,
-                 changes=changes)
-    if login_fields:
-        contracts.schedule_login_update(actor, client, login_fields)
-    _save(client)
+    with _saving():
+        for key, value in cleaned.items():
+            setattr(client, key, value)
+        changes = audit.diff(before, _snapshot(client))
+        if not changes:
+            return client
+        audit.record(actor, "client.updated", f"Alterou o cadastro do cliente {client.name}.", target=client,
+                     changes=changes)
+        if login_fields:
+            contracts.schedule_login_update(actor, client, login_fields)
     return client
 
 
@@ -201,7 +209,8 @@ def latest_active(*, before_id: int | None = None, limit: int = LANDING_SIZE) ->
 
 def search(text: str, *, before_id: int | None = None, limit: int = 100) -> list[Client]:
     """Clients (active or not) whose name or e-mail contains ``text``, whose CPF/CNPJ starts
-    with its digits, or who hold the contract numbered ``text``; newest first, keyset-paged."""
+    with its digits, whose code is ``text`` or who hold the contract numbered ``text``; newest
+    first, keyset-paged."""
     text = " ".join((text or "").split())
     if not text:
         return []
@@ -211,7 +220,8 @@ def search(text: str, *, before_id: int | None = None, limit: int = 100) -> list
     if number and len(number) >= len(text.replace(" ", "")) - 4:  # mostly digits: a document or contract
         if len(number) >= 5:  # fewer digits would match half the documents
             conditions.append(Client.document.startswith(number))
-        if len(number) <= 9:
+        if len(number) <= 9:  # the client's code, or a contract's number
+            conditions.append(Client.id == int(number))
             conditions.append(Client.id.in_(select(Contract.client_id).where(Contract.id == int(number))))
     query = select(Client).where(or_(*conditions)).order_by(Client.id.desc()).limit(limit)
     if before_id is not None:

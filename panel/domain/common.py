@@ -4,15 +4,26 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
+from sqlalchemy import text
+
+from panel.extensions import db
 from panel.models import User
 
 
-# Business days (due dates, days overdue) are the provider's days, in Brazil's official time.
-BUSINESS_TIMEZONE = ZoneInfo("America/Sao_Paulo")
-
-
 def local_today() -> date:
-    return datetime.now(BUSINESS_TIMEZONE).date()
+    """Today in the operators' time zone (DISPLAY_TIMEZONE, Brazil's official time by default):
+    due dates and days overdue count the provider's days, as the pages show them."""
+    zone = current_app.config["DISPLAY_TIMEZONE"] if has_app_context() else "America/Sao_Paulo"
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def lock_row(model, row_id: int) -> None:
+    """Hold one row for writing until the transaction ends, so that concurrent actions on it run
+    one after the other, each from the state the other left. A no-op UPDATE does it on both
+    databases: a row lock on PostgreSQL, and on SQLite (whose driver starts the transaction only
+    at the first write) the database's write lock, taken before the state is read again."""
+    db.session.execute(text(f"UPDATE {model.__tablename__} SET id = id WHERE id = :id"), {"id": row_id})
 
 
 class DomainError(Exception):

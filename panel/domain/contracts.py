@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from panel.domain import audit, fiscal
-from panel.domain.common import Actor, DomainError, check_all
+from panel.domain.common import Actor, DomainError, check_all, local_today, lock_row
 from panel.domain.contract_rules import ContractAction, PlatformTraits, State, allowed, decide
 from panel.domain.platforms import adapter
 from panel.domain.plans import describe_line, plan_products
@@ -104,6 +104,11 @@ def _check_plan(plan_id: int | None) -> Plan:
 def _check_start(start_date: date | None) -> date:
     if start_date is None:
         raise DomainError("Informe a data de início (dd/mm/aaaa).", "start_date")
+    today = local_today()
+    if start_date > today + timedelta(days=366):
+        raise DomainError("A data de início está mais de um ano à frente: confira.", "start_date")
+    if start_date < date(1990, 1, 1):
+        raise DomainError("A data de início é anterior a 1990: confira.", "start_date")
     return start_date
 
 
@@ -227,7 +232,9 @@ _MESSAGES = {
 def act(actor: Actor, contract: Contract, action: ContractAction | str) -> Result:
     """Apply one action to a contract, in one transaction (or refuse it with a DomainError)."""
     action = ContractAction(action)
-    _lock(contract)
+    # Two clicks at once apply one after the other, the second from the state the first left.
+    lock_row(Contract, contract.id)
+    db.session.refresh(contract)
     before = state_of(contract)
     outcome = decide(before, action, traits(contract.platform))
     if action is ContractAction.sync:
@@ -243,25 +250,21 @@ def act(actor: Actor, contract: Contract, action: ContractAction | str) -> Resul
         if outcome.state.contract is ContractStatus.cancelled:
             subscription.exclusive_client_id = None  # a new contract of this client may be synced
     operation = _operation(actor, subscription, outcome.operation) if outcome.operation else None
-    db.session.flush()
-    add_event(contract, actor, action.value, _asked(contract, action, before, outcome.state), operation=operation)
+    platform_name = contract.platform.name
+    try:
+        db.session.flush()
+        add_event(contract, actor, action.value, _asked(contract, action, before, outcome.state), operation=operation)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if action is ContractAction.sync:  # another contract of this client was synced at the same moment
+            raise DomainError(f"Devido a políticas da {platform_name}, somente é possível sincronizar 1 único "
+                              "contrato por assinante.") from None
+        raise DomainError("O contrato mudou ao mesmo tempo em outra tela: confira e tente de novo.") from None
     message = _MESSAGES[action]
     if action is ContractAction.reactivate and subscription is not None and operation is None:
-        message += f" Para liberar o acesso na {contract.platform.name}, faça o Desbloqueio em Integradores."
-    try:
-        db.session.commit()
-    except IntegrityError:  # another contract of this client was synced at the same moment
-        db.session.rollback()
-        raise DomainError(f"Devido a políticas da {contract.platform.name}, somente é possível sincronizar 1 "
-                          "único contrato por assinante.") from None
+        message += f" Para liberar o acesso na {platform_name}, faça o Desbloqueio em Integradores."
     return Result(contract, operation, message)
-
-
-def _lock(contract: Contract) -> None:
-    """Serialise actions on one contract: two clicks at once apply one after the other, each
-    from the state the other left (PostgreSQL row lock; SQLite writes one at a time anyway)."""
-    db.session.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
-    db.session.refresh(contract)
 
 
 # -- login data (ITTV logs subscribers in with the client's e-mail and document) --------------

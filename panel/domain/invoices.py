@@ -1,21 +1,22 @@
 """Invoices (*títulos*): one per contract and month, generated from the contract's monthly value
 (by ``flask invoices generate`` or the contract's button) and paid by *Baixar título*.
 
-Decisions: only active contracts are billed (a suspended or cancelled one is not); the first
-invoice is the start month's, whole (no pro rata); a due day past the month's end falls on its
-last day. Days overdue are computed from the due date whenever they are asked for.
+Decisions: only active contracts are billed (a suspended or cancelled one is not); a month is
+billed when its due date falls on or after the contract's start (so the first título is never
+overdue when it is made), whole (no pro rata); a due day past the month's end falls on its last
+day. Days overdue are computed from the due date whenever they are asked for.
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from panel.domain.common import Actor, DomainError, check_all, local_today
+from panel.domain.common import Actor, DomainError, check_all, local_today, lock_row
 from panel.domain.contracts import add_event
 from panel.extensions import db
 from panel.formats import money
@@ -23,6 +24,8 @@ from panel.models import Contract, ContractStatus, Invoice
 from panel.models.types import utcnow
 
 BATCH = 500  # contracts per transaction when billing everyone
+EARLIEST_PAYMENT_DAYS = 366  # a payment date further before the due date is a typo
+MAX_PAID_FACTOR = 10  # nor is ten times the título's value a payment of it
 
 
 def month_start(day: date) -> date:
@@ -49,8 +52,15 @@ def parse_month(text: str) -> date:
 
 
 def _billable(contract: Contract, month: date) -> bool:
-    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-    return contract.status_enum is ContractStatus.active and contract.start_date <= last
+    return contract.status_enum is ContractStatus.active and due_date(contract, month) >= contract.start_date
+
+
+def first_month(contract: Contract) -> date:
+    """The first month billed: the start month if its due date is not before the start."""
+    month = month_start(contract.start_date)
+    if due_date(contract, month) >= contract.start_date:
+        return month
+    return (month + timedelta(days=31)).replace(day=1)
 
 
 def _new_invoice(actor: Actor, contract: Contract, month: date) -> Invoice:
@@ -63,14 +73,21 @@ def _new_invoice(actor: Actor, contract: Contract, month: date) -> Invoice:
     return invoice
 
 
+def can_bill(contract: Contract, day: date) -> bool:
+    """Whether ``day``'s month may still get this contract's título (the button is offered)."""
+    month = month_start(day)
+    return _billable(contract, month) and db.session.scalar(select(Invoice.id).where(
+        Invoice.contract_id == contract.id, Invoice.reference_month == month)) is None
+
+
 def generate_for_contract(actor: Actor, contract: Contract, month: date | None = None) -> Invoice:
     """The contract's invoice for ``month`` (default: this month), refused when it exists."""
     month = month_start(month or local_today())
     if contract.status_enum is not ContractStatus.active:
         raise DomainError(f"Só contratos ativos geram títulos (este está {contract.status_enum.label.lower()}).")
     if not _billable(contract, month):
-        raise DomainError(f"O contrato começa em {contract.start_date:%d/%m/%Y}: não há título de "
-                          f"{month_label(month)}.")
+        raise DomainError(f"O contrato começa em {contract.start_date:%d/%m/%Y}: o primeiro título é o de "
+                          f"{month_label(first_month(contract))}.")
     exists = db.session.scalar(select(Invoice.id).where(Invoice.contract_id == contract.id,
                                                         Invoice.reference_month == month))
     if exists is not None:
@@ -101,16 +118,17 @@ def generate_month(actor: Actor, month: date) -> int:
         if not batch:
             return made
         for contract in batch:
-            _new_invoice(actor, contract, month)
+            if _billable(contract, month):  # its due day may still fall before the start
+                _new_invoice(actor, contract, month)
+                made += 1
         db.session.commit()
-        made += len(batch)
         after_id = batch[-1].id
 
 
 def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: Decimal | None) -> Invoice:
     """*Baixar título*: record the payment (the date it was paid and the amount received)."""
     # Two clicks at once: the second waits for the first and then sees the invoice paid.
-    db.session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    lock_row(Invoice, invoice.id)
     db.session.refresh(invoice)
     if invoice.paid:
         raise DomainError(f"Este título já foi baixado em {invoice.paid_on:%d/%m/%Y}.")
@@ -120,6 +138,8 @@ def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: De
             raise DomainError("Informe a data do pagamento (dd/mm/aaaa).", "paid_on")
         if paid_on > local_today():
             raise DomainError("A data do pagamento não pode estar no futuro.", "paid_on")
+        if paid_on < invoice.due_date - timedelta(days=EARLIEST_PAYMENT_DAYS):
+            raise DomainError("A data do pagamento está mais de um ano antes do vencimento: confira.", "paid_on")
         return paid_on
 
     def check_amount() -> Decimal:
@@ -127,6 +147,10 @@ def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: De
             raise DomainError("Informe o valor pago.", "paid_amount")
         if paid_amount.as_tuple().exponent < -2:
             raise DomainError("Informe o valor em reais, com até 2 casas decimais.", "paid_amount")
+        if paid_amount < invoice.amount:
+            raise DomainError(f"Baixa parcial não é aceita: o título vale {money(invoice.amount)}.", "paid_amount")
+        if paid_amount > invoice.amount * MAX_PAID_FACTOR:
+            raise DomainError(f"Valor muito acima do título ({money(invoice.amount)}): confira.", "paid_amount")
         return paid_amount
 
     when, amount = check_all(check_date, check_amount)

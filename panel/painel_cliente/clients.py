@@ -41,6 +41,9 @@ def _form_page(form: ClientForm, client: Client | None):
             attach_error(form, error)
         else:
             flash(f"Cadastro de {saved.name} salvo.", "success")
+            if not saved.active and any(c.status != "cancelled" for c in saved.contracts):
+                flash("O cadastro está inativo, mas seus contratos seguem como estão: suspenda ou cancele-os no "
+                      "contrato, se for o caso.", "warning")
             return redirect(url_for(".client_detail", client_id=saved.id))
     return render_template("painel_cliente/client_form.html", form=form, client=client)
 

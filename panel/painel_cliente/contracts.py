@@ -12,6 +12,7 @@ from panel.domain import invoices as invoices_domain
 from panel.domain.common import local_today
 from panel.domain.contract_rules import ContractAction
 from panel.extensions import db
+from panel.formats import money
 from panel.models import Contract, Invoice, Role
 from panel.painel_cliente import bp
 from panel.painel_cliente.clients import load_client
@@ -40,7 +41,8 @@ def contract_new(client_id: int):
     form = ContractForm()
     plans = contracts_domain.available_plans()
     form.plan_id.choices = [("", "Selecione o plano…")] + [
-        (plan.id, f"{plan.name} — {plan.type_enum.label}, {plan.platform.name}") for plan in plans
+        (plan.id, f"{plan.name} — {plan.type_enum.label}, {plan.platform.name}, {money(plan.monthly_value)}/mês")
+        for plan in plans
     ]
     if not form.is_submitted():
         form.start_date.data = local_today()
@@ -71,6 +73,7 @@ def contract_detail(contract_id: int):
         invoices=invoices_domain.invoices_of(contract), history=contracts_domain.history(contract),
         today=local_today(), month_label=invoices_domain.month_label,
         composition=contracts_domain.composition_of(contract), sync_problem=contracts_domain.sync_problem(contract),
+        can_bill_this_month=invoices_domain.can_bill(contract, local_today()),
         reactivation_needs_unblock=contracts_domain.traits(contract.platform).reactivation_needs_unblock,
     )
 

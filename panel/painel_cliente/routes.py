@@ -12,7 +12,8 @@ SEARCH_PAGE = 100
 
 def _before_id() -> int | None:
     value = request.args.get("antes", "")
-    return int(value) if value.isdigit() else None
+    # ASCII digits that fit an id; anything else starts from the first page.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 @bp.route("/")
