@@ -66,6 +66,8 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
 
         assert f"Painel SVA rodando em http://127.0.0.1:{panel_port}" in text
         assert requests.get(f"http://127.0.0.1:{panel_port}/login", timeout=10).status_code == 200
+        # Query strings (searches carry CPFs and e-mails) stay out of the access log.
+        requests.get(f"http://127.0.0.1:{panel_port}/login?q=52998224725", timeout=10).close()
         for index, adapter in enumerate(ADAPTERS):
             line = re.search(rf"{re.escape(adapter.label)}\s+(http://127\.0\.0\.1:(\d+))\s+token: (\S+)", text)
             assert line, f"{adapter.label} missing from:\n{text}"
@@ -73,6 +75,11 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
             assert port == sandbox_port + index
             with adapter(url, token) as provider:
                 assert provider.test_connection().product_count > 0
+        deadline = time.monotonic() + 10
+        while '"GET /login HTTP/1.1" 200' not in output.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        logged = output.read_text(errors="replace")
+        assert '"GET /login HTTP/1.1" 200' in logged and "52998224725" not in logged
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         stack.wait(timeout=60)
