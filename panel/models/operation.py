@@ -11,7 +11,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.types import UTCDateTime, utcnow
+from panel.models.types import PROGRESS_LABELS, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from panel.models.contract import Subscription
@@ -37,11 +37,7 @@ class OperationStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {
-            OperationStatus.pending: "Pendente", OperationStatus.queued: "Na fila",
-            OperationStatus.running: "Em execução", OperationStatus.done: "Concluída",
-            OperationStatus.failed: "Falhou",
-        }[self]
+        return PROGRESS_LABELS[self.value]
 
     @property
     def finished(self) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.types import UTCDateTime, utcnow
+from panel.models.types import PROGRESS_LABELS, UTCDateTime, utcnow
 
 
 class Platform(db.Model):
@@ -86,10 +86,7 @@ class TaskStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {
-            TaskStatus.queued: "Na fila", TaskStatus.running: "Em execução",
-            TaskStatus.done: "Concluída", TaskStatus.failed: "Falhou",
-        }[self]
+        return PROGRESS_LABELS[self.value]
 
     @property
     def finished(self) -> bool:

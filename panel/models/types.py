@@ -9,6 +9,12 @@ from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+# How operators read the progress of queued work (platform checks and operations alike).
+PROGRESS_LABELS = {
+    "pending": "Pendente", "queued": "Na fila", "running": "Em execução", "done": "Concluída", "failed": "Falhou",
+}
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
