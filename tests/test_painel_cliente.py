@@ -117,6 +117,7 @@ def test_search_finds_by_name_document_email_and_contract_number(app, login_as, 
         return {name for name in ("Maria da Silva", "João Souza", "Livraria Ltda") if name in html}
 
     assert found("silva") == {"Maria da Silva"}
+    assert found("JOAO") == found("joão") == found("João Souza") == {"João Souza"}  # accents and case aside
     assert found("529.982") == {"Maria da Silva"}
     assert found("11222333") == {"Livraria Ltda"}
     assert found("joao@example") == {"João Souza"}
@@ -225,7 +226,9 @@ def test_ittv_allows_one_synced_contract_per_client(app, login_as, client):
     first, second = make_contract(app, person, plan_id), make_contract(app, person, plan_id)
     login_as("operador")
     act(client, first, "sincronizar")
-    # The page says so before the click…
+    # Novo contrato already tells, and the contract page says so before the click…
+    hint = page(client, f"{BASE}/clientes/{person}/contratos/novo").split('data-testid="exclusive-sync"', 1)[1]
+    assert f"contrato {first}</a> sincronizado na ITTV demo" in hint
     warning = page(client, f"{BASE}/contratos/{second}").split('data-testid="sync-problem"', 1)[1]
     assert "Sincronizar será recusado" in warning and f"o contrato {first} deste cliente" in warning
     # …and the click is refused with the seed's words.

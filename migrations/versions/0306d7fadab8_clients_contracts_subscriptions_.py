@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=2), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('search_name', sa.String(length=120), nullable=False),
     sa.Column('document', sa.String(length=14), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('phone', sa.String(length=11), nullable=False),

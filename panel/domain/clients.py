@@ -9,6 +9,7 @@ update there, in the same transaction.
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -132,13 +133,19 @@ def _clean(data: ClientData, client: Client | None) -> dict:
         lambda: _state(data.state),
     )
     return {
-        "kind": kind.value, "name": name, "document": document, "email": email, "phone": phone,
-        "zipcode": zipcode, "street": street, "number": number, "complement": complement, "city": city,
+        "kind": kind.value, "name": name, "search_name": search_key(name), "document": document, "email": email,
+        "phone": phone, "zipcode": zipcode, "street": street, "number": number, "complement": complement, "city": city,
         "state": state, "active": bool(data.active),
     }
 
 
 # -- saving ---------------------------------------------------------------------------------
+
+def search_key(text: str) -> str:
+    """Lowercase, without accents: how names are compared in a search."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
 
 def _snapshot(client: Client) -> dict:
     values = {field: getattr(client, field) for field in asdict(ClientData("", "", "")).keys()}
@@ -198,6 +205,11 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
 
 # -- reading --------------------------------------------------------------------------------
 
+def _containing(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def latest_active(*, before_id: int | None = None, limit: int = LANDING_SIZE) -> list[Client]:
     """The newest active registers, newest first; ``before_id`` continues after a page (keyset:
     no OFFSET, no COUNT)."""
@@ -214,8 +226,8 @@ def search(text: str, *, before_id: int | None = None, limit: int = 100) -> list
     text = " ".join((text or "").split())
     if not text:
         return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    conditions = [Client.name.ilike(pattern, escape="\\"), Client.email.ilike(pattern, escape="\\")]
+    conditions = [Client.search_name.like(_containing(search_key(text)), escape="\\"),
+                  Client.email.ilike(_containing(text), escape="\\")]
     number = digits(text)
     if number and len(number) >= len(text.replace(" ", "")) - 4:  # mostly digits: a document or contract
         if len(number) >= 5:  # fewer digits would match half the documents

@@ -278,6 +278,12 @@ def _login_subscriptions(client: Client) -> list[Subscription]:
     return [s for s in subscriptions if adapter(s.platform.kind).has_login]
 
 
+def exclusive_syncs(client: Client) -> list[Subscription]:
+    """The client's synced contracts at platforms that take one per client (ITTV): another
+    contract there cannot be synced while one of these is not cancelled."""
+    return list(db.session.scalars(select(Subscription).where(Subscription.exclusive_client_id == client.id)))
+
+
 def synced_with_login(client: Client) -> bool:
     return bool(_login_subscriptions(client))
 

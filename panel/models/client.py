@@ -43,6 +43,8 @@ class Client(db.Model):
     kind: Mapped[str] = mapped_column(String(2))
     # name: the person's name or the company's razão social
     name: Mapped[str] = mapped_column(String(120))
+    # search_name: the name lowercased and without accents, so "joao" finds "João" on any database
+    search_name: Mapped[str] = mapped_column(String(120), default="")
     # document: CPF (11) or CNPJ (14) digits, check digits verified; shown masked
     document: Mapped[str] = mapped_column(String(14), unique=True)
     # email: optional to register, required to sync (ITTV login, Skeelo contact)

@@ -60,7 +60,8 @@ def contract_new(client_id: int):
             flash(f"Contrato {contract.id} criado. Use Sincronizar para enviá-lo à plataforma {contract.platform.name}.",
                   "success")
             return redirect(url_for(".contract_detail", contract_id=contract.id))
-    return render_template("painel_cliente/contract_form.html", form=form, client=client, plans=plans)
+    return render_template("painel_cliente/contract_form.html", form=form, client=client, plans=plans,
+                           exclusive=contracts_domain.exclusive_syncs(client))
 
 
 @bp.route("/contratos/<int:contract_id>")
