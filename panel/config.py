@@ -173,6 +173,20 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         # in production only these, so a settings form cannot aim the worker at internal
         # addresses; "*" (any host, the sandboxes included) is the development default.
         "PLATFORM_ALLOWED_HOSTS": allowed_hosts,
+        # -- the provisioning engine (panel/jobs/provisioning.py) --
+        # Retryable failures wait RETRY_BASE·2^(attempt-1) (with jitter, at least the platform's
+        # Retry-After) up to RETRY_MAX, and the operation fails after MAX_ATTEMPTS attempts.
+        "PROVISIONING_RETRY_BASE": _seconds(env, "PROVISIONING_RETRY_BASE", 10.0),
+        "PROVISIONING_RETRY_MAX": _seconds(env, "PROVISIONING_RETRY_MAX", 1800.0),
+        "PROVISIONING_MAX_ATTEMPTS": _int(env, "PROVISIONING_MAX_ATTEMPTS", 8),
+        # A running operation whose worker has said nothing for this long is taken as lost: the
+        # relay queues it again. Longer than the job timeout of the provisioning queue.
+        "PROVISIONING_LEASE": _seconds(env, "PROVISIONING_LEASE", 180.0),
+        # Consecutive failures (5xx, timeouts) that open a platform's circuit, and the first pause.
+        "CIRCUIT_FAILURE_THRESHOLD": _int(env, "CIRCUIT_FAILURE_THRESHOLD", 5),
+        "CIRCUIT_OPEN_SECONDS": _seconds(env, "CIRCUIT_OPEN_SECONDS", 30.0),
+        # How often the relay re-queues pending operations and lost ones (rq cron).
+        "RELAY_INTERVAL": _int(env, "RELAY_INTERVAL", 30),
     }
 
 

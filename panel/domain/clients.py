@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from validate_docbr import CNPJ, CPF
 
-from panel.domain import audit
+from panel.domain import audit, operations
 from panel.domain.common import Actor, DomainError, check_all
 from panel.extensions import db
 from panel.formats import digits
@@ -190,6 +190,7 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
         raise DomainError("Este cliente tem contrato sincronizado em plataforma com login: o e-mail não pode "
                           "ficar vazio.", "email")
     before = _snapshot(client)
+    login_updates = []
     with _saving():
         for key, value in cleaned.items():
             setattr(client, key, value)
@@ -199,7 +200,8 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
         audit.record(actor, "client.updated", f"Alterou o cadastro do cliente {client.name}.", target=client,
                      changes=changes)
         if login_fields:
-            contracts.schedule_login_update(actor, client, login_fields)
+            login_updates = contracts.schedule_login_update(actor, client, login_fields)
+    operations.submit(login_updates)
     return client
 
 

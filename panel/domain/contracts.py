@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from panel.domain import audit, fiscal
+from panel.domain import audit, fiscal, operations
 from panel.domain.common import Actor, DomainError, check_all, local_today, lock_row
 from panel.domain.contract_rules import ContractAction, PlatformTraits, State, allowed, decide
 from panel.domain.platforms import adapter
@@ -27,7 +27,7 @@ from panel.domain.plans import describe_line, plan_products
 from panel.extensions import db
 from panel.formats import money
 from panel.models import (
-    Client, CompositionMode, Contract, ContractEvent, ContractStatus, Operation, OperationKind, Plan, Platform, Subscription,
+    Client, CompositionMode, Contract, ContractEvent, ContractStatus, ListTab, Operation, OperationKind, Plan, Platform, Subscription,
 )
 from panel.models.types import utcnow
 from panel.providers import AccessStatus, PlanProducts
@@ -55,14 +55,16 @@ def contract_products(contract: Contract) -> PlanProducts:
 # -- history --------------------------------------------------------------------------------
 
 def add_event(contract: Contract, actor: Actor, action: str, asked: str, *, operation: Operation | None = None,
-              answer: str | None = None, details: dict | None = None) -> ContractEvent:
-    """A line of the contract history (and of the audit trail), in the caller's transaction."""
+              answer: str | None = None, details: dict | None = None, audited: bool = True) -> ContractEvent:
+    """A line of the contract history, in the caller's transaction; also in the audit trail
+    unless ``audited`` is off (the platforms' answers, recorded by the workers, are history only)."""
     event = ContractEvent(
         contract=contract, actor_id=actor.user.id if actor.user is not None else None, actor_name=actor.name,
         action=action, asked=asked, answer=answer, operation=operation, details=details,
     )
     db.session.add(event)
-    audit.record(actor, f"contract.{action}", f"Contrato {contract.id}: {asked}", target=contract)
+    if audited:
+        audit.record(actor, f"contract.{action}", f"Contrato {contract.id}: {asked}", target=contract)
     return event
 
 
@@ -191,6 +193,7 @@ def _new_subscription(contract: Contract) -> Subscription:
     exclusive = adapter(contract.platform.kind).one_contract_per_client
     subscription = Subscription(
         contract=contract, platform=contract.platform, desired_status=AccessStatus.ACTIVE.value,
+        list_tab=ListTab.of(contract.status, AccessStatus.ACTIVE.value).value,
         external_ref=f"psva-{contract.id}-{secrets.token_hex(4)}",
         exclusive_client_id=contract.client_id if exclusive else None,
     )
@@ -229,9 +232,8 @@ _MESSAGES = {
 }
 
 
-def act(actor: Actor, contract: Contract, action: ContractAction | str) -> Result:
-    """Apply one action to a contract, in one transaction (or refuse it with a DomainError)."""
-    action = ContractAction(action)
+def _apply(actor: Actor, contract: Contract, action: ContractAction) -> Result:
+    """One action, in the caller's transaction (nothing committed); DomainError when refused."""
     # Two clicks at once apply one after the other, the second from the state the first left.
     lock_row(Contract, contract.id)
     db.session.refresh(contract)
@@ -246,25 +248,75 @@ def act(actor: Actor, contract: Contract, action: ContractAction | str) -> Resul
         contract.status = outcome.state.contract.value
         contract.status_changed_at = utcnow()
     if subscription is not None:
-        subscription.desired_status = outcome.state.desired.value
+        subscription.set_state(contract.status, outcome.state.desired.value)
         if outcome.state.contract is ContractStatus.cancelled:
             subscription.exclusive_client_id = None  # a new contract of this client may be synced
     operation = _operation(actor, subscription, outcome.operation) if outcome.operation else None
+    db.session.flush()
+    add_event(contract, actor, action.value, _asked(contract, action, before, outcome.state), operation=operation)
+    message = _MESSAGES[action]
+    if action is ContractAction.reactivate and subscription is not None and operation is None:
+        message += f" Para liberar o acesso na {contract.platform.name}, faça o Desbloqueio em Integradores."
+    return Result(contract, operation, message)
+
+
+def _conflict(action: ContractAction, platform_name: str) -> DomainError:
+    if action is ContractAction.sync:  # another contract of this client was synced at the same moment
+        return DomainError(f"Devido a políticas da {platform_name}, somente é possível sincronizar 1 único "
+                           "contrato por assinante.")
+    return DomainError("O contrato mudou ao mesmo tempo em outra tela: confira e tente de novo.")
+
+
+def act(actor: Actor, contract: Contract, action: ContractAction | str) -> Result:
+    """Apply one action to a contract, in one transaction (or refuse it with a DomainError);
+    the platform's operation goes to the workers after the commit."""
+    action = ContractAction(action)
     platform_name = contract.platform.name
     try:
-        db.session.flush()
-        add_event(contract, actor, action.value, _asked(contract, action, before, outcome.state), operation=operation)
+        result = _apply(actor, contract, action)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if action is ContractAction.sync:  # another contract of this client was synced at the same moment
-            raise DomainError(f"Devido a políticas da {platform_name}, somente é possível sincronizar 1 único "
-                              "contrato por assinante.") from None
-        raise DomainError("O contrato mudou ao mesmo tempo em outra tela: confira e tente de novo.") from None
-    message = _MESSAGES[action]
-    if action is ContractAction.reactivate and subscription is not None and operation is None:
-        message += f" Para liberar o acesso na {platform_name}, faça o Desbloqueio em Integradores."
-    return Result(contract, operation, message)
+        raise _conflict(action, platform_name) from None
+    operations.submit([result.operation])
+    return result
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    results: list[Result]
+    refused: list[tuple[int, str]]  # (contract number, why)
+
+
+BULK_LIMIT = 500
+
+
+def act_many(actor: Actor, contract_ids: list[int], action: ContractAction | str) -> BulkResult:
+    """The same action on several contracts (Integradores' selection): every one the rules
+    accept is recorded in one transaction, and their operations are enqueued together."""
+    action = ContractAction(action)
+    ids = list(dict.fromkeys(contract_ids))
+    if not ids:
+        raise DomainError("Selecione ao menos um assinante.")
+    if len(ids) > BULK_LIMIT:
+        raise DomainError(f"Selecione no máximo {BULK_LIMIT} assinantes por vez.")
+    results, refused = [], []
+    try:
+        for contract_id in sorted(ids):  # always the same order: two bulk requests cannot deadlock
+            contract = db.session.get(Contract, contract_id)
+            if contract is None:
+                refused.append((contract_id, "contrato não encontrado."))
+                continue
+            try:
+                results.append(_apply(actor, contract, action))
+            except DomainError as error:
+                refused.append((contract_id, error.message))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("Os contratos mudaram ao mesmo tempo em outra tela: nada foi feito; tente de novo.") from None
+    operations.submit(result.operation for result in results)
+    return BulkResult(results, refused)
 
 
 # -- login data (ITTV logs subscribers in with the client's e-mail and document) --------------

@@ -1,12 +1,14 @@
 """Every periodic job, in one list, for `flask scheduler` (or `rq cron panel.jobs.cron_config`).
 
 Each has a deterministic name (its cron job id in Redis) and an explicit timeout. Later issues
-add the relay, the régua, reconciliation and the licence snapshot here.
+add the régua, reconciliation and the licence snapshot here.
 """
 
+from flask import current_app, has_app_context
 from rq import cron
 
 from panel.jobs.maintenance import heartbeat
+from panel.jobs.provisioning import relay
 from panel.jobs.queues import QUEUE_SPECS
 
 cron.register(
@@ -15,6 +17,18 @@ cron.register(
     interval=30,
     name="painel-heartbeat",
     job_timeout=30,
+    result_ttl=60,
+    failure_ttl=QUEUE_SPECS["default"].failure_ttl,
+)
+
+# The relay: pending operations whose job is missing from Redis go again, and runs whose worker
+# died go again once their lease is over (see panel.jobs.provisioning.relay).
+cron.register(
+    relay,
+    queue_name="default",
+    interval=current_app.config["RELAY_INTERVAL"] if has_app_context() else 30,
+    name="painel-relay",
+    job_timeout=120,
     result_ttl=60,
     failure_ttl=QUEUE_SPECS["default"].failure_ttl,
 )

@@ -4,7 +4,7 @@ metadata (Alembic's autogenerate and `flask db check` read it from here)."""
 from panel.models.audit import AuditEvent
 from panel.models.billing_rule import BillingRule, RuleAction, RuleType
 from panel.models.client import Client, ClientKind
-from panel.models.contract import Contract, ContractEvent, ContractStatus, Subscription
+from panel.models.contract import Contract, ContractEvent, ContractStatus, ListTab, Subscription
 from panel.models.invoice import Invoice
 from panel.models.operation import Operation, OperationKind, OperationStatus
 from panel.models.plan import CompositionMode, Plan, PlanComponent, PlanType, plan_products
@@ -13,6 +13,6 @@ from panel.models.user import Role, User
 
 __all__ = [
     "AuditEvent", "BillingRule", "Client", "ClientKind", "CompositionMode", "Contract", "ContractEvent",
-    "ContractStatus", "Invoice", "Operation", "OperationKind", "OperationStatus", "Subscription", "Plan", "PlanComponent", "PlanType", "Platform", "PlatformTask",
+    "ContractStatus", "Invoice", "ListTab", "Operation", "OperationKind", "OperationStatus", "Subscription", "Plan", "PlanComponent", "PlanType", "Platform", "PlatformTask",
     "Product", "Role", "RuleAction", "RuleType", "TaskKind", "TaskStatus", "User", "plan_products",
 ]

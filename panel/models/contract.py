@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
@@ -88,6 +88,25 @@ class Contract(db.Model):
         return f"<Contract {self.id} {self.status}>"
 
 
+class ListTab(str, enum.Enum):
+    """The Integradores tab a subscriber is listed in, from its contract and desired access."""
+
+    active = "active"  # Assinantes ativos
+    blocked = "blocked"  # Assinantes bloqueados (partial or total, contract still active)
+    inactive = "inactive"  # Assinantes cancelados ou suspensos
+
+    @property
+    def label(self) -> str:
+        return {ListTab.active: "Assinantes ativos", ListTab.blocked: "Assinantes bloqueados",
+                ListTab.inactive: "Assinantes cancelados ou suspensos"}[self]
+
+    @classmethod
+    def of(cls, contract_status: str, desired_status: str) -> ListTab:
+        if contract_status != ContractStatus.active.value:
+            return cls.inactive
+        return cls.active if desired_status == "active" else cls.blocked
+
+
 class Subscription(db.Model):
     """The contract's subscriber (assinante) at one platform: the access status the panel wants
     there and the last one the platform confirmed. Created by the first *Sincronizar*."""
@@ -101,6 +120,9 @@ class Subscription(db.Model):
         CheckConstraint(
             "desired_status IN ('active', 'partial_block', 'blocked', 'cancelled')", name="desired_status_known"
         ),
+        CheckConstraint("list_tab IN ('active', 'blocked', 'inactive')", name="list_tab_known"),
+        # The Integradores lists: one platform's tab, newest first, paged by keyset on id.
+        Index("ix_subscriptions_platform_tab_id", "platform_id", "list_tab", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +137,9 @@ class Subscription(db.Model):
     desired_status: Mapped[str] = mapped_column(String(16))
     # remote_status: the last access status the platform confirmed; empty until it did
     remote_status: Mapped[str | None] = mapped_column(String(16))
+    # list_tab: kept by set_state() with the two statuses it derives from (the lists filter on it
+    # with an index, without joining contracts)
+    list_tab: Mapped[str] = mapped_column(String(16), default=ListTab.active.value)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -125,6 +150,15 @@ class Subscription(db.Model):
     operations: Mapped[list[Operation]] = relationship(
         back_populates="subscription", order_by="Operation.id.desc()"
     )
+
+    def set_state(self, contract_status: str, desired_status: str) -> None:
+        """The one way the desired access changes, keeping the list tab in step."""
+        self.desired_status = desired_status
+        self.list_tab = ListTab.of(contract_status, desired_status).value
+
+    @property
+    def list_tab_enum(self) -> ListTab:
+        return ListTab(self.list_tab)
 
     @property
     def in_step(self) -> bool:

@@ -61,9 +61,16 @@ class Operation(db.Model):
     # details: which data changed (names only), e.g. {"fields": ["email"]}
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=OperationStatus.pending.value)
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # times a worker took it up
+    # deliveries: times it was handed to the queue again (a retry, a relay re-send); names the
+    # job that carries it now (see panel.domain.operations.job_id)
+    deliveries: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # result: what the platform answered when the operation was done, in the operator's words
+    result: Mapped[str | None] = mapped_column(Text)
+    # lease_until: while running, when its worker is taken as dead (the relay then re-queues it)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_by_name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,426 @@
+"""Operations: the outbox of requests to the platforms, and every change of their state.
+
+An operation is recorded with the desired state that asks for it (``contracts.act``), handed
+to the queue after that commit (``submit``), taken up by a worker (``claim``), and ends *done*
+(``complete``) or *failed* (``fail``); a retryable failure waits and goes again
+(``retry_later``), a worker that died is noticed by its lease (``requeue_lost``, from the relay).
+Each of these is one short transaction here; the platform calls happen between them, in
+``panel.jobs.provisioning``, with no transaction open.
+
+Operations on one subscriber run one at a time: ``claim`` holds the subscriber's row while it
+checks that no other operation of it is running, and gives way to it when one is.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from redis import RedisError
+from sqlalchemy import or_, select, update
+
+from panel.domain.common import Actor, DomainError, lock_row
+from panel.extensions import db
+from panel.models import ListTab, Operation, OperationKind, OperationStatus, Subscription
+from panel.models.types import utcnow
+from panel.providers import AccessStatus, PlanProducts, SubscriberData, SubscriberRef
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Actor.system("Sistema")
+UNFINISHED = (OperationStatus.pending.value, OperationStatus.queued.value, OperationStatus.running.value)
+WAITING = (OperationStatus.pending.value, OperationStatus.queued.value)
+# The relay leaves alone what was queued moments ago: its job is most likely on its way.
+RELAY_GRACE = timedelta(seconds=5)
+RELAY_BATCH = 1000
+
+
+def job_id(operation: Operation) -> str:
+    """The id of the job that carries the operation now: ``op-<id>`` the first time, then one
+    more suffix number each time it is handed to the queue again. Enqueuing the same job twice
+    is a no-op (see ``panel.jobs.provisioning.send``)."""
+    return f"op-{operation.id}" if not operation.deliveries else f"op-{operation.id}-{operation.deliveries}"
+
+
+# -- handing operations to the workers --------------------------------------------------------
+
+def submit(operations: Iterable[Operation | None]) -> None:
+    """After the commit that recorded them: hand the operations to the workers (the fast path).
+    When Redis does not answer they stay *pending*; the relay sends them when it is back."""
+    from panel.jobs.provisioning import send
+
+    pending = [op for op in operations if op is not None]
+    if not pending:
+        return
+    try:
+        send([(op.id, job_id(op)) for op in pending])
+    except RedisError:
+        log.warning("could not enqueue %d operation(s); the relay will send them", len(pending))
+        return
+    db.session.execute(
+        update(Operation)
+        .where(Operation.id.in_([op.id for op in pending]), Operation.status == OperationStatus.pending.value)
+        .values(status=OperationStatus.queued.value, updated_at=utcnow())
+    )
+    db.session.commit()
+
+
+def _resend(operation: Operation, at: datetime | None) -> None:
+    """In the caller's transaction: the operation goes to the queue again, as a new job."""
+    operation.status = OperationStatus.queued.value
+    operation.next_attempt_at = at
+    operation.lease_until = None
+    operation.deliveries += 1
+
+
+# -- the worker's side ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Work:
+    """What a worker needs to run one claimed operation, read in the claim's transaction (no
+    database object crosses the platform calls)."""
+
+    operation_id: int
+    attempt: int
+    kind: OperationKind
+    subscription_id: int
+    platform_id: int
+    platform_name: str
+    platform_kind: str
+    desired: AccessStatus
+    plan: PlanProducts
+    data: SubscriberData = field(repr=False)
+    external_id: str | None
+    fields: tuple[str, ...] = ()  # login data that changed (update_login)
+    # Another contract of ours holds the same customer at the platform (ITTV finds customers by
+    # CPF: a client's new contract takes over the customer of the cancelled one).
+    shared_with_contract: int | None = None
+
+    @property
+    def ref(self) -> SubscriberRef:
+        return SubscriberRef(self.data.external_ref, self.data.document, self.external_id)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another operation of the same subscriber is running; this one waits for it."""
+
+    until: datetime
+
+
+def subscriber_data(subscription: Subscription) -> SubscriberData:
+    contract, client = subscription.contract, subscription.contract.client
+    return SubscriberData(
+        external_ref=subscription.external_ref, name=client.name, document=client.document, email=client.email,
+        plan=PlanProducts(tuple(contract.product_codes), tuple(contract.base_codes)), phone=client.phone,
+        zipcode=client.zipcode, street=client.street, number=client.number, complement=client.complement,
+        city=client.city, state=client.state, username=client.email, password=client.document,
+    )
+
+
+def claim(operation_id: int) -> Work | Busy | None:
+    """Take the operation up for this worker: it becomes *running*, one more attempt, with a
+    lease. None when there is nothing to do (done, failed, running elsewhere, or a retry not yet
+    due: a job delivered twice stops here)."""
+    db.session.rollback()  # start from a fresh transaction: the checks below must see the latest rows
+    now = utcnow()
+    subscription_id = db.session.scalar(
+        select(Operation.subscription_id).where(Operation.id == operation_id, Operation.status.in_(WAITING))
+    )
+    if subscription_id is None:
+        return None
+    lock_row(Subscription, subscription_id)  # claims on one subscriber run one after the other
+    operation = db.session.get(Operation, operation_id, populate_existing=True)
+    if operation.status not in WAITING or (
+        operation.next_attempt_at is not None and operation.next_attempt_at > now + timedelta(seconds=1)
+    ):
+        db.session.rollback()
+        return None
+    running_until = db.session.scalar(
+        select(Operation.lease_until).where(
+            Operation.subscription_id == subscription_id, Operation.status == OperationStatus.running.value,
+            Operation.lease_until > now, Operation.id != operation_id,
+        ).order_by(Operation.lease_until)
+    )
+    if running_until is not None:
+        db.session.rollback()
+        return Busy(running_until)
+    operation.status = OperationStatus.running.value
+    operation.attempts += 1
+    operation.started_at = now
+    operation.lease_until = now + timedelta(seconds=current_app.config["PROVISIONING_LEASE"])
+    operation.next_attempt_at = None
+    subscription = operation.subscription
+    platform = subscription.platform
+    desired = AccessStatus(subscription.desired_status)
+    shared = None
+    if desired is AccessStatus.CANCELLED and subscription.external_id:
+        shared = db.session.scalar(select(Subscription.contract_id).where(
+            Subscription.platform_id == platform.id, Subscription.external_id == subscription.external_id,
+            Subscription.id != subscription.id, Subscription.list_tab != ListTab.inactive.value,
+        ))
+    work = Work(
+        operation_id=operation.id, attempt=operation.attempts, kind=operation.kind_enum,
+        subscription_id=subscription.id, platform_id=platform.id, platform_name=platform.name,
+        platform_kind=platform.kind, desired=desired, plan=subscriber_data(subscription).plan,
+        data=subscriber_data(subscription), external_id=subscription.external_id,
+        fields=tuple((operation.details or {}).get("fields", ())), shared_with_contract=shared,
+    )
+    db.session.commit()
+    return work
+
+
+def _running(work: Work) -> tuple[Operation, Subscription] | None:
+    """In a new transaction, with the subscriber's row held: the operation, if it is still this
+    worker's (the relay re-queues a run whose lease ran out; its late answer is then dropped)."""
+    db.session.rollback()
+    lock_row(Subscription, work.subscription_id)
+    operation = db.session.get(Operation, work.operation_id, populate_existing=True)
+    if operation is None or operation.status != OperationStatus.running.value or operation.attempts != work.attempt:
+        db.session.rollback()
+        log.warning("operation %s attempt %s lost its lease; its result is dropped", work.operation_id, work.attempt)
+        return None
+    return operation, db.session.get(Subscription, work.subscription_id, populate_existing=True)
+
+
+def _next_waiting(subscription_id: int, now: datetime) -> list[Operation]:
+    """The subscriber's operations that waited for the one just finished."""
+    return list(db.session.scalars(select(Operation).where(
+        Operation.subscription_id == subscription_id, Operation.status.in_(WAITING),
+        or_(Operation.next_attempt_at.is_(None), Operation.next_attempt_at <= now),
+    ).order_by(Operation.id)))
+
+
+def _history(operation: Operation, subscription: Subscription, asked: str, answer: str) -> None:
+    from panel.domain.contracts import add_event
+
+    add_event(subscription.contract, SYSTEM, "platform_answer", asked, operation=operation, answer=answer,
+              audited=False)
+
+
+def _what(operation: Operation, platform_name: str) -> str:
+    target = f" ({AccessStatus(operation.target_status).label.lower()})" if operation.target_status and \
+        operation.kind_enum is not OperationKind.update_login else ""
+    return f"{operation.kind_enum.label}{target} na {platform_name}, operação {operation.id}"
+
+
+def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | None, answer: str) -> list[Operation]:
+    """The platform holds ``confirmed`` (None: nothing to confirm, e.g. a login update): record it
+    with the result and a history line, in one transaction. Returns the subscriber's operations
+    that were waiting for this one (to be sent now)."""
+    held = _running(work)
+    if held is None:
+        return []
+    operation, subscription = held
+    now = utcnow()
+    if confirmed is not None:
+        subscription.remote_status = confirmed.value
+        subscription.confirmed_at = now
+    if external_id:
+        subscription.external_id = external_id
+    subscription.last_error = None
+    operation.status = OperationStatus.done.value
+    operation.result = answer
+    operation.finished_at = now
+    operation.lease_until = None
+    _history(operation, subscription, f"Resposta: {_what(operation, work.platform_name)}.", answer)
+    waiting = _next_waiting(subscription.id, now)
+    db.session.commit()
+    return waiting
+
+
+def fail(work: Work, message: str) -> list[Operation]:
+    """The operation failed for good: the message goes on the operation, the subscriber (its
+    row shows it) and the contract history."""
+    held = _running(work)
+    if held is None:
+        return []
+    operation, subscription = held
+    now = utcnow()
+    operation.status = OperationStatus.failed.value
+    operation.last_error = message
+    operation.finished_at = now
+    operation.lease_until = None
+    subscription.last_error = message
+    _history(operation, subscription, f"Falhou: {_what(operation, work.platform_name)}.", message)
+    waiting = _next_waiting(subscription.id, now)
+    db.session.commit()
+    return waiting
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds before the next attempt: exponential from PROVISIONING_RETRY_BASE, capped at
+    PROVISIONING_RETRY_MAX, with ±20 % jitter (so retries of many operations spread out), and
+    never sooner than the platform's Retry-After."""
+    config = current_app.config
+    delay = min(config["PROVISIONING_RETRY_BASE"] * 2 ** max(attempt - 1, 0), config["PROVISIONING_RETRY_MAX"])
+    delay *= random.uniform(0.8, 1.2)
+    return max(delay, retry_after or 0.0)
+
+
+def retry_later(work: Work, message: str, retry_after: float | None = None) -> Operation | None:
+    """A retryable failure: the operation waits (backoff) and goes again; after the last
+    attempt it fails. Returns the operation when it is to be sent again, at ``next_attempt_at``."""
+    max_attempts = current_app.config["PROVISIONING_MAX_ATTEMPTS"]
+    if work.attempt >= max_attempts:
+        fail(work, f"{message} (desistiu após {work.attempt} tentativas)")
+        return None
+    held = _running(work)
+    if held is None:
+        return None
+    operation, subscription = held
+    operation.last_error = message
+    subscription.last_error = message
+    _resend(operation, utcnow() + timedelta(seconds=backoff(work.attempt, retry_after)))
+    db.session.commit()
+    return operation
+
+
+def defer(operation_id: int, until: datetime) -> Operation | None:
+    """Not now (the platform's circuit is open, its call slots are taken, or another operation of
+    the subscriber is running): the operation waits until ``until`` without spending an attempt."""
+    db.session.rollback()
+    operation = db.session.get(Operation, operation_id, populate_existing=True)
+    if operation is None or operation.status not in WAITING:
+        db.session.rollback()
+        return None
+    _resend(operation, until)
+    db.session.commit()
+    return operation
+
+
+# -- the relay ------------------------------------------------------------------------------
+
+def requeue_lost(now: datetime | None = None) -> list[Operation]:
+    """Running operations whose lease ran out (their worker died): they go again, or fail when
+    they have had every attempt. Returns those to send."""
+    now = now or utcnow()
+    max_attempts = current_app.config["PROVISIONING_MAX_ATTEMPTS"]
+    lost = list(db.session.scalars(select(Operation).where(
+        Operation.status == OperationStatus.running.value, Operation.lease_until < now,
+    ).order_by(Operation.id).limit(RELAY_BATCH).with_for_update(skip_locked=True)))
+    again = []
+    for operation in lost:
+        message = f"O worker parou durante a tentativa {operation.attempts} (sem resposta até o fim do prazo)."
+        subscription = operation.subscription
+        if operation.attempts >= max_attempts:
+            operation.status = OperationStatus.failed.value
+            operation.last_error = message + " Limite de tentativas atingido."
+            operation.finished_at = now
+            operation.lease_until = None
+            subscription.last_error = operation.last_error
+            _history(operation, subscription, f"Falhou: {_what(operation, subscription.platform.name)}.",
+                     operation.last_error)
+        else:
+            operation.last_error = message + " Nova tentativa."
+            _resend(operation, now)
+            again.append(operation)
+    db.session.commit()
+    return again
+
+
+def due_for_relay(now: datetime | None = None) -> list[Operation]:
+    """Operations that should be on the queue now (pending, or queued and due) and were not
+    touched in the last moments: the relay checks each is really there."""
+    now = now or utcnow()
+    cutoff = now - RELAY_GRACE
+    return list(db.session.scalars(select(Operation).where(
+        Operation.status.in_(WAITING),
+        or_(Operation.next_attempt_at.is_(None), Operation.next_attempt_at <= cutoff),
+        Operation.updated_at <= cutoff,
+    ).order_by(Operation.id).limit(RELAY_BATCH)))
+
+
+def resend(operations: list[Operation]) -> list[Operation]:
+    """The relay found these missing from the queue: each goes again as a new job (a guarded
+    update, so two relays at once send it once)."""
+    now = utcnow()
+    sent = []
+    for operation in operations:
+        claimed = db.session.execute(
+            update(Operation).where(
+                Operation.id == operation.id, Operation.deliveries == operation.deliveries,
+                Operation.status.in_(WAITING),
+            ).values(deliveries=Operation.deliveries + 1, status=OperationStatus.queued.value, updated_at=now,
+                     next_attempt_at=None)
+        ).rowcount
+        if claimed:
+            sent.append(operation.id)
+    db.session.commit()
+    return list(db.session.scalars(select(Operation).where(Operation.id.in_(sent)))) if sent else []
+
+
+# -- the operator's side --------------------------------------------------------------------
+
+def retry(actor: Actor, operation: Operation) -> Operation:
+    """*Tentar novamente*: a failed operation goes again from its first attempt (after the
+    operator fixed what the platform refused, for instance)."""
+    lock_row(Subscription, operation.subscription_id)
+    db.session.refresh(operation)
+    if operation.status != OperationStatus.failed.value:
+        raise DomainError("Só é possível tentar de novo uma operação que falhou.")
+    from panel.domain.contracts import add_event
+
+    operation.status = OperationStatus.pending.value
+    operation.attempts = 0
+    operation.next_attempt_at = None
+    operation.finished_at = None
+    operation.deliveries += 1
+    contract = operation.subscription.contract
+    db.session.flush()
+    add_event(contract, actor, "retry",
+              f"Tentar novamente: {_what(operation, operation.subscription.platform.name)}.", operation=operation)
+    db.session.commit()
+    submit([operation])
+    return operation
+
+
+def describe(operation: Operation) -> str:
+    """One line for operators: where the request is, and what happened to it."""
+    from panel.templating import local_datetime
+
+    status = operation.status_enum
+    max_attempts = current_app.config["PROVISIONING_MAX_ATTEMPTS"]
+    if status is OperationStatus.done:
+        return f"Concluída: {operation.result}" if operation.result else "Concluída"
+    if status is OperationStatus.failed:
+        return f"Falhou: {operation.last_error}" if operation.last_error else "Falhou"
+    if status is OperationStatus.running:
+        return f"Em execução (tentativa {operation.attempts} de {max_attempts})" if operation.attempts > 1 \
+            else "Em execução"
+    if operation.next_attempt_at is not None and operation.next_attempt_at > utcnow():
+        when = local_datetime(operation.next_attempt_at, "%H:%M:%S")
+        if operation.last_error:
+            return (f"Nova tentativa às {when} (tentativa {operation.attempts + 1} de {max_attempts}): "
+                    f"{operation.last_error}")
+        return f"Na fila, para as {when}"
+    if status is OperationStatus.pending:
+        return "Pendente (aguardando envio à fila)"
+    return "Na fila"
+
+
+def recent(*, status: str | None = None, platform_id: int | None = None, kind: str | None = None,
+           contract_id: int | None = None, before_id: int | None = None, limit: int = 50) -> list[Operation]:
+    """The *Operações* page: newest first, keyset-paged. ``status``: pending (not finished),
+    failed, done, or None for all."""
+    query = select(Operation).order_by(Operation.id.desc()).limit(limit)
+    if status == "pending":
+        query = query.where(Operation.status.in_(UNFINISHED))
+    elif status in (OperationStatus.failed.value, OperationStatus.done.value):
+        query = query.where(Operation.status == status)
+    if kind:
+        query = query.where(Operation.kind == kind)
+    if platform_id is not None or contract_id is not None:
+        query = query.join(Operation.subscription)
+        if platform_id is not None:
+            query = query.where(Subscription.platform_id == platform_id)
+        if contract_id is not None:
+            query = query.where(Subscription.contract_id == contract_id)
+    if before_id is not None:
+        query = query.where(Operation.id < before_id)
+    return list(db.session.scalars(query))
+
