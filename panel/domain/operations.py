@@ -187,12 +187,15 @@ def _running(work: Work) -> tuple[Operation, Subscription] | None:
     return operation, db.session.get(Subscription, work.subscription_id, populate_existing=True)
 
 
-def _next_waiting(subscription_id: int, now: datetime) -> list[Operation]:
-    """The subscriber's operations that waited for the one just finished."""
-    return list(db.session.scalars(select(Operation).where(
+def _next_waiting(subscription_id: int) -> list[Operation]:
+    """In the caller's transaction: the subscriber's operations that wait (for the one just
+    finished, or for a retry) go now, each as a new job; the platform just answered."""
+    waiting = list(db.session.scalars(select(Operation).where(
         Operation.subscription_id == subscription_id, Operation.status.in_(WAITING),
-        or_(Operation.next_attempt_at.is_(None), Operation.next_attempt_at <= now),
     ).order_by(Operation.id)))
+    for operation in waiting:
+        _resend(operation, None)
+    return waiting
 
 
 def _history(operation: Operation, subscription: Subscription, asked: str, answer: str) -> None:
@@ -228,7 +231,7 @@ def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | N
     operation.finished_at = now
     operation.lease_until = None
     _history(operation, subscription, f"Resposta: {_what(operation, work.platform_name)}.", answer)
-    waiting = _next_waiting(subscription.id, now)
+    waiting = _next_waiting(subscription.id)
     db.session.commit()
     return waiting
 
@@ -247,7 +250,7 @@ def fail(work: Work, message: str) -> list[Operation]:
     operation.lease_until = None
     subscription.last_error = message
     _history(operation, subscription, f"Falhou: {_what(operation, work.platform_name)}.", message)
-    waiting = _next_waiting(subscription.id, now)
+    waiting = _next_waiting(subscription.id)
     db.session.commit()
     return waiting
 
