@@ -182,9 +182,11 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         # A running operation whose worker has said nothing for this long is taken as lost: the
         # relay queues it again. Longer than the job timeout of the provisioning queue.
         "PROVISIONING_LEASE": _seconds(env, "PROVISIONING_LEASE", 180.0),
-        # Consecutive failures (5xx, timeouts) that open a platform's circuit, and the first pause.
+        # Consecutive failures (5xx, timeouts) that open a platform's circuit, the first pause,
+        # and the longest (the pause doubles while the platform keeps failing).
         "CIRCUIT_FAILURE_THRESHOLD": _int(env, "CIRCUIT_FAILURE_THRESHOLD", 5),
         "CIRCUIT_OPEN_SECONDS": _seconds(env, "CIRCUIT_OPEN_SECONDS", 30.0),
+        "CIRCUIT_MAX_OPEN_SECONDS": _seconds(env, "CIRCUIT_MAX_OPEN_SECONDS", 300.0),
         # How often the relay re-queues pending operations and lost ones (rq cron).
         "RELAY_INTERVAL": _int(env, "RELAY_INTERVAL", 30),
     }

@@ -22,7 +22,7 @@ Admin endpoints (all but ``health`` need the same ``Authorization: Bearer <token
       answering: the client sees a lost response.
 ``GET /_sandbox/faults`` the faults still queued; ``DELETE /_sandbox/faults`` clears them.
 ``PUT /_sandbox/latency``  body ``{"ms": 20}`` — added to every API request from now on.
-``GET /_sandbox/requests`` the API requests seen (method, path, query, status, fault), oldest
+``GET /_sandbox/requests`` the API requests seen (method, path, query, status, fault, at), oldest
     first; ``DELETE /_sandbox/requests`` clears the log.
 ``POST /_sandbox/reset`` forget every subscriber, fault, logged request and latency; the
     catalogue goes back to the demo one.
@@ -269,6 +269,7 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
             "query": request.query_string.decode(),
             "status": response.status_code,
             "fault": fault["kind"] if fault else None,
+            "at": time.time(),  # when it was answered (tests check retries honour Retry-After)
         })
         if fault and fault["kind"] == "drop":
             _drop_connection()

@@ -225,7 +225,7 @@ def test_a_refusal_fails_at_once_with_the_platforms_message_and_tentar_novamente
     assert subscription(app, contract_id).last_error == failed.last_error
     assert history(app, contract_id)[-1][2] == failed.last_error
     login_as("leitura")
-    assert failed.last_error in client.get(f"/contratos/{contract_id}").get_data(as_text=True)
+    assert failed.last_error in client.get(f"/financeiro/painel-do-cliente/contratos/{contract_id}").get_data(as_text=True)
 
     with app.app_context():
         operations.retry(SYSTEM, db.session.get(Operation, op_id))

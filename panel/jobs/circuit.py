@@ -19,20 +19,23 @@ from panel.jobs.queues import redis_connection
 
 CIRCUIT_KEY = "painel:circuit:{platform_id}"
 SLOTS_KEY = "painel:slots:{platform_id}"
-# The pause doubles each time the circuit opens again without a success in between.
-MAX_OPEN_SECONDS = 300.0
 # How long the failure count is remembered without a new failure.
 FAILURE_MEMORY_SECONDS = 3600
 
 # KEYS[1] the circuit hash; ARGV: now, threshold, base pause, max pause, memory, message.
-# Counts one failure; at the threshold (and at every failure after it) opens the circuit for a
-# pause that doubles with each opening. Returns the time it is open until (0 when closed).
+# Counts one failure. At the threshold the circuit opens; a failure while it is open changes
+# nothing (calls already in flight), and one after the pause (the first calls trying again)
+# opens it anew for twice as long. Returns the time it is open until (0 when closed).
 _FAILURE_SCRIPT = """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('HSET', KEYS[1], 'last_error', ARGV[6])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 if failures < tonumber(ARGV[2]) then
   return '0'
+end
+local current = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+if current > tonumber(ARGV[1]) then
+  return tostring(current)
 end
 local opened = redis.call('HINCRBY', KEYS[1], 'openings', 1)
 local pause = math.min(tonumber(ARGV[3]) * 2 ^ (opened - 1), tonumber(ARGV[4]))
@@ -89,8 +92,8 @@ def record_failure(platform_id: int, message: str, *, connection: Redis | None =
     script = _connection(connection).register_script(_FAILURE_SCRIPT)
     until = float(script(
         keys=[CIRCUIT_KEY.format(platform_id=platform_id)],
-        args=[time.time(), config["CIRCUIT_FAILURE_THRESHOLD"], config["CIRCUIT_OPEN_SECONDS"], MAX_OPEN_SECONDS,
-              FAILURE_MEMORY_SECONDS, message[:300]],
+        args=[time.time(), config["CIRCUIT_FAILURE_THRESHOLD"], config["CIRCUIT_OPEN_SECONDS"],
+              config["CIRCUIT_MAX_OPEN_SECONDS"], FAILURE_MEMORY_SECONDS, message[:300]],
     ))
     return until or None
 
