@@ -120,8 +120,10 @@ def test_scheduler_registers_itself_and_enqueues_the_periodic_jobs(app, panel_en
     try:
         wait_until(lambda: machinery_status(connection).schedulers == 1, message="scheduler registration")
         queue = Queue("default", connection=connection)
-        wait_until(lambda: queue.count >= 1, message="the heartbeat job enqueued by cron")
-        assert queue.jobs[0].func_name == "panel.jobs.maintenance.heartbeat"
+        wait_until(lambda: queue.count >= 2, message="the periodic jobs enqueued by cron")
+        assert {job.func_name for job in queue.jobs} >= {
+            "panel.jobs.maintenance.heartbeat", "panel.jobs.provisioning.relay",
+        }
         assert "O agendador está parado" not in client.get("/").get_data(as_text=True)
     finally:
         output = stop(scheduler)
