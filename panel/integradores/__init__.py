@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("integradores", __name__, url_prefix="/integradores")
 
-from panel.integradores import routes  # noqa: E402,F401
+from panel.integradores import operations, routes, subscribers  # noqa: E402,F401

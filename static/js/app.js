@@ -49,7 +49,8 @@
   // A box whose result a job is still producing carries data-poll-url: fetch the fresh box
   // until it no longer does (the job has finished), then, if asked, reload the page. A server
   // error slows the polling down; a refusal (the record is gone, no permission) stops it; a
-  // redirect means the session ended, and reloading shows the login page.
+  // redirect means the session ended, and reloading shows the login page. data-poll-delay
+  // (ms) spaces the requests of boxes that may wait long (a list's rows).
   var poll = function (box, delay) {
     window.setTimeout(function () {
       fetch(box.dataset.pollUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" })
@@ -64,7 +65,7 @@
             if (!fresh || !fresh.hasAttribute("data-poll-fragment")) { return; }
             box.replaceWith(fresh);
             if (fresh.dataset.pollUrl) {
-              poll(fresh, 1000);
+              poll(fresh, Number(fresh.dataset.pollDelay) || 1000);
             } else if (box.hasAttribute("data-reload-when-done")) {
               window.location.reload();
             }
@@ -74,8 +75,48 @@
     }, delay);
   };
   if (window.fetch) {
-    document.querySelectorAll("[data-poll-url]").forEach(function (box) { poll(box, 1000); });
+    document.querySelectorAll("[data-poll-url]").forEach(function (box) {
+      poll(box, Number(box.dataset.pollDelay) || 1000);
+    });
   }
+
+  // A bulk action: the rows' checkboxes belong to a form above the table (form="<its id>").
+  // "Marcar todos" ticks this page's rows; the bar says how many are ticked, and the button
+  // waits for an action and a row. The confirmation names both.
+  document.querySelectorAll("form[data-bulk]").forEach(function (form) {
+    var boxes = function () {
+      return Array.prototype.slice.call(
+        document.querySelectorAll('input[type=checkbox][name=contratos][form="' + form.id + '"]'));
+    };
+    var all = document.querySelector('[data-select-all="' + form.id + '"]');
+    var count = form.querySelector("[data-bulk-count]");
+    var action = form.querySelector("select[name=acao]");
+    var button = form.querySelector("button[type=submit]");
+    var update = function () {
+      var every = boxes();
+      var ticked = every.filter(function (box) { return box.checked; }).length;
+      count.textContent = ticked ? ticked + " contrato(s) marcado(s)." : "Nenhum contrato marcado.";
+      if (all) {
+        all.checked = ticked > 0 && ticked === every.length;
+        all.indeterminate = ticked > 0 && ticked < every.length;
+      }
+      button.disabled = !(ticked && action.value);
+      if (action.value) {
+        form.dataset.confirm = action.options[action.selectedIndex].text + ": aplicar a " + ticked +
+          " contrato(s) marcado(s)? Cada um é conferido; os que não aceitarem a ação são recusados.";
+      }
+    };
+    document.addEventListener("change", function (event) {
+      var input = event.target;
+      if (input === all) {
+        boxes().forEach(function (box) { box.checked = all.checked; });
+      } else if (input !== action && !(input.name === "contratos" && input.getAttribute("form") === form.id)) {
+        return;
+      }
+      update();
+    });
+    update();
+  });
 
   // A select that picks which group of options is shown (a plan's platform → its packages);
   // choices in a hidden group are cleared so they cannot be sent by mistake.

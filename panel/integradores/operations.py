@@ -1,0 +1,111 @@
+"""*Operações*: the requests sent (or on their way) to the platforms, recent and failed, with
+*Tentar novamente*; and the contract page's *Últimos pedidos*, which follows them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from panel.domain import DomainError
+from panel.domain import operations as operations_domain
+from panel.domain import subscribers as subscribers_domain
+from panel.domain.platforms import list_platforms
+from panel.extensions import db
+from panel.integradores import bp
+from panel.integradores.forms import choice_arg, number_arg, posted_back
+from panel.integradores.subscribers import circuits
+from panel.models import Operation, OperationKind, Role, Subscription
+from panel.security import requires
+from panel.web import current_actor, safe_next
+
+PAGE_SIZE = 50
+# Situação: the query-string value → (label, the status filter operations.recent takes).
+SITUATIONS = {
+    "todas": ("Todas", None),
+    "andamento": ("Pendentes ou em andamento", "pending"),
+    "falhas": ("Falhas", "failed"),
+    "concluidas": ("Concluídas", "done"),
+}
+KINDS = {kind.value: kind for kind in OperationKind}
+
+
+@bp.app_template_global("operation_state")
+def operation_state(operation: Operation) -> str:
+    """One line on where a request stands ("Na fila", "Falhou: …"), for every page."""
+    return operations_domain.describe(operation)
+
+
+@bp.app_template_global("operation_detail")
+def operation_detail(operation: Operation) -> str:
+    """``operation_state`` without its leading progress label, for a page that shows the label
+    as a badge: "tentativa 2 de 8", "ITTV confirmou ACTIVE", the platform's error…"""
+    text = operations_domain.describe(operation)
+    label = operation.status_enum.label
+    if text.startswith(label):
+        text = text[len(label):].lstrip(":").strip()
+        if text.startswith("(") and text.endswith(")"):
+            text = text[1:-1]
+    return text
+
+
+@bp.route("/operacoes")
+@requires(Role.leitura)
+def operations():
+    platforms = list_platforms()
+    by_id = {platform.id: platform for platform in platforms}
+    situation = choice_arg("situacao", SITUATIONS, "todas")
+    platform_id = number_arg("plataforma")
+    platform_id = platform_id if platform_id in by_id else None
+    kind = choice_arg("tipo", KINDS, "")
+    contract_id, before_id = number_arg("contrato"), number_arg("antes")
+    found = operations_domain.recent(
+        status=SITUATIONS[situation][1], platform_id=platform_id, kind=kind or None, contract_id=contract_id,
+        before_id=before_id, limit=PAGE_SIZE + 1,
+    )
+    page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+    subscribers_domain.load_subscriptions([op.subscription_id for op in page])  # one query, not one per row
+    filters = {"situacao": situation if situation != "todas" else None, "plataforma": platform_id,
+               "tipo": kind or None, "contrato": contract_id}
+    shown = [by_id[platform_id]] if platform_id else platforms
+    return render_template(
+        "integradores/operations.html", operations=page, platforms=platforms, situations=SITUATIONS, kinds=KINDS,
+        situation=situation, platform_id=platform_id, kind=kind, contract_id=contract_id,
+        circuits=circuits(shown), back_url=request.full_path.rstrip("?"),
+        next_url=url_for(".operations", **filters, antes=page[-1].id) if more else None,
+        first_url=url_for(".operations", **filters) if before_id is not None else None,
+    )
+
+
+def _load(operation_id: int) -> Operation:
+    return db.session.get(Operation, operation_id) or abort(404)
+
+
+@bp.route("/operacoes/<int:operation_id>/situacao")
+@requires(Role.leitura)
+def operation_status(operation_id: int):
+    """An Operações row's state, polled while the operation runs."""
+    operation = _load(operation_id)
+    back = safe_next(request.args.get("voltar"), url_for(".operations"))
+    return render_template("integradores/_operation_row.html", op=operation, back_url=back)
+
+
+@bp.route("/operacoes/<int:operation_id>/tentar-novamente", methods=["POST"])
+@requires(Role.operador)
+def operation_retry(operation_id: int):
+    operation = _load(operation_id)
+    back = posted_back(url_for(".operations"))
+    try:
+        operations_domain.retry(current_actor(), operation)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(f"Operação {operation_id}: nova tentativa solicitada.", "success")
+    return redirect(back)
+
+
+@bp.route("/assinantes/<int:subscription_id>/pedidos")
+@requires(Role.leitura)
+def subscriber_requests(subscription_id: int):
+    """The contract page's subscriber box (*Últimos pedidos*), polled while one runs."""
+    subscription = db.session.get(Subscription, subscription_id) or abort(404)
+    return render_template("integradores/_subscriber_box.html", subscription=subscription)

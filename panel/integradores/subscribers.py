@@ -1,0 +1,178 @@
+"""*Gerenciamento TV → Clientes de TV* and *Gerenciador de licenças → Assinantes*: the tabs
+*Assinantes ativos / bloqueados / cancelados ou suspensos*, the row actions (block, partial
+block, unblock), the same actions on the ticked rows at once, and the state cell the page
+follows while a request is on its way to the platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from panel.domain import DomainError
+from panel.domain import contracts as contracts_domain
+from panel.domain import subscribers as subscribers_domain
+from panel.domain.contract_rules import ContractAction
+from panel.extensions import db
+from panel.integradores import bp
+from panel.integradores.forms import choice_arg, number_arg, posted_back, posted_contract_ids, search_arg
+from panel.jobs.circuit import circuit_state
+from panel.models import Contract, ListTab, Role, Subscription
+from panel.security import requires
+from panel.web import current_actor, safe_next
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """A subscriber action as one area's screen offers it (the seeds' words)."""
+
+    action: ContractAction
+    path: str  # /integradores/contratos/<id>/<path>
+    label: str
+    icon: str
+    css: str
+    confirm: str  # formatted with contract, client and platform names
+
+
+@dataclass(frozen=True)
+class Area:
+    key: str
+    plan_type: str  # the adapters' plan_type: 'tv_ott' (operadoras) or 'sva' (fornecedores)
+    endpoint: str
+    section: str  # the menu path, as in the ERP
+    title: str
+    actions: tuple[RowAction, ...]
+
+
+PARTIAL = RowAction(
+    ContractAction.partial_block, "bloqueio-parcial", "Bloqueio parcial dos pontos deste contrato", "dash-circle",
+    "btn-outline-warning",
+    "Bloqueio parcial dos pontos do contrato {contract} ({client})? Na {platform}, o assinante fica só com o "
+    "pacote base.")
+TOTAL = RowAction(
+    ContractAction.block, "bloqueio-total", "Bloqueio total dos pontos deste contrato", "slash-circle",
+    "btn-outline-danger", "Bloqueio total dos pontos do contrato {contract} ({client})? O acesso na {platform} "
+    "será bloqueado.")
+UNBLOCK = RowAction(
+    ContractAction.unblock, "desbloqueio", "Desbloqueio dos pontos deste contrato", "check-circle",
+    "btn-outline-success", "Desbloqueio dos pontos do contrato {contract} ({client})? O acesso completo na "
+    "{platform} será liberado.")
+
+AREAS = {
+    "tv": Area("tv", "tv_ott", "integradores.tv_clients", "Gerenciamento TV", "Clientes de TV",
+               (PARTIAL, TOTAL, UNBLOCK)),
+    "licencas": Area(
+        "licencas", "sva", "integradores.licence_subscribers", "Gerenciador de licenças", "Assinantes",
+        (RowAction(ContractAction.block, "bloqueio-total", "Bloquear assinante", "slash-circle", "btn-outline-danger",
+                   "Bloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será "
+                   "bloqueado."),
+         RowAction(ContractAction.unblock, "desbloqueio", "Desbloquear assinante", "check-circle",
+                   "btn-outline-success", "Desbloquear o assinante do contrato {contract} ({client})? O acesso na "
+                   "{platform} será liberado."))),
+}
+# The posted paths (the same for both areas), and the tabs by their query-string names.
+ACTIONS = {row_action.path: row_action.action for row_action in (PARTIAL, TOTAL, UNBLOCK)}
+TABS = {"ativos": ListTab.active, "bloqueados": ListTab.blocked, "cancelados": ListTab.inactive}
+TAB_PARAMS = {tab: param for param, tab in TABS.items()}
+# What the bulk bar offers on each tab (the domain refuses anything else, row by row).
+TAB_ACTIONS = {
+    ListTab.active: {ContractAction.partial_block, ContractAction.block},
+    ListTab.blocked: {ContractAction.partial_block, ContractAction.block, ContractAction.unblock},
+    ListTab.inactive: set(),
+}
+
+
+def circuits(platforms) -> list:
+    """The open circuits (calls paused after repeated failures) of these platforms."""
+    return [state for platform in platforms if (state := circuit_state(platform.id, platform.name))]
+
+
+def _list_page(area: Area):
+    platforms = subscribers_domain.area_platforms(area.plan_type)
+    by_id = {platform.id: platform for platform in platforms}
+    chosen = number_arg("plataforma")
+    chosen = chosen if chosen in by_id else None
+    tab = TABS[choice_arg("aba", TABS, "ativos")]
+    query, before_id = search_arg(), number_arg("antes")
+    found = subscribers_domain.page([chosen] if chosen else list(by_id), tab, text=query, before_id=before_id,
+                                    limit=subscribers_domain.PAGE_SIZE + 1)
+    # One more than a page tells whether there is a next one, without counting.
+    rows, more = found[:subscribers_domain.PAGE_SIZE], len(found) > subscribers_domain.PAGE_SIZE
+    filters = {"aba": TAB_PARAMS[tab], "q": query or None, "plataforma": chosen}
+    possible = subscribers_domain.actions_for(platforms)
+    offered = [row_action for row_action in area.actions if row_action.action in possible]
+    allowed = {row.contract.id: contracts_domain.allowed_actions(row.contract) for row in rows}
+    return render_template(
+        "integradores/subscribers.html", area=area, platforms=platforms, chosen=chosen, tab=tab, tabs=TABS,
+        query=query, rows=rows, filters=filters, offered=offered, allowed=allowed, circuits=circuits(platforms),
+        bulk_actions=[row_action for row_action in offered if row_action.action in TAB_ACTIONS[tab]],
+        next_url=url_for(area.endpoint, **filters, antes=rows[-1].subscription.id) if more else None,
+        first_url=url_for(area.endpoint, **filters) if before_id is not None else None,
+        back_url=request.full_path.rstrip("?"),
+    )
+
+
+@bp.route("/tv/clientes")
+@requires(Role.leitura)
+def tv_clients():
+    return _list_page(AREAS["tv"])
+
+
+@bp.route("/licencas/assinantes")
+@requires(Role.leitura)
+def licence_subscribers():
+    return _list_page(AREAS["licencas"])
+
+
+def _area_of(contract: Contract) -> Area:
+    return AREAS["tv"] if contract.plan_type == "tv_ott" else AREAS["licencas"]
+
+
+@bp.route("/contratos/<int:contract_id>/<path>", methods=["POST"])
+@requires(Role.operador)
+def subscriber_action(contract_id: int, path: str):
+    if path not in ACTIONS:
+        abort(404)
+    contract = db.session.get(Contract, contract_id) or abort(404)
+    back = posted_back(url_for(_area_of(contract).endpoint))
+    try:
+        result = contracts_domain.act(current_actor(), contract, ACTIONS[path])
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Contrato {contract_id}: {error.message}", "danger")
+    else:
+        flash(f"Contrato {contract_id}: {result.message}", "success")
+    return redirect(back)
+
+
+@bp.route("/contratos/em-lote", methods=["POST"])
+@requires(Role.operador)
+def bulk_action():
+    back = posted_back(url_for("integradores.index"))
+    path = request.form.get("acao", "")
+    ids = posted_contract_ids()
+    if path not in ACTIONS:
+        flash("Escolha a ação a aplicar aos assinantes marcados.", "danger")
+        return redirect(back)
+    try:
+        outcome = contracts_domain.act_many(current_actor(), ids, ACTIONS[path])
+    except DomainError as error:  # none ticked, or more than the limit: nothing was done
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(back)
+    message = f"{len(outcome.results)} pedido(s) registrado(s)"
+    if outcome.refused:
+        message += f"; {len(outcome.refused)} recusado(s): " + "; ".join(
+            f"contrato {contract_id}: {reason.rstrip('.')}" for contract_id, reason in outcome.refused)
+    flash(message + ".", "warning" if outcome.refused else "success")
+    return redirect(back)
+
+
+@bp.route("/assinantes/<int:subscription_id>/situacao")
+@requires(Role.leitura)
+def subscriber_state(subscription_id: int):
+    """A row's state cell, polled by the list while its request is on its way."""
+    subscription = db.session.get(Subscription, subscription_id) or abort(404)
+    back = safe_next(request.args.get("voltar"), url_for(_area_of(subscription.contract).endpoint))
+    return render_template("integradores/_subscriber_state.html", row=subscribers_domain.row(subscription),
+                           back_url=back)
