@@ -199,8 +199,6 @@ def test_without_a_search_the_page_reads_the_list_index_in_order(app):
     plan = skeelo_plan(app)
     synced(app, plan, document=CNPJS[0], name="Livraria Ltda")
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
         statements = []
 
         def capture(conn, cursor, statement, parameters, context, executemany):
@@ -214,10 +212,17 @@ def test_without_a_search_the_page_reads_the_list_index_in_order(app):
         finally:
             event.remove(db.engine, "before_cursor_execute", capture)
         assert statements
+        connection = db.session.connection()
+        postgres = db.engine.dialect.name == "postgresql"
+        if postgres:  # a tiny table is cheaper to scan: ask whether the index can serve it at all
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         for statement, parameters in statements:
-            plan_rows = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            plan_rows = connection.exec_driver_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement,
+                                                   parameters)
             details = " ".join(str(r[-1]) for r in plan_rows)
-            assert "ix_subscriptions_platform_tab_id" in details and "TEMP B-TREE" not in details, details
+            assert "ix_subscriptions_platform_tab_id" in details, details
+            assert "TEMP B-TREE" not in details and "Sort" not in details, details  # already in order
+        db.session.rollback()
 
 
 # -- actions on one row ---------------------------------------------------------------------

@@ -154,11 +154,18 @@ def test_j2_skeelo_block_and_unblock_from_gerenciador_de_licencas(
     platform_record(skeelo.sandbox, "external_id", external_ref, status="active")
     expect(subscriber.get_by_role("button", name=re.compile("Bloqueio parcial"))).to_have_count(0)
 
+    # Skeelo answers slowly this time: the row shows the request on its way, then the answer,
+    # without the page being reloaded.
+    skeelo.sandbox.inject("slow", delay=3, match="PATCH /v1/subscribers")
     press_and_confirm(page, subscriber, "Bloquear assinante", "Bloquear assinante")
     expect(flash(page, f"Contrato {contract_id}: Bloqueio total solicitado.")).to_be_visible()
     open_tab(page, "Assinantes bloqueados")
+    page.evaluate("window.samePage = true")
     subscriber = row(page, contract_id)
+    expect(subscriber.get_by_test_id("operation-state")).to_contain_text(re.compile("Na fila|Em execução"))
     expect(subscriber.get_by_test_id("remote-status")).to_have_text("Bloqueio total", timeout=WORKER_TIMEOUT)
+    expect(subscriber.get_by_test_id("operation-state")).to_have_count(0)
+    assert page.evaluate("window.samePage") is True
     platform_record(skeelo.sandbox, "external_id", external_ref, status="inactive")
 
     press_and_confirm(page, subscriber, "Desbloquear assinante", "Desbloquear assinante")
@@ -213,3 +220,24 @@ def test_leitura_sees_the_lists_without_buttons(app, page: Page, live_server, ma
     expect(subscriber.get_by_role("button")).to_have_count(0)
     expect(page.get_by_role("checkbox")).to_have_count(0)
     expect(page.locator("#bulk-form")).to_have_count(0)
+
+
+def test_the_contract_page_follows_a_slow_request_to_its_answer(
+        app, page: Page, live_server, make_user, sandbox_for, worker):
+    ittv = platform_at(app, sandbox_for("ittv"))
+    contract_id = synced_contract(app, ittv)
+    platform_record(ittv.sandbox, "cpf", CPFS[0], status="ACTIVE")
+    reader = make_user("leitura", name="Lia Leitora")
+    ittv.sandbox.inject("slow", delay=3, match="PUT /alpha/reseller/customer")
+    act(app, contract_id, "block")
+
+    log_in(page, live_server, reader.username)
+    page.goto(f"{live_server}/financeiro/painel-do-cliente/contratos/{contract_id}")
+    requests = page.get_by_test_id("operation-state")
+    expect(requests).to_contain_text(re.compile(r"Alterar situação \(bloqueio total\): (Na fila|Em execução)"))
+    expect(page.get_by_test_id("remote-status")).to_have_text("Ativo")
+    # Once ITTV answers, the box says so and the page shows the confirmed access.
+    expect(requests).to_contain_text("Alterar situação (bloqueio total): Concluída", timeout=WORKER_TIMEOUT)
+    expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total")
+    expect(page.locator("#historico + .table-responsive")).to_contain_text("ITTV demo confirmou: INACTIVE")
+    platform_record(ittv.sandbox, "cpf", CPFS[0], status="INACTIVE")
