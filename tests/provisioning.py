@@ -26,7 +26,7 @@ class Setup:
         return make_contract(app, client_id, self.plan_id)
 
 
-def platform_at(app, sandbox, *, concurrency: int = 4) -> Setup:
+def platform_at(app, sandbox, *, concurrency: int = 4, plan_name: str | None = None) -> Setup:
     """The sandbox's platform registered in Configurações (URL and token), with a plan."""
     products = ITTV_PRODUCTS if sandbox.kind == "ittv" else SKEELO_PRODUCTS
     platform_id = make_platform(app, sandbox.kind, products)
@@ -37,7 +37,7 @@ def platform_at(app, sandbox, *, concurrency: int = 4) -> Setup:
             concurrency_limit=concurrency, active=True,
         )
     codes = ("PLAYHUB-BASICO", "PLAYHUB-PREMIUM") if sandbox.kind == "ittv" else ("SKEELO-EBOOKS",)
-    plan_id = make_plan_in_db(app, platform_id, f"Plano {sandbox.kind}", codes=codes)
+    plan_id = make_plan_in_db(app, platform_id, plan_name or f"Plano {sandbox.kind}", codes=codes)
     return Setup(sandbox.kind, platform_id, plan_id, sandbox)
 
 

@@ -14,7 +14,7 @@ from panel.domain import DomainError
 from panel.domain import contracts as contracts_domain
 from panel.domain.contract_rules import ContractAction, PlatformTraits, State, allowed, decide
 from panel.extensions import db
-from panel.models import Contract, ContractEvent, ContractStatus, Operation, OperationKind, Subscription
+from panel.models import Contract, ContractEvent, ContractStatus, ListTab, Operation, OperationKind, Subscription
 from panel.providers import AccessStatus
 from panel.providers.ittv import IttvProvider
 from panel.providers.skeelo import SkeeloProvider
@@ -149,7 +149,10 @@ class ContractsOfOneClient(RuleBasedStateMachine):
                 check_invariants(contracts_domain.state_of(contract), ITTV)
                 for operation in db.session.scalars(db.select(Operation).join(Subscription).where(
                         Subscription.contract_id == contract.id)):
-                    assert operation.status == "pending"  # nothing ran: no engine in these tests
+                    assert operation.status == "queued"  # handed to the queue; no worker in these tests
+                subscription = contract.subscription
+                if subscription is not None:  # the Integradores tab follows the contract and the access
+                    assert subscription.list_tab == ListTab.of(contract.status, subscription.desired_status).value
             # ITTV: at most one synced, not cancelled contract of the client.
             live = [c for c in contracts if c.subscription is not None and c.status != "cancelled"]
             assert len(live) <= 1

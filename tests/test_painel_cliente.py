@@ -201,23 +201,25 @@ def test_a_plan_with_contracts_cannot_be_removed(app, login_as, client):
         assert db.session.get(Plan, plan_id) is not None
 
 
-def test_sync_records_desired_state_operation_and_history_and_calls_nothing(app, login_as, client):
+def test_sync_records_desired_state_operation_and_history_and_enqueues_only_its_id(app, login_as, client):
     contract_id = make_contract(app, make_client(app), ittv_plan(app))
     user = login_as("operador")
     html = act(client, contract_id, "sincronizar").get_data(as_text=True)
     assert "Sincronização solicitada." in html
-    assert "aguardando envio à plataforma" in html
     with app.app_context():
         subscription = db.session.scalars(db.select(Subscription)).one()
         assert subscription.desired_status == "active" and subscription.remote_status is None
         operation = db.session.scalars(db.select(Operation)).one()
         assert (operation.kind, operation.status, operation.target_status, operation.requested_by_id) == (
-            "sync", "pending", "active", user.id)
+            "sync", "queued", "active", user.id)
         event = db.session.scalars(db.select(ContractEvent).where(ContractEvent.action == "sync")).one()
         assert event.operation_id == operation.id and event.actor_name == user.name
         assert "Sincronização solicitada com ITTV demo" in event.asked
-        # Until the provisioning engine runs it, no job exists and nothing left the panel.
-        assert not any(key.startswith(b"rq:job") for key in app.extensions["redis"].keys())
+        # The view called no platform: a job carrying only the operation's id waits for a worker.
+        from rq import Queue
+
+        [job] = Queue("provisioning", connection=app.extensions["redis"]).jobs
+        assert (job.id, job.args, job.kwargs) == (f"op-{operation.id}", (operation.id,), {})
 
 
 def test_ittv_allows_one_synced_contract_per_client(app, login_as, client):
@@ -358,7 +360,7 @@ def test_changing_email_or_cpf_of_a_synced_ittv_client_schedules_the_login_updat
     assert response.status_code == 302
     with app.app_context():
         operation = db.session.scalars(db.select(Operation).where(Operation.kind == "update_login")).one()
-        assert operation.details == {"fields": ["email", "document"]} and operation.status == "pending"
+        assert operation.details == {"fields": ["email", "document"]} and operation.status == "queued"
         event = db.session.scalars(db.select(ContractEvent).where(ContractEvent.action == "update_login")).one()
         assert event.contract_id == synced and "atualização do login na ITTV demo solicitada" in event.asked
     # The e-mail is the login: it cannot be emptied while the contract is synced.

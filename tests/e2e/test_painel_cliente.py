@@ -1,17 +1,20 @@
 """Financeiro → Painel do Cliente, in a real browser: an operator registers a person, makes a
-contract, syncs it (the Operation stays "Pendente": the provisioning engine does not run here),
-suspends and reactivates it, bills and settles a título, cancels it and reads the history; a
-leitura user only reads; a company takes Skeelo contracts."""
+contract, syncs it (a real `flask worker` creates the customer at the ITTV sandbox, and the page
+follows it without a reload), suspends and reactivates it, bills and settles a título, cancels it
+and reads the history; a leitura user only reads; a company takes Skeelo contracts."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from panel.domain.common import local_today
 from tests.e2e.test_login_and_menus import log_in, open_menu
 from tests.factories import CPFS, ittv_plan, make_client, make_contract, skeelo_plan
+from tests.processes import start_flask, stop, wait_until
+from tests.provisioning import platform_at
 
 CONTRACT_URL = re.compile(r"/financeiro/painel-do-cliente/contratos/(\d+)$")
 CONTRACT_BUTTONS = ("Sincronizar", "Suspender contrato", "Cancelar suspensão", "Cancelar contrato",
@@ -54,9 +57,25 @@ def status_badge(page: Page):
     return page.get_by_test_id("contract-status")
 
 
+@pytest.fixture
+def worker(panel_env):
+    process = start_flask(panel_env, "worker")
+    yield process
+    stop(process)
+
+
+def customer_at(sandbox, cpf: str, **expected) -> dict:
+    """The platform's own record of the customer, once it says what is expected."""
+    def found():
+        return next((r for r in sandbox.records() if r["cpf"] == cpf and
+                     all(r.get(key) == value for key, value in expected.items())), None)
+
+    return wait_until(found, timeout=30, message=f"ITTV to show {expected}")
+
+
 def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cancellation(
-        app, page: Page, live_server, make_user):
-    ittv_plan(app, "PlayHub TV")
+        app, page: Page, live_server, make_user, sandbox_for, worker):
+    ittv = platform_at(app, sandbox_for("ittv"), plan_name="PlayHub TV")
     skeelo_plan(app, "Skeelo Leitura")  # a second choice in the plan list
     make_client(app, document=CPFS[1], name="João Souza", email="joao@example.net")  # someone not to find
     operator = make_user("operador", name="Olga Operadora")
@@ -110,13 +129,16 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     expect(status_badge(page)).to_have_text("Ativo")
     expect(page.get_by_text("Ainda não sincronizado")).to_be_visible()
 
-    # 4. Sincronizar: the request waits for the provisioning engine.
+    # 4. Sincronizar: the worker creates the customer at ITTV with the seed's login, and the page
+    # shows the confirmation without a reload.
     press_and_confirm(page, "Sincronizar", "Sincronizar")
     expect(flash(page, "Sincronização solicitada.")).to_be_visible()
-    expect(page.get_by_test_id("operation-state")).to_contain_text("Sincronizar: Pendente")
-    expect(page.get_by_test_id("operation-state")).to_contain_text("aguardando envio à plataforma")
     expect(page.get_by_test_id("desired-status")).to_have_text("Ativo")
-    expect(page.get_by_test_id("remote-status")).to_have_text("ainda não confirmada")
+    expect(page.get_by_test_id("remote-status")).to_have_text("Ativo", timeout=20000)
+    expect(page.get_by_test_id("operation-state")).to_contain_text("Concluída")
+    customer = customer_at(ittv.sandbox, "52998224725", status="ACTIVE")
+    assert (customer["username"], customer["password"]) == ("maria@example.com.br", "52998224725")
+    assert len(ittv.sandbox.records()) == 1
 
     # 5. A second ITTV contract for the same client cannot be synced.
     page.get_by_role("main").get_by_role("link", name="Maria da Silva").first.click()
@@ -139,6 +161,8 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     expect(status_badge(page)).to_have_text("Suspenso")
     expect(page.get_by_role("status")).to_contain_text("Contrato suspenso desde")
     expect(page.get_by_test_id("desired-status")).to_have_text("Bloqueio total")
+    expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total", timeout=20000)
+    customer_at(ittv.sandbox, "52998224725", status="INACTIVE")
     expect(page.get_by_role("button", name="Gerar título do mês")).to_have_count(0)  # a suspended one is not billed
 
     press_and_confirm(page, "Cancelar suspensão", "Cancelar suspensão")
@@ -146,6 +170,7 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
         "Para liberar o acesso na ITTV demo, faça o Desbloqueio em Integradores.")
     expect(status_badge(page)).to_have_text("Ativo")
     expect(page.get_by_test_id("desired-status")).to_have_text("Bloqueio total")  # until the Desbloqueio
+    assert customer_at(ittv.sandbox, "52998224725")["status"] == "INACTIVE"
 
     page.get_by_role("button", name="Gerar título do mês").click()
     expect(flash(page, f"Título {month} gerado.")).to_be_visible()
@@ -172,23 +197,31 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     for button in CONTRACT_BUTTONS:
         expect(page.get_by_role("button", name=button, exact=True)).to_have_count(0)
     expect(page.get_by_role("link", name="Baixar título")).to_have_count(0)
+    expect(page.get_by_test_id("remote-status")).to_have_text("Cancelado", timeout=20000)
+    assert customer_at(ittv.sandbox, "52998224725")["status"] == "INACTIVE"  # ITTV's word for cancelled
 
-    # 8. The history, newest first, each line by Olga.
+    # 8. The history, newest first: Olga's requests and the platform's answers (Sistema).
+    page.reload()
     history = page.locator("#historico + .table-responsive tbody tr")
     expected = [
-        "Contrato cancelado; acesso cancelado na ITTV demo.",
-        f"Título {month} baixado: R$ 39,90 pago em {today_br}.",
-        f"Título {month} gerado: R$ 39,90, vencimento",
-        "Suspensão cancelada: contrato ativo. O acesso na ITTV demo segue bloqueado",
-        "Contrato suspenso; acesso bloqueado na ITTV demo.",
-        "Sincronização solicitada com ITTV demo: criar o assinante (ativo).",
-        "Contrato criado com o plano PlayHub TV (R$ 39,90 por mês, 12 meses), vencimento todo dia 31.",
+        ("Sistema", "Resposta: Alterar situação (cancelado) na ITTV demo", "ITTV demo já estava assim (INACTIVE"),
+        ("Olga Operadora", "Contrato cancelado; acesso cancelado na ITTV demo.", None),
+        ("Olga Operadora", f"Título {month} baixado: R$ 39,90 pago em {today_br}.", None),
+        ("Olga Operadora", f"Título {month} gerado: R$ 39,90, vencimento", None),
+        ("Olga Operadora", "Suspensão cancelada: contrato ativo. O acesso na ITTV demo segue bloqueado", None),
+        ("Sistema", "Resposta: Alterar situação (bloqueio total) na ITTV demo", "ITTV demo confirmou: INACTIVE"),
+        ("Olga Operadora", "Contrato suspenso; acesso bloqueado na ITTV demo.", None),
+        ("Sistema", "Resposta: Sincronizar (ativo) na ITTV demo", "ITTV demo criou o assinante (ACTIVE"),
+        ("Olga Operadora", "Sincronização solicitada com ITTV demo: criar o assinante (ativo).", "Concluída"),
+        ("Olga Operadora", "Contrato criado com o plano PlayHub TV (R$ 39,90 por mês, 12 meses), vencimento todo dia 31.",
+         None),
     ]
     expect(history).to_have_count(len(expected))
-    for row, asked in zip(history.all(), expected):
-        expect(row.get_by_role("cell").nth(1)).to_have_text("Olga Operadora")
+    for row, (actor, asked, answer) in zip(history.all(), expected):
+        expect(row.get_by_role("cell").nth(1)).to_contain_text(actor)
         expect(row.get_by_role("cell").nth(2)).to_contain_text(asked)
-    expect(history.nth(5).get_by_role("cell").nth(3)).to_have_text("Pendente (aguardando envio à plataforma)")
+        if answer:
+            expect(row.get_by_role("cell").nth(3)).to_contain_text(answer)
 
     # Search from the landing: by the CPF's digits and by the contract number.
     open_painel_do_cliente(page)
@@ -231,8 +264,9 @@ def test_leitura_reads_a_contract_but_has_no_buttons(app, page: Page, live_serve
     expect(page.get_by_role("cell", name=re.compile("Contrato criado com o plano PlayHub TV"))).to_be_visible()
 
 
-def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page, live_server, make_user):
-    skeelo_plan(app, "Skeelo Leitura")
+def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page, live_server, make_user, sandbox_for,
+                                                                worker):
+    skeelo = platform_at(app, sandbox_for("skeelo"), plan_name="Skeelo Leitura")
     operator = make_user("operador", name="Olga Operadora")
     today = local_today().isoformat()
 
@@ -252,23 +286,40 @@ def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page,
     expect(page.get_by_role("heading", level=1)).to_have_text("Livraria Ltda")
     expect(page.get_by_test_id("client-document")).to_have_text("11.222.333/0001-81")
 
-    # Skeelo takes several contracts of one client: both are synced.
+    # Skeelo takes several contracts of one client: both are synced, each its own subscriber.
     numbers = []
     for _ in range(2):
         numbers.append(number := new_contract(page, "Skeelo Leitura — SVA, SKEELO demo, R$ 39,90/mês", today, "10"))
         press_and_confirm(page, "Sincronizar", "Sincronizar")
         expect(flash(page, "Sincronização solicitada.")).to_be_visible()
-        expect(page.get_by_test_id("operation-state")).to_contain_text("Pendente")
-        expect(page.get_by_test_id("operation-state")).to_contain_text("aguardando envio à plataforma")
+        expect(page.get_by_test_id("remote-status")).to_have_text("Ativo", timeout=20000)
         page.get_by_role("main").get_by_role("link", name="Livraria Ltda").first.click()
         expect(page.get_by_role("link", name=f"Contrato {number}", exact=True)).to_be_visible()
+    records = wait_until(lambda: len(skeelo.sandbox.records()) == 2 and skeelo.sandbox.records(), timeout=20,
+                         message="two Skeelo subscribers")
+    assert {r["status"] for r in records} == {"active"} and {r["document"] for r in records} == {"11222333000181"}
+
+    def skeelo_status(expected: str) -> None:
+        wait_until(lambda: any(r["status"] == expected and r["external_id"].startswith(f"psva-{numbers[1]}-")
+                               for r in skeelo.sandbox.records()), timeout=20, message=f"Skeelo {expected}")
 
     # At Skeelo, Cancelar suspensão gives the access back by itself (no Desbloqueio needed).
     page.get_by_role("link", name=f"Contrato {numbers[1]}", exact=True).click()
     press_and_confirm(page, "Suspender contrato", "Suspender")
     expect(status_badge(page)).to_have_text("Suspenso")
+    expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total", timeout=20000)
+    skeelo_status("inactive")
     press_and_confirm(page, "Cancelar suspensão", "Cancelar suspensão")
     expect(flash(page, "Suspensão cancelada: contrato ativo.")).to_have_text("Suspensão cancelada: contrato ativo.")
     expect(status_badge(page)).to_have_text("Ativo")
     expect(page.get_by_test_id("desired-status")).to_have_text("Ativo")
-    expect(page.get_by_test_id("operation-state")).to_contain_text("Alterar situação (ativo): Pendente")
+    expect(page.get_by_test_id("remote-status")).to_have_text("Ativo", timeout=20000)
+    skeelo_status("active")
+
+    # Cancelar contrato: cancelled at Skeelo, and nothing more is accepted.
+    press_and_confirm(page, "Cancelar contrato", "Cancelar contrato")
+    expect(flash(page, "OK! Contrato cancelado com sucesso.")).to_be_visible()
+    expect(page.get_by_test_id("remote-status")).to_have_text("Cancelado", timeout=20000)
+    skeelo_status("cancelled")
+    for button in CONTRACT_BUTTONS:
+        expect(page.get_by_role("button", name=button, exact=True)).to_have_count(0)
