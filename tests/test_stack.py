@@ -14,7 +14,7 @@ import time
 import requests
 
 from panel.providers import ADAPTERS
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, csrf_token_from
 
 
 def free_port_run(length: int) -> int:
@@ -63,6 +63,7 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
             assert time.monotonic() < deadline, output.read_text()
             time.sleep(0.5)
         text = output.read_text()
+        sandboxes = []
 
         assert f"Painel SVA rodando em http://127.0.0.1:{panel_port}" in text
         assert requests.get(f"http://127.0.0.1:{panel_port}/login", timeout=10).status_code == 200
@@ -75,6 +76,25 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
             assert port == sandbox_port + index
             with adapter(url, token) as provider:
                 assert provider.test_connection().product_count > 0
+            sandboxes.append((adapter, url, token))
+        # The demo's contracts go all the way: Sincronizar in the panel, the stack's worker creates
+        # the subscriber at each sandbox.
+        base = f"http://127.0.0.1:{panel_port}"
+        with requests.Session() as browser:
+            login = browser.get(f"{base}/login", timeout=10).text
+            browser.post(f"{base}/login", timeout=10, data={
+                "username": "operador", "password": "painel-operador", "csrf_token": csrf_token_from(login),
+            }).raise_for_status()
+            for contract_id in (1, 2):
+                url = f"{base}/financeiro/painel-do-cliente/contratos/{contract_id}"
+                token = csrf_token_from(browser.get(url, timeout=10).text)
+                browser.post(f"{url}/sincronizar", data={"csrf_token": token}, timeout=10).raise_for_status()
+        for adapter, url, token in sandboxes:
+            deadline = time.monotonic() + 30
+            with adapter(url, token) as provider:
+                while not list(provider.list_subscribers()):
+                    assert time.monotonic() < deadline, f"{adapter.label}: no subscriber after Sincronizar\n{output.read_text()}"
+                    time.sleep(0.5)
         deadline = time.monotonic() + 10
         while '"GET /login HTTP/1.1" 200' not in output.read_text(errors="replace") and time.monotonic() < deadline:
             time.sleep(0.2)
