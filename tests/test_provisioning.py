@@ -387,3 +387,18 @@ def _due_now(app, op_id: int) -> None:
         job = Job.fetch(operations.job_id(op), connection=connection)
         ScheduledJobRegistry("provisioning", connection=connection).remove(job)
         Queue("provisioning", connection=connection).enqueue_job(job)
+
+
+def test_a_retry_no_scheduler_moved_is_sent_again_by_the_relay(app, ittv, run_jobs):
+    contract_id = ittv.contract(app)
+    ittv.sandbox.inject("error", status=503, match="POST /alpha/reseller/customer")
+    op_id = act(app, contract_id, "sync")
+    run_jobs()  # the retry is scheduled in Redis, but no worker runs RQ's scheduler
+    with app.app_context():
+        db.session.execute(db.update(Operation).values(
+            next_attempt_at=utcnow() - timedelta(minutes=2), updated_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+        assert provisioning.relay() == {"lost": 0, "resent": 1}
+    run_jobs()
+    done = operation(app, op_id)
+    assert done.status == "done" and done.attempts == 2 and done.deliveries == 2

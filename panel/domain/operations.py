@@ -163,11 +163,11 @@ def claim(operation_id: int) -> Work | Busy | None:
             Subscription.platform_id == platform.id, Subscription.external_id == subscription.external_id,
             Subscription.id != subscription.id, Subscription.list_tab != ListTab.inactive.value,
         ))
+    data = subscriber_data(subscription)
     work = Work(
         operation_id=operation.id, attempt=operation.attempts, kind=operation.kind_enum,
         subscription_id=subscription.id, platform_id=platform.id, platform_name=platform.name,
-        platform_kind=platform.kind, desired=desired, plan=subscriber_data(subscription).plan,
-        data=subscriber_data(subscription), external_id=subscription.external_id,
+        platform_kind=platform.kind, desired=desired, plan=data.plan, data=data, external_id=subscription.external_id,
         fields=tuple((operation.details or {}).get("fields", ())), shared_with_contract=shared,
     )
     db.session.commit()
@@ -265,22 +265,24 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def retry_later(work: Work, message: str, retry_after: float | None = None) -> Operation | None:
+def retry_later(work: Work, message: str, retry_after: float | None = None) -> tuple[Operation | None, list[Operation]]:
     """A retryable failure: the operation waits (backoff) and goes again; after the last
-    attempt it fails. Returns the operation when it is to be sent again, at ``next_attempt_at``."""
+    attempt it fails. Returns the operation to send again at its ``next_attempt_at`` (None when
+    it failed or is no longer this worker's), and the subscriber's operations that waited for
+    it, to send now."""
     max_attempts = current_app.config["PROVISIONING_MAX_ATTEMPTS"]
     if work.attempt >= max_attempts:
-        fail(work, f"{message} (desistiu após {work.attempt} tentativas)")
-        return None
+        return None, fail(work, f"{message} (desistiu após {work.attempt} tentativas)")
     held = _running(work)
     if held is None:
-        return None
+        return None, []
     operation, subscription = held
     operation.last_error = message
     subscription.last_error = message
+    waiting = [op for op in _next_waiting(subscription.id) if op.id != operation.id]
     _resend(operation, utcnow() + timedelta(seconds=backoff(work.attempt, retry_after)))
     db.session.commit()
-    return operation
+    return operation, waiting
 
 
 def defer(operation_id: int, until: datetime) -> Operation | None:

@@ -38,6 +38,8 @@ ON_ITS_WAY = frozenset({JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobSt
                         JobStatus.DEFERRED.value})
 # When the platform's call slots are all taken, look again after about this long.
 SLOT_WAIT_S = 1.0
+# A scheduled retry this overdue is taken as stuck (no worker runs RQ's scheduler) and sent again.
+SCHEDULER_LATE = timedelta(seconds=60)
 
 
 # -- enqueuing ------------------------------------------------------------------------------
@@ -46,12 +48,17 @@ def _job_key(job_id: str) -> str:
     return Job.redis_job_namespace_prefix + job_id
 
 
-def waiting_jobs(job_ids: list[str], connection: Redis) -> set[str]:
-    """Which of these jobs are already queued, scheduled or running (one round trip)."""
+def job_statuses(job_ids: list[str], connection: Redis) -> dict[str, str | None]:
+    """Each job's status in Redis (None: Redis does not have it), in one round trip."""
     pipe = connection.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hget(_job_key(job_id), "status")
-    return {job_id for job_id, status in zip(job_ids, pipe.execute()) if status and status.decode() in ON_ITS_WAY}
+    return {job_id: status.decode() if status else None for job_id, status in zip(job_ids, pipe.execute())}
+
+
+def waiting_jobs(job_ids: list[str], connection: Redis) -> set[str]:
+    """Which of these jobs are already queued, scheduled or running."""
+    return {job_id for job_id, status in job_statuses(job_ids, connection).items() if status in ON_ITS_WAY}
 
 
 def send(jobs: list[tuple[int, str]], *, at: datetime | None = None, connection: Redis | None = None) -> int:
@@ -141,7 +148,7 @@ def _run(work: Work) -> str:
     except RetryableError as error:
         if error.status_code != 429:  # a 429 is the platform pacing us, not the platform failing
             circuit.record_failure(work.platform_id, error.message)
-        _send_later(operations.retry_later(work, error.message, error.retry_after))
+        _retry(work, error.message, error.retry_after)
         return "retry"
     except (PermanentError, DomainError) as error:
         circuit.record_success(work.platform_id)  # it answered: it is up
@@ -150,13 +157,19 @@ def _run(work: Work) -> str:
     except Exception:
         log.exception("operation %s failed unexpectedly", work.operation_id)
         db.session.rollback()
-        _send_later(operations.retry_later(work, "Erro interno ao executar a operação; ele foi registrado."))
+        _retry(work, "Erro interno ao executar a operação; ele foi registrado.")
         return "retry"
     circuit.record_success(work.platform_id)
     _send_now(operations.complete(
         work, confirmed=confirmed, external_id=remote.external_id if remote else None, answer=answer,
     ))
     return "done"
+
+
+def _retry(work: Work, message: str, retry_after: float | None = None) -> None:
+    again, waiting = operations.retry_later(work, message, retry_after)
+    _send_later(again)
+    _send_now(waiting)
 
 
 def converge(provider: Provider, work: Work) -> tuple[AccessStatus | None, RemoteSubscriber | None, str]:
@@ -210,8 +223,13 @@ def relay() -> dict[str, int]:
     due = operations.due_for_relay()
     missing = []
     if due:
-        present = waiting_jobs([operations.job_id(op) for op in due], connection)
-        missing = [op for op in due if operations.job_id(op) not in present]
+        found = job_statuses([operations.job_id(op) for op in due], connection)
+        late = utcnow() - SCHEDULER_LATE
+        missing = [op for op in due if found[operations.job_id(op)] not in ON_ITS_WAY or (
+            # a retry whose time passed long ago: no scheduler is moving it to the queue
+            found[operations.job_id(op)] == JobStatus.SCHEDULED.value and op.next_attempt_at is not None
+            and op.next_attempt_at < late
+        )]
     resent = operations.resend(missing) if missing else []
     _send_now(resent)
     db.session.rollback()
