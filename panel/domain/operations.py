@@ -211,6 +211,18 @@ def _what(operation: Operation, platform_name: str) -> str:
     return f"{operation.kind_enum.label}{target} na {platform_name}, operação {operation.id}"
 
 
+def _finish(operation: Operation, subscription: Subscription, status: OperationStatus, answer: str) -> None:
+    """In the caller's transaction: the operation ends (done with the platform's answer, or failed
+    with the reason, which the subscriber's row shows too) and the contract history says so."""
+    operation.status = status.value
+    operation.finished_at = utcnow()
+    operation.lease_until = None
+    if status is OperationStatus.failed:
+        operation.last_error = subscription.last_error = answer
+    verb = "Falhou" if status is OperationStatus.failed else "Resposta"
+    _history(operation, subscription, f"{verb}: {_what(operation, subscription.platform.name)}.", answer)
+
+
 def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | None, answer: str) -> list[Operation]:
     """The platform holds ``confirmed`` (None: nothing to confirm, e.g. a login update): record it
     with the result and a history line, in one transaction. Returns the subscriber's operations
@@ -226,11 +238,8 @@ def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | N
     if external_id:
         subscription.external_id = external_id
     subscription.last_error = None
-    operation.status = OperationStatus.done.value
     operation.result = answer
-    operation.finished_at = now
-    operation.lease_until = None
-    _history(operation, subscription, f"Resposta: {_what(operation, work.platform_name)}.", answer)
+    _finish(operation, subscription, OperationStatus.done, answer)
     waiting = _next_waiting(subscription.id)
     db.session.commit()
     return waiting
@@ -243,13 +252,7 @@ def fail(work: Work, message: str) -> list[Operation]:
     if held is None:
         return []
     operation, subscription = held
-    now = utcnow()
-    operation.status = OperationStatus.failed.value
-    operation.last_error = message
-    operation.finished_at = now
-    operation.lease_until = None
-    subscription.last_error = message
-    _history(operation, subscription, f"Falhou: {_what(operation, work.platform_name)}.", message)
+    _finish(operation, subscription, OperationStatus.failed, message)
     waiting = _next_waiting(subscription.id)
     db.session.commit()
     return waiting
@@ -313,13 +316,7 @@ def requeue_lost(now: datetime | None = None) -> list[Operation]:
         message = f"O worker parou durante a tentativa {operation.attempts} (sem resposta até o fim do prazo)."
         subscription = operation.subscription
         if operation.attempts >= max_attempts:
-            operation.status = OperationStatus.failed.value
-            operation.last_error = message + " Limite de tentativas atingido."
-            operation.finished_at = now
-            operation.lease_until = None
-            subscription.last_error = operation.last_error
-            _history(operation, subscription, f"Falhou: {_what(operation, subscription.platform.name)}.",
-                     operation.last_error)
+            _finish(operation, subscription, OperationStatus.failed, message + " Limite de tentativas atingido.")
         else:
             operation.last_error = message + " Nova tentativa."
             _resend(operation, now)
