@@ -207,9 +207,25 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
 
 # -- reading --------------------------------------------------------------------------------
 
-def _containing(text: str) -> str:
+def containing(text: str) -> str:
     """A LIKE pattern for ``text`` anywhere, its own % and _ taken literally."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def matching(text: str) -> tuple[list, int | None]:
+    """The search rules every client search shares: conditions on the client (name or e-mail
+    containing ``text``, CPF/CNPJ starting with its digits), and the short number it may be (a
+    client's code or a contract's number), for the caller to match where it can."""
+    conditions = [Client.search_name.like(containing(search_key(text)), escape="\\"),
+                  Client.email.ilike(containing(text), escape="\\")]
+    number = digits(text)
+    short = None
+    if number and len(number) >= len(text.replace(" ", "")) - 4:  # mostly digits: a document or contract
+        if len(number) >= 5:  # fewer digits would match half the documents
+            conditions.append(Client.document.startswith(number))
+        if len(number) <= 9:
+            short = int(number)
+    return conditions, short
 
 
 def latest_active(*, before_id: int | None = None, limit: int = LANDING_SIZE) -> list[Client]:
@@ -228,15 +244,10 @@ def search(text: str, *, before_id: int | None = None, limit: int = 100) -> list
     text = " ".join((text or "").split())
     if not text:
         return []
-    conditions = [Client.search_name.like(_containing(search_key(text)), escape="\\"),
-                  Client.email.ilike(_containing(text), escape="\\")]
-    number = digits(text)
-    if number and len(number) >= len(text.replace(" ", "")) - 4:  # mostly digits: a document or contract
-        if len(number) >= 5:  # fewer digits would match half the documents
-            conditions.append(Client.document.startswith(number))
-        if len(number) <= 9:  # the client's code, or a contract's number
-            conditions.append(Client.id == int(number))
-            conditions.append(Client.id.in_(select(Contract.client_id).where(Contract.id == int(number))))
+    conditions, number = matching(text)
+    if number is not None:  # the client's code, or a contract's number
+        conditions.append(Client.id == number)
+        conditions.append(Client.id.in_(select(Contract.client_id).where(Contract.id == number)))
     query = select(Client).where(or_(*conditions)).order_by(Client.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(Client.id < before_id)

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from panel.domain.clients import _containing, search_key
+from panel.domain.clients import matching
 from panel.domain.contract_rules import ContractAction
 from panel.domain.platforms import adapter, kinds_for_plan_type
 from panel.extensions import db
-from panel.formats import digits
 from panel.models import Client, Contract, ListTab, Operation, OperationStatus, Platform, Subscription
 from panel.providers import AccessStatus
 
@@ -87,16 +86,10 @@ class Row:
 
 
 def _search_condition(text: str):
-    """Name or e-mail containing ``text``, CPF/CNPJ starting with its digits (5 or more), or
-    the contract numbered ``text`` (the Painel do Cliente's rules, on the subscriber's client)."""
-    conditions = [Client.search_name.like(_containing(search_key(text)), escape="\\"),
-                  Client.email.ilike(_containing(text), escape="\\")]
-    number = digits(text)
-    if number and len(number) >= len(text.replace(" ", "")) - 4:  # mostly digits: a document or contract
-        if len(number) >= 5:
-            conditions.append(Client.document.startswith(number))
-        if len(number) <= 9:
-            conditions.append(Contract.id == int(number))
+    """The Painel do Cliente's search rules, on the subscriber's client and contract."""
+    conditions, number = matching(text)
+    if number is not None:
+        conditions.append(Contract.id == number)
     return or_(*conditions)
 
 
