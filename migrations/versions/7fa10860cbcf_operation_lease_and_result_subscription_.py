@@ -24,6 +24,7 @@ def upgrade():
         batch_op.add_column(sa.Column('deliveries', sa.Integer(), nullable=False, server_default='0'))
     with op.batch_alter_table('operations', schema=None) as batch_op:
         batch_op.alter_column('deliveries', server_default=None)
+        batch_op.create_index('ix_operations_status_id', ['status', 'id'], unique=False)
 
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('list_tab', sa.String(length=16), nullable=False, server_default='active'))
@@ -49,6 +50,7 @@ def downgrade():
         batch_op.drop_column('list_tab')
 
     with op.batch_alter_table('operations', schema=None) as batch_op:
+        batch_op.drop_index('ix_operations_status_id')
         batch_op.drop_column('deliveries')
         batch_op.drop_column('lease_until')
         batch_op.drop_column('result')

@@ -51,6 +51,8 @@ class Operation(db.Model):
         CheckConstraint("status IN ('pending', 'queued', 'running', 'done', 'failed')", name="status_known"),
         # The relay looks for unfinished operations by status and time.
         Index("ix_operations_status_next_attempt", "status", "next_attempt_at"),
+        # Operações filtered by status, newest first (keyset on id).
+        Index("ix_operations_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
