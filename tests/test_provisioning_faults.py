@@ -44,7 +44,8 @@ def processes(fast_env):
 
     yield start
     for process in started:
-        stop(process)
+        output = stop(process)
+        print(f"--- {' '.join(process.args[1:])} (pid {process.pid}) ---\n{output[-4000:]}")  # shown if the test failed
 
 
 def kill_hard(process) -> None:
@@ -73,6 +74,30 @@ def kill_hard(process) -> None:
         except ProcessLookupError:
             pass
     process.wait()
+
+
+def report(app) -> str:
+    """Where every operation stands, and its job in Redis: the message of a wait that timed out."""
+    from panel.domain.operations import job_id
+    from panel.extensions import db
+    from panel.jobs.provisioning import job_statuses
+    from panel.models import Operation
+
+    with app.app_context():
+        ops = list(db.session.scalars(db.select(Operation).order_by(Operation.id)))
+        jobs = job_statuses([job_id(op) for op in ops], app.extensions["redis"])
+        return "\n".join(
+            f"op {op.id} {op.kind} {op.status} attempts={op.attempts} deliveries={op.deliveries} "
+            f"next={op.next_attempt_at} lease={op.lease_until} job={jobs[job_id(op)]} error={op.last_error}"
+            for op in ops
+        )
+
+
+def wait_for_all(app, op_ids, timeout: float, what: str) -> None:
+    try:
+        wait_until(lambda: finished(app, *op_ids), timeout=timeout, message=what)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{report(app)}") from None
 
 
 def finished(app, *op_ids: int) -> bool:
@@ -128,7 +153,7 @@ def test_redis_emptied_then_the_relay_under_rq_cron_restores_every_pending_opera
     app.extensions["redis"].flushdb()
     processes("worker")
     processes("scheduler")
-    wait_until(lambda: finished(app, *ops), timeout=90, message="every operation to finish after the flush")
+    wait_for_all(app, ops, timeout=90, what="every operation to finish after the flush")
     assert {operation(app, op_id).status for op_id in ops} == {"done"}
     assert len(ittv.sandbox.records()) == 4
 
@@ -165,7 +190,7 @@ def test_a_platform_down_for_a_while_opens_its_circuit_and_everything_completes_
     processes("worker")
     with app.app_context():
         wait_until(lambda: circuit.circuit_state(ittv.platform_id, "ITTV"), timeout=30, message="the circuit to open")
-    wait_until(lambda: finished(app, *ops), timeout=120, message="every operation to finish once ITTV is back")
+    wait_for_all(app, ops, timeout=120, what="every operation to finish once ITTV is back")
     assert {operation(app, op_id).status for op_id in ops} == {"done"}
     records = ittv.sandbox.records()
     assert sorted(r["cpf"] for r in records) == sorted(CPFS[:5])  # one customer per CPF: none duplicated
@@ -209,7 +234,7 @@ def test_nothing_ever_silently_disappears(app, sandbox_for, processes):
     processes("scheduler")
     for contract_id in rng.sample(contracts, 3):
         ops.append(act(app, contract_id, "block"))
-    wait_until(lambda: finished(app, *ops), timeout=150, message="every operation to end")
+    wait_for_all(app, ops, timeout=150, what="every operation to end")
     assert set(statuses(app).values()) <= {"done", "failed"}
     assert set(statuses(app).values()) == {"done"}
     assert len(skeelo.sandbox.records()) == 2 and len(ittv.sandbox.records()) == 4

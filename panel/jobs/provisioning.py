@@ -38,8 +38,9 @@ ON_ITS_WAY = frozenset({JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobSt
                         JobStatus.DEFERRED.value})
 # When the platform's call slots are all taken, look again after about this long.
 SLOT_WAIT_S = 1.0
-# A scheduled retry this overdue is taken as stuck (no worker runs RQ's scheduler) and sent again.
-SCHEDULER_LATE = timedelta(seconds=60)
+# A scheduled retry overdue by two relay periods (and at least this) is taken as stuck — no worker
+# runs RQ's scheduler, or Redis lost it — and is sent again.
+SCHEDULER_LATE_MIN = timedelta(seconds=10)
 
 
 # -- enqueuing ------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ def relay() -> dict[str, int]:
     missing = []
     if due:
         found = job_statuses([operations.job_id(op) for op in due], connection)
-        late = utcnow() - SCHEDULER_LATE
+        late = utcnow() - max(SCHEDULER_LATE_MIN, timedelta(seconds=2 * current_app.config["RELAY_INTERVAL"]))
         missing = [op for op in due if found[operations.job_id(op)] not in ON_ITS_WAY or (
             # a retry whose time passed long ago: no scheduler is moving it to the queue
             found[operations.job_id(op)] == JobStatus.SCHEDULED.value and op.next_attempt_at is not None
