@@ -402,3 +402,85 @@ def test_a_retry_no_scheduler_moved_is_sent_again_by_the_relay(app, ittv, run_jo
     run_jobs()
     done = operation(app, op_id)
     assert done.status == "done" and done.attempts == 2 and done.deliveries == 2
+
+
+def _make_due(app, op_id: int) -> None:
+    """A retry's time has come: its job (the scheduler's) is moved to the queue."""
+    _due_now(app, op_id)
+
+
+def test_a_late_cancellation_of_an_old_ittv_contract_leaves_the_new_contracts_customer_alone(app, ittv, run_jobs):
+    from panel.domain import contracts as contracts_domain
+
+    old = ittv.contract(app)
+    act(app, old, "sync")
+    run_jobs()
+    ittv.sandbox.inject("error", status=503, match="PUT /alpha/reseller/customer")
+    cancel = act(app, old, "cancel")
+    run_jobs()  # ITTV failed: the cancellation waits for its retry…
+    assert operation(app, cancel).status == "queued"
+    with app.app_context():
+        client_id = db.session.get(Contract, old).client_id
+        plan_id = db.session.get(Contract, old).plan_id
+        new = contracts_domain.create_contract(SYSTEM, db.session.get(Contract, old).client, plan_id=plan_id,
+                                               start_date=utcnow().date(), due_day=10).id
+    act(app, new, "sync")  # …meanwhile the client's new contract takes over ITTV's customer (same CPF)
+    run_jobs()  # (the waiting cancellation is handed on right after the sync: same customer)
+    done = operation(app, cancel)
+    assert done.status == "done" and f"agora atende o contrato {new}" in done.result
+    assert customers(ittv.sandbox)[0]["status"] == "ACTIVE"
+    assert client_id and subscription(app, new).remote_status == "active"
+
+
+def test_tentar_novamente_is_refused_for_an_operation_a_newer_one_replaced(app, ittv, run_jobs):
+    from panel.domain import DomainError
+
+    contract_id = ittv.contract(app)
+    ittv.sandbox.inject("error", status=422, match="POST /alpha/reseller/customer")
+    sync = act(app, contract_id, "sync")
+    run_jobs()
+    assert operation(app, sync).status == "failed"
+    act(app, contract_id, "cancel")
+    run_jobs()
+    with app.app_context():
+        with pytest.raises(DomainError, match="mais recente"):
+            operations.retry(SYSTEM, db.session.get(Operation, sync))
+    assert operation(app, sync).status == "failed"
+
+
+def test_a_new_contract_reusing_the_ittv_customer_brings_the_login_up_to_date(app, ittv, run_jobs):
+    from panel.domain import clients as clients_domain
+    from panel.domain import contracts as contracts_domain
+
+    old = ittv.contract(app)
+    act(app, old, "sync")
+    run_jobs()
+    act(app, old, "cancel")
+    run_jobs()
+    with app.app_context():
+        client = db.session.get(Contract, old).client
+        clients_domain.update_client(SYSTEM, client, clients_domain.ClientData(
+            kind=client.kind, name=client.name, document=client.document, email="maria.nova@example.com.br"))
+        new = contracts_domain.create_contract(SYSTEM, client, plan_id=db.session.get(Contract, old).plan_id,
+                                               start_date=utcnow().date(), due_day=10).id
+    act(app, new, "sync")
+    run_jobs()
+    [customer] = customers(ittv.sandbox)
+    assert customer["status"] == "ACTIVE"
+    assert customer["username"] == customer["email"] == "maria.nova@example.com.br"
+
+
+def test_when_the_platform_is_back_what_waited_for_it_goes_at_once(app, ittv, run_jobs):
+    app.config.update(CIRCUIT_FAILURE_THRESHOLD=2, CIRCUIT_OPEN_SECONDS=600.0, PROVISIONING_RETRY_BASE=600.0)
+    contracts = [ittv.contract(app, document=cpf, email=f"c{i}@example.com.br") for i, cpf in enumerate(CPFS[:3])]
+    ittv.sandbox.inject("error", status=503, count=2)
+    first, second, third = [act(app, contract_id, "sync") for contract_id in contracts]
+    run_jobs()  # two failures open the circuit for 10 minutes; the third waits behind it
+    with app.app_context():
+        assert circuit.open_until(ittv.platform_id) is not None
+        app.extensions["redis"].hset(circuit.CIRCUIT_KEY.format(platform_id=ittv.platform_id), "open_until", 0)
+    _make_due(app, first)  # the first retry finds ITTV back…
+    run_jobs()
+    # …and the others, paused or backing off for minutes, went right after it.
+    assert {operation(app, op).status for op in (first, second, third)} == {"done"}
+    assert len(customers(ittv.sandbox)) == 3

@@ -21,11 +21,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from redis import RedisError
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from panel.domain.common import Actor, DomainError, lock_row
+from panel.domain.platforms import adapter
 from panel.extensions import db
-from panel.models import ListTab, Operation, OperationKind, OperationStatus, Subscription
+from panel.models import Client, Contract, Operation, OperationKind, OperationStatus, Platform, Subscription
 from panel.models.types import utcnow
 from panel.providers import AccessStatus, PlanProducts, SubscriberData, SubscriberRef
 
@@ -99,6 +100,8 @@ class Work:
     # Another contract of ours holds the same customer at the platform (ITTV finds customers by
     # CPF: a client's new contract takes over the customer of the cancelled one).
     shared_with_contract: int | None = None
+    # The subscribers whose operations run one at a time with this one (see ``claim``).
+    group: tuple[int, ...] = ()
 
     @property
     def ref(self) -> SubscriberRef:
@@ -128,12 +131,23 @@ def claim(operation_id: int) -> Work | Busy | None:
     due: a job delivered twice stops here)."""
     db.session.rollback()  # start from a fresh transaction: the checks below must see the latest rows
     now = utcnow()
-    subscription_id = db.session.scalar(
-        select(Operation.subscription_id).where(Operation.id == operation_id, Operation.status.in_(WAITING))
-    )
-    if subscription_id is None:
+    found = db.session.execute(
+        select(Operation.subscription_id, Subscription.platform_id, Contract.client_id, Platform.kind)
+        .join(Operation.subscription).join(Subscription.contract).join(Subscription.platform)
+        .where(Operation.id == operation_id, Operation.status.in_(WAITING))
+    ).first()
+    if found is None:
         return None
-    lock_row(Subscription, subscription_id)  # claims on one subscriber run one after the other
+    subscription_id, platform_id, client_id, kind = found
+    # Operations that reach the same customer at the platform run one after the other: one
+    # subscriber's, or at a platform that knows one customer per client (ITTV, by CPF) every
+    # subscriber of the client there (a new contract takes over the customer of a cancelled one).
+    per_client = adapter(kind).one_contract_per_client
+    if per_client:
+        lock_row(Client, client_id)
+    else:
+        lock_row(Subscription, subscription_id)
+    group = _group(subscription_id, platform_id, client_id if per_client else None)
     operation = db.session.get(Operation, operation_id, populate_existing=True)
     if operation.status not in WAITING or (
         operation.next_attempt_at is not None and operation.next_attempt_at > now + timedelta(seconds=1)
@@ -142,7 +156,7 @@ def claim(operation_id: int) -> Work | Busy | None:
         return None
     running_until = db.session.scalar(
         select(Operation.lease_until).where(
-            Operation.subscription_id == subscription_id, Operation.status == OperationStatus.running.value,
+            Operation.subscription_id.in_(group), Operation.status == OperationStatus.running.value,
             Operation.lease_until > now, Operation.id != operation_id,
         ).order_by(Operation.lease_until)
     )
@@ -154,24 +168,34 @@ def claim(operation_id: int) -> Work | Busy | None:
     operation.started_at = now
     operation.lease_until = now + timedelta(seconds=current_app.config["PROVISIONING_LEASE"])
     operation.next_attempt_at = None
-    subscription = operation.subscription
+    subscription = db.session.get(Subscription, subscription_id, populate_existing=True)
     platform = subscription.platform
     desired = AccessStatus(subscription.desired_status)
     shared = None
-    if desired is AccessStatus.CANCELLED and subscription.external_id:
+    if per_client and subscription.exclusive_client_id is None:
+        # This contract was cancelled; if another contract of the client is synced there now,
+        # the customer is that one's, and this operation must not touch it.
         shared = db.session.scalar(select(Subscription.contract_id).where(
-            Subscription.platform_id == platform.id, Subscription.external_id == subscription.external_id,
-            Subscription.id != subscription.id, Subscription.list_tab != ListTab.inactive.value,
+            Subscription.platform_id == platform_id, Subscription.exclusive_client_id == client_id,
         ))
     data = subscriber_data(subscription)
     work = Work(
         operation_id=operation.id, attempt=operation.attempts, kind=operation.kind_enum,
         subscription_id=subscription.id, platform_id=platform.id, platform_name=platform.name,
         platform_kind=platform.kind, desired=desired, plan=data.plan, data=data, external_id=subscription.external_id,
+        group=tuple(group),
         fields=tuple((operation.details or {}).get("fields", ())), shared_with_contract=shared,
     )
     db.session.commit()
     return work
+
+
+def _group(subscription_id: int, platform_id: int, client_id: int | None) -> list[int]:
+    if client_id is None:
+        return [subscription_id]
+    return list(db.session.scalars(select(Subscription.id).join(Subscription.contract).where(
+        Subscription.platform_id == platform_id, Contract.client_id == client_id,
+    )))
 
 
 def _running(work: Work) -> tuple[Operation, Subscription] | None:
@@ -187,11 +211,11 @@ def _running(work: Work) -> tuple[Operation, Subscription] | None:
     return operation, db.session.get(Subscription, work.subscription_id, populate_existing=True)
 
 
-def _next_waiting(subscription_id: int) -> list[Operation]:
-    """In the caller's transaction: the subscriber's operations that wait (for the one just
-    finished, or for a retry) go now, each as a new job; the platform just answered."""
+def _next_waiting(subscription_ids: Iterable[int]) -> list[Operation]:
+    """In the caller's transaction: the operations that wait for these subscribers (for the one
+    just finished, or for a retry) go now, each as a new job; the platform just answered."""
     waiting = list(db.session.scalars(select(Operation).where(
-        Operation.subscription_id == subscription_id, Operation.status.in_(WAITING),
+        Operation.subscription_id.in_(list(subscription_ids)), Operation.status.in_(WAITING),
     ).order_by(Operation.id)))
     for operation in waiting:
         _resend(operation, None)
@@ -205,10 +229,11 @@ def _history(operation: Operation, subscription: Subscription, asked: str, answe
               audited=False)
 
 
-def _what(operation: Operation, platform_name: str) -> str:
+def _what(operation: Operation) -> str:
+    """What the operation asked, e.g. "Alterar situação (bloqueio total)"."""
     target = f" ({AccessStatus(operation.target_status).label.lower()})" if operation.target_status and \
         operation.kind_enum is not OperationKind.update_login else ""
-    return f"{operation.kind_enum.label}{target} na {platform_name}, operação {operation.id}"
+    return f"{operation.kind_enum.label}{target}"
 
 
 def _finish(operation: Operation, subscription: Subscription, status: OperationStatus, answer: str) -> None:
@@ -219,8 +244,10 @@ def _finish(operation: Operation, subscription: Subscription, status: OperationS
     operation.lease_until = None
     if status is OperationStatus.failed:
         operation.last_error = subscription.last_error = answer
-    verb = "Falhou" if status is OperationStatus.failed else "Resposta"
-    _history(operation, subscription, f"{verb}: {_what(operation, subscription.platform.name)}.", answer)
+    platform = subscription.platform.name
+    asked = (f"Falha na operação {operation.id} ({_what(operation)}) na {platform}." if status is OperationStatus.failed
+             else f"Resposta da {platform} à operação {operation.id} ({_what(operation)}).")
+    _history(operation, subscription, asked, answer)
 
 
 def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | None, answer: str) -> list[Operation]:
@@ -240,7 +267,7 @@ def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | N
     subscription.last_error = None
     operation.result = answer
     _finish(operation, subscription, OperationStatus.done, answer)
-    waiting = _next_waiting(subscription.id)
+    waiting = _next_waiting(work.group or [subscription.id])
     db.session.commit()
     return waiting
 
@@ -253,7 +280,7 @@ def fail(work: Work, message: str) -> list[Operation]:
         return []
     operation, subscription = held
     _finish(operation, subscription, OperationStatus.failed, message)
-    waiting = _next_waiting(subscription.id)
+    waiting = _next_waiting(work.group or [subscription.id])
     db.session.commit()
     return waiting
 
@@ -282,44 +309,58 @@ def retry_later(work: Work, message: str, retry_after: float | None = None) -> t
     operation, subscription = held
     operation.last_error = message
     subscription.last_error = message
-    waiting = [op for op in _next_waiting(subscription.id) if op.id != operation.id]
+    waiting = [op for op in _next_waiting(work.group or [subscription.id]) if op.id != operation.id]
     _resend(operation, utcnow() + timedelta(seconds=backoff(work.attempt, retry_after)))
     db.session.commit()
     return operation, waiting
 
 
-def defer(operation_id: int, until: datetime) -> Operation | None:
+def defer(operation_id: int, deliveries: int, until: datetime) -> Operation | None:
     """Not now (the platform's circuit is open, its call slots are taken, or another operation of
-    the subscriber is running): the operation waits until ``until`` without spending an attempt."""
+    the subscriber is running): the operation waits until ``until`` without spending an attempt.
+    ``deliveries`` is the job's: if the operation was handed on meanwhile (by the operation it
+    waited for, or the relay), that newer job runs it and nothing changes here."""
     db.session.rollback()
-    operation = db.session.get(Operation, operation_id, populate_existing=True)
-    if operation is None or operation.status not in WAITING:
-        db.session.rollback()
-        return None
-    _resend(operation, until)
+    deferred = db.session.execute(
+        update(Operation).where(
+            Operation.id == operation_id, Operation.deliveries == deliveries, Operation.status.in_(WAITING),
+        ).values(status=OperationStatus.queued.value, next_attempt_at=until, lease_until=None,
+                 deliveries=Operation.deliveries + 1, updated_at=utcnow())
+    ).rowcount
     db.session.commit()
-    return operation
+    return db.session.get(Operation, operation_id) if deferred else None
 
 
 # -- the relay ------------------------------------------------------------------------------
 
 def requeue_lost(now: datetime | None = None) -> list[Operation]:
     """Running operations whose lease ran out (their worker died): they go again, or fail when
-    they have had every attempt. Returns those to send."""
+    they have had every attempt. Returns those to send. Each change is guarded by the attempt
+    it saw, so a worker finishing at that very moment keeps its result."""
     now = now or utcnow()
     max_attempts = current_app.config["PROVISIONING_MAX_ATTEMPTS"]
-    lost = list(db.session.scalars(select(Operation).where(
+    lost = list(db.session.execute(select(Operation.id, Operation.attempts).where(
         Operation.status == OperationStatus.running.value, Operation.lease_until < now,
-    ).order_by(Operation.id).limit(RELAY_BATCH).with_for_update(skip_locked=True)))
+    ).order_by(Operation.id).limit(RELAY_BATCH)))
     again = []
-    for operation in lost:
-        message = f"O worker parou durante a tentativa {operation.attempts} (sem resposta até o fim do prazo)."
-        subscription = operation.subscription
-        if operation.attempts >= max_attempts:
-            _finish(operation, subscription, OperationStatus.failed, message + " Limite de tentativas atingido.")
+    for operation_id, attempt in lost:
+        message = f"O worker parou durante a tentativa {attempt} (sem resposta até o fim do prazo)."
+        if attempt >= max_attempts:
+            message += " Limite de tentativas atingido."
+            values = dict(status=OperationStatus.failed.value, finished_at=now, last_error=message)
         else:
-            operation.last_error = message + " Nova tentativa."
-            _resend(operation, now)
+            values = dict(status=OperationStatus.queued.value, next_attempt_at=now, last_error=message + " Nova tentativa.",
+                          deliveries=Operation.deliveries + 1)
+        taken = db.session.execute(update(Operation).where(
+            Operation.id == operation_id, Operation.status == OperationStatus.running.value,
+            Operation.attempts == attempt, Operation.lease_until < now,
+        ).values(lease_until=None, updated_at=now, **values)).rowcount
+        if not taken:
+            continue
+        operation = db.session.get(Operation, operation_id, populate_existing=True)
+        if operation.status == OperationStatus.failed.value:
+            _finish(operation, operation.subscription, OperationStatus.failed, message)
+        else:
             again.append(operation)
     db.session.commit()
     return again
@@ -365,6 +406,9 @@ def retry(actor: Actor, operation: Operation) -> Operation:
     db.session.refresh(operation)
     if operation.status != OperationStatus.failed.value:
         raise DomainError("Só é possível tentar de novo uma operação que falhou.")
+    if operation.id not in latest_ids([operation.subscription_id]):
+        raise DomainError("Um pedido mais recente deste assinante já substituiu esta operação: não há o que "
+                          "tentar de novo.")
     from panel.domain.contracts import add_event
 
     operation.status = OperationStatus.pending.value
@@ -375,10 +419,36 @@ def retry(actor: Actor, operation: Operation) -> Operation:
     contract = operation.subscription.contract
     db.session.flush()
     add_event(contract, actor, "retry",
-              f"Tentar novamente: {_what(operation, operation.subscription.platform.name)}.", operation=operation)
+              f"Tentar novamente a operação {operation.id} ({_what(operation)}) na "
+              f"{operation.subscription.platform.name}.", operation=operation)
     db.session.commit()
     submit([operation])
     return operation
+
+
+def latest_ids(subscription_ids: Iterable[int]) -> set[int]:
+    """The latest operation of each of these subscribers (the only one *Tentar novamente* may
+    send again: an older one was replaced by what came after it)."""
+    ids = list(subscription_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(
+        select(func.max(Operation.id)).where(Operation.subscription_id.in_(ids)).group_by(Operation.subscription_id)
+    ))
+
+
+def wake(platform_id: int) -> list[Operation]:
+    """The platform answers again after failing: its operations waiting for a later try (paused
+    by the circuit, or backing off) go now, each as a new job. Returns those to send."""
+    now = utcnow()
+    waiting = list(db.session.scalars(select(Operation).join(Operation.subscription).where(
+        Subscription.platform_id == platform_id, Operation.status == OperationStatus.queued.value,
+        Operation.next_attempt_at > now,
+    ).order_by(Operation.id).limit(RELAY_BATCH)))
+    for operation in waiting:
+        _resend(operation, None)
+    db.session.commit()
+    return waiting
 
 
 def describe(operation: Operation) -> str:

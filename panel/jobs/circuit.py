@@ -98,8 +98,15 @@ def record_failure(platform_id: int, message: str, *, connection: Redis | None =
     return until or None
 
 
-def record_success(platform_id: int, *, connection: Redis | None = None) -> None:
-    _connection(connection).delete(CIRCUIT_KEY.format(platform_id=platform_id))
+def record_success(platform_id: int, *, connection: Redis | None = None) -> bool:
+    """The platform answered: the failure count starts again. True when its circuit had opened
+    (the platform is back after an outage)."""
+    pipe = _connection(connection).pipeline()
+    key = CIRCUIT_KEY.format(platform_id=platform_id)
+    pipe.hget(key, "openings")
+    pipe.delete(key)
+    openings, _ = pipe.execute()
+    return bool(openings)
 
 
 def open_until(platform_id: int, *, connection: Redis | None = None) -> float | None:

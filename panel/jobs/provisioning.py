@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -110,26 +111,27 @@ def run_operation(operation_id: int) -> str | None:
         db.session.rollback()
         return None  # done, failed or running elsewhere: a second delivery
     platform: Platform = operation.subscription.platform
-    platform_id, limit = platform.id, platform.concurrency_limit
+    platform_id, limit, delivery = platform.id, platform.concurrency_limit, operation.deliveries
     db.session.rollback()
 
     paused_until = circuit.open_until(platform_id)
     if paused_until is not None:
-        _send_later(operations.defer(operation_id, _epoch(paused_until + random.uniform(0, 3))))
+        _send_later(operations.defer(operation_id, delivery, _epoch(paused_until + random.uniform(0, 3))))
         return "circuit-open"
-    holder = f"op-{operation_id}"
+    holder = f"op-{operation_id}-{uuid.uuid4().hex[:8]}"  # this run's own: a duplicate never frees it
     lease = current_app.config["PROVISIONING_LEASE"]
     if not circuit.acquire_slot(platform_id, limit, holder, lease):
-        _send_later(operations.defer(operation_id, utcnow() + timedelta(seconds=SLOT_WAIT_S * random.uniform(0.5, 1.5))))
+        wait = timedelta(seconds=SLOT_WAIT_S * random.uniform(0.5, 1.5))
+        _send_later(operations.defer(operation_id, delivery, utcnow() + wait))
         return "no-slot"
     try:
         work = operations.claim(operation_id)
         if work is None:
             return None
         if isinstance(work, Busy):
-            # Another operation of this subscriber is running: it hands this one on when it ends
-            # (and the relay does, should it die).
-            _send_later(operations.defer(operation_id, work.until))
+            # Another operation for the same customer is running: it hands this one on when it
+            # ends (and the relay does, should it die).
+            _send_later(operations.defer(operation_id, delivery, work.until))
             return "busy"
         return _run(work)
     finally:
@@ -152,7 +154,7 @@ def _run(work: Work) -> str:
         _retry(work, error.message, error.retry_after)
         return "retry"
     except (PermanentError, DomainError) as error:
-        circuit.record_success(work.platform_id)  # it answered: it is up
+        _platform_answered(work.platform_id)  # a refusal is an answer: it is up
         _send_now(operations.fail(work, error.message))
         return "failed"
     except Exception:
@@ -160,11 +162,16 @@ def _run(work: Work) -> str:
         db.session.rollback()
         _retry(work, "Erro interno ao executar a operação; ele foi registrado.")
         return "retry"
-    circuit.record_success(work.platform_id)
+    _platform_answered(work.platform_id)
     _send_now(operations.complete(
         work, confirmed=confirmed, external_id=remote.external_id if remote else None, answer=answer,
     ))
     return "done"
+
+
+def _platform_answered(platform_id: int) -> None:
+    if circuit.record_success(platform_id):  # back after an outage: what waited for it goes now
+        _send_now(operations.wake(platform_id))
 
 
 def _retry(work: Work, message: str, retry_after: float | None = None) -> None:
@@ -200,16 +207,28 @@ def converge(provider: Provider, work: Work) -> tuple[AccessStatus | None, Remot
         if work.desired is AccessStatus.CANCELLED:
             return work.desired, None, f"{name} não tem este assinante: nada a cancelar."
         remote = provider.create(work.data, work.desired)
-        return work.desired, remote, f"{name} criou o assinante ({_platform_words(remote)})."
+        return work.desired, remote, f"{name} criou o assinante: {_platform_words(remote, work.desired)}."
+    login = ""
+    if provider.has_login and work.desired is not AccessStatus.CANCELLED and remote.email != work.data.email:
+        # The customer was there already with other login data (a client's new contract taking
+        # over the customer of a cancelled one, or an edit at the platform): the seed's login wins.
+        remote = provider.change_login(remote, username=work.data.email, email=work.data.email)
+        login = " Login atualizado para o e-mail do cliente."
     if provider.matches(remote, work.desired, work.plan):
-        return work.desired, remote, f"{name} já estava assim ({_platform_words(remote)}): nada enviado."
+        return work.desired, remote, (
+            f"{name} já estava assim: {_platform_words(remote, work.desired)}; nada enviado.{login}" if not login
+            else f"{name} confirmou: {_platform_words(remote, work.desired)}.{login}"
+        )
     remote = provider.set_status(remote, work.desired, work.plan)
-    return work.desired, remote, f"{name} confirmou: {_platform_words(remote)}."
+    return work.desired, remote, f"{name} confirmou: {_platform_words(remote, work.desired)}.{login}"
 
 
-def _platform_words(remote: RemoteSubscriber) -> str:
-    products = ", ".join(remote.products)
-    return f"{remote.platform_status}" + (f", {products}" if products else "")
+def _platform_words(remote: RemoteSubscriber, status: AccessStatus) -> str:
+    """How the platform holds the subscriber, in our words and its own: "ativo (ACTIVE, produto X)"."""
+    own = remote.platform_status
+    if remote.products:
+        own += (", produto " if len(remote.products) == 1 else ", produtos ") + ", ".join(remote.products)
+    return f"{status.label.lower()} ({own})"
 
 
 # -- the relay ------------------------------------------------------------------------------

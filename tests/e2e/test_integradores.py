@@ -239,5 +239,5 @@ def test_the_contract_page_follows_a_slow_request_to_its_answer(
     # Once ITTV answers, the box says so and the page shows the confirmed access.
     expect(requests).to_contain_text("Alterar situação (bloqueio total): Concluída", timeout=WORKER_TIMEOUT)
     expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total")
-    expect(page.locator("#historico + .table-responsive")).to_contain_text("ITTV demo confirmou: INACTIVE")
+    expect(page.locator("#historico + .table-responsive")).to_contain_text("ITTV demo confirmou: bloqueio total (INACTIVE)")
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="INACTIVE")

@@ -204,14 +204,14 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     page.reload()
     history = page.locator("#historico + .table-responsive tbody tr")
     expected = [
-        ("Sistema", "Resposta: Alterar situação (cancelado) na ITTV demo", "ITTV demo já estava assim (INACTIVE"),
+        ("Sistema", "Resposta da ITTV demo à operação", "ITTV demo já estava assim: cancelado (INACTIVE"),
         ("Olga Operadora", "Contrato cancelado; acesso cancelado na ITTV demo.", None),
         ("Olga Operadora", f"Título {month} baixado: R$ 39,90 pago em {today_br}.", None),
         ("Olga Operadora", f"Título {month} gerado: R$ 39,90, vencimento", None),
         ("Olga Operadora", "Suspensão cancelada: contrato ativo. O acesso na ITTV demo segue bloqueado", None),
-        ("Sistema", "Resposta: Alterar situação (bloqueio total) na ITTV demo", "ITTV demo confirmou: INACTIVE"),
+        ("Sistema", "(Alterar situação (bloqueio total))", "ITTV demo confirmou: bloqueio total (INACTIVE"),
         ("Olga Operadora", "Contrato suspenso; acesso bloqueado na ITTV demo.", None),
-        ("Sistema", "Resposta: Sincronizar (ativo) na ITTV demo", "ITTV demo criou o assinante (ACTIVE"),
+        ("Sistema", "(Sincronizar (ativo))", "ITTV demo criou o assinante: ativo (ACTIVE, produto PLAYHUB-PREMIUM)"),
         ("Olga Operadora", "Sincronização solicitada com ITTV demo: criar o assinante (ativo).", "Concluída"),
         ("Olga Operadora", "Contrato criado com o plano PlayHub TV (R$ 39,90 por mês, 12 meses), vencimento todo dia 31.",
          None),
