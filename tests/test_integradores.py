@@ -336,7 +336,7 @@ def test_bulk_action_applies_to_every_accepted_row_and_names_the_refused(app, lo
     assert response.status_code == 302 and response.headers["Location"] == listed
     message = flashes(page(client, listed))
     assert "2 pedido(s) registrado(s); 1 recusado(s)" in message
-    assert f"contrato {already}: O assinante já está com bloqueio total" in message
+    assert f"contrato {already}: o assinante já está com bloqueio total" in message
     assert rows(page(client, f"{TV}?aba=bloqueados")) == [already, second, first]
     with app.app_context():
         blocks = db.session.scalars(db.select(Operation).where(Operation.target_status == "blocked")).all()

@@ -218,7 +218,10 @@ def _asked(contract: Contract, action: ContractAction, before: State, after: Sta
         return f"Suspensão cancelada: contrato ativo; acesso liberado na {platform}."
     if action is ContractAction.cancel:
         return "Contrato cancelado" + (f"; acesso cancelado na {platform}." if after.desired else ".")
-    return f"{action.label}: {platform} ({after.desired.label.lower()})."
+    if AccessStatus.PARTIAL_BLOCK not in traits(contract.platform).supported:
+        # A fornecedor (Skeelo): the subscriber is simply blocked or not.
+        return f"Assinante {'desbloqueado' if action is ContractAction.unblock else 'bloqueado'} na {platform}."
+    return f"{action.label} na {platform}."
 
 
 _MESSAGES = {
@@ -255,6 +258,8 @@ def _apply(actor: Actor, contract: Contract, action: ContractAction) -> Result:
     db.session.flush()
     add_event(contract, actor, action.value, _asked(contract, action, before, outcome.state), operation=operation)
     message = _MESSAGES[action]
+    if action is ContractAction.block and AccessStatus.PARTIAL_BLOCK not in traits(contract.platform).supported:
+        message = "Bloqueio solicitado."  # no partial block there: "total" would mean nothing
     if action is ContractAction.reactivate and subscription is not None and operation is None:
         message += f" Para liberar o acesso na {contract.platform.name}, faça o Desbloqueio em Integradores."
     return Result(contract, operation, message)

@@ -437,6 +437,12 @@ def latest_ids(subscription_ids: Iterable[int]) -> set[int]:
     ))
 
 
+def recent_of(subscription_id: int, limit: int = 3) -> list[Operation]:
+    """A subscriber's latest operations, newest first (its page shows a few, never all)."""
+    return list(db.session.scalars(select(Operation).where(Operation.subscription_id == subscription_id)
+                                   .order_by(Operation.id.desc()).limit(limit)))
+
+
 def wake(platform_id: int) -> list[Operation]:
     """The platform answers again after failing: its operations waiting for a later try (paused
     by the circuit, or backing off) go now, each as a new job. Returns those to send."""

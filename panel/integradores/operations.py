@@ -47,6 +47,11 @@ def operation_detail(operation: Operation) -> str:
     return text
 
 
+@bp.app_template_global("recent_operations")
+def recent_operations(subscription: Subscription, limit: int = 3) -> list[Operation]:
+    return operations_domain.recent_of(subscription.id, limit)
+
+
 @bp.route("/operacoes")
 @requires(Role.leitura)
 def operations():
@@ -70,6 +75,7 @@ def operations():
         "integradores/operations.html", operations=page, platforms=platforms, situations=SITUATIONS, kinds=KINDS,
         situation=situation, platform_id=platform_id, kind=kind, contract_id=contract_id,
         circuits=circuits(shown), back_url=request.full_path.rstrip("?"),
+        latest=operations_domain.latest_ids({op.subscription_id for op in page}),
         next_url=url_for(".operations", **filters, antes=page[-1].id) if more else None,
         first_url=url_for(".operations", **filters) if before_id is not None else None,
     )
@@ -85,7 +91,8 @@ def operation_status(operation_id: int):
     """An Operações row's state, polled while the operation runs."""
     operation = _load(operation_id)
     back = safe_next(request.args.get("voltar"), url_for(".operations"))
-    return render_template("integradores/_operation_row.html", op=operation, back_url=back)
+    return render_template("integradores/_operation_row.html", op=operation, back_url=back,
+                           latest=operations_domain.latest_ids([operation.subscription_id]))
 
 
 @bp.route("/operacoes/<int:operation_id>/tentar-novamente", methods=["POST"])

@@ -17,7 +17,7 @@ from panel.extensions import db
 from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back, posted_contract_ids, search_arg
 from panel.jobs.circuit import circuit_state
-from panel.models import Contract, ListTab, Role, Subscription
+from panel.models import Contract, ListTab, Platform, Role, Subscription
 from panel.security import requires
 from panel.web import current_actor, safe_next
 
@@ -82,6 +82,12 @@ TAB_ACTIONS = {
 }
 
 
+@bp.app_template_global("platform_circuit")
+def platform_circuit(platform: Platform):
+    """The platform's open circuit, if calls to it are paused (for the contract page)."""
+    return circuit_state(platform.id, platform.name)
+
+
 def circuits(platforms) -> list:
     """The open circuits (calls paused after repeated failures) of these platforms."""
     return [state for platform in platforms if (state := circuit_state(platform.id, platform.name))]
@@ -141,7 +147,9 @@ def subscriber_action(contract_id: int, path: str):
         db.session.rollback()
         flash(f"Contrato {contract_id}: {error.message}", "danger")
     else:
-        flash(f"Contrato {contract_id}: {result.message}", "success")
+        subscription = result.contract.subscription
+        where = f" O assinante está agora em {subscription.list_tab_enum.label}." if subscription else ""
+        flash(f"Contrato {contract_id}: {result.message}{where}", "success")
     return redirect(back)
 
 
@@ -163,9 +171,18 @@ def bulk_action():
     message = f"{len(outcome.results)} pedido(s) registrado(s)"
     if outcome.refused:
         message += f"; {len(outcome.refused)} recusado(s): " + "; ".join(
-            f"contrato {contract_id}: {reason.rstrip('.')}" for contract_id, reason in outcome.refused)
+            f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in outcome.refused)
     flash(message + ".", "warning" if outcome.refused else "success")
     return redirect(back)
+
+
+def _in_sentence(reason: str) -> str:
+    """A refusal's message continued after a colon: "O assinante já…" → "o assinante já…"
+    (a name such as "ITTV" keeps its capitals)."""
+    reason = reason.rstrip(".")
+    first = reason.split(" ", 1)[0]
+    keeps_capitals = len(first) > 1 and not first[1:].islower()
+    return reason if not reason or keeps_capitals else reason[0].lower() + reason[1:]
 
 
 @bp.route("/assinantes/<int:subscription_id>/situacao")

@@ -46,18 +46,31 @@ return tostring(untiltime)
 
 # KEYS[1] the slots sorted set (member: operation id, score: when its hold expires);
 # ARGV: now, limit, member, expiry. Returns 1 when the slot is taken (or already held).
+# Holds that ran out are pruned, and the holder looked for, only when the set is full: they can
+# only change the answer then, and every command here runs once per job (bench/provisioning.py
+# counts them).
 _ACQUIRE_SCRIPT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-  return 1
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) and not redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+    return 0
+  end
 end
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[4]) - tonumber(ARGV[1])) + 60)
-  return 1
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[4]) - tonumber(ARGV[1])) + 60)
+return 1
+"""
+
+# KEYS[1] the circuit hash. A success forgets the failures, atomically; returns the openings
+# the circuit had (nil when it had none). A platform with no failure recorded, the usual case,
+# costs one read and no write.
+_SUCCESS_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return false
 end
-return 0
+local openings = redis.call('HGET', KEYS[1], 'openings')
+redis.call('DEL', KEYS[1])
+return openings
 """
 
 
@@ -75,10 +88,10 @@ class CircuitState:
         from panel.templating import local_datetime
 
         text = (f"Chamadas à {self.platform_name} pausadas até {local_datetime(self.until, '%H:%M:%S')} após "
-                f"{self.failures} falhas seguidas")
+                f"{self.failures} falhas seguidas.")
         if self.last_error:
-            text += f" (última: {self.last_error.rstrip('.')})"
-        return text + ". Os pedidos esperam e seguem sozinhos quando ela voltar a responder."
+            text += f" Último erro: {self.last_error.rstrip('.')}."
+        return text + " Os pedidos esperam e seguem sozinhos quando ela voltar a responder."
 
 
 def _connection(connection: Redis | None) -> Redis:
@@ -101,12 +114,8 @@ def record_failure(platform_id: int, message: str, *, connection: Redis | None =
 def record_success(platform_id: int, *, connection: Redis | None = None) -> bool:
     """The platform answered: the failure count starts again. True when its circuit had opened
     (the platform is back after an outage)."""
-    pipe = _connection(connection).pipeline()
-    key = CIRCUIT_KEY.format(platform_id=platform_id)
-    pipe.hget(key, "openings")
-    pipe.delete(key)
-    openings, _ = pipe.execute()
-    return bool(openings)
+    script = _connection(connection).register_script(_SUCCESS_SCRIPT)
+    return bool(script(keys=[CIRCUIT_KEY.format(platform_id=platform_id)]))
 
 
 def open_until(platform_id: int, *, connection: Redis | None = None) -> float | None:

@@ -158,7 +158,7 @@ def test_j2_skeelo_block_and_unblock_from_gerenciador_de_licencas(
     # without the page being reloaded.
     skeelo.sandbox.inject("slow", delay=3, match="PATCH /v1/subscribers")
     press_and_confirm(page, subscriber, "Bloquear assinante", "Bloquear assinante")
-    expect(flash(page, f"Contrato {contract_id}: Bloqueio total solicitado.")).to_be_visible()
+    expect(flash(page, f"Contrato {contract_id}: Bloqueio solicitado.")).to_be_visible()
     open_tab(page, "Assinantes bloqueados")
     page.evaluate("window.samePage = true")
     subscriber = row(page, contract_id)
@@ -239,5 +239,5 @@ def test_the_contract_page_follows_a_slow_request_to_its_answer(
     # Once ITTV answers, the box says so and the page shows the confirmed access.
     expect(requests).to_contain_text("Alterar situação (bloqueio total): Concluída", timeout=WORKER_TIMEOUT)
     expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total")
-    expect(page.locator("#historico + .table-responsive")).to_contain_text("ITTV demo confirmou: bloqueio total (INACTIVE)")
+    expect(page.locator("#historico + .table-responsive")).to_contain_text("ITTV demo confirmou: bloqueio total (INACTIVE")
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="INACTIVE")
