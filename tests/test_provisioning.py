@@ -484,3 +484,28 @@ def test_when_the_platform_is_back_what_waited_for_it_goes_at_once(app, ittv, ru
     # …and the others, paused or backing off for minutes, went right after it.
     assert {operation(app, op).status for op in (first, second, third)} == {"done"}
     assert len(customers(ittv.sandbox)) == 3
+
+
+def test_pages_offer_tentar_novamente_only_where_it_can_help_and_say_when_calls_are_paused(
+    app, ittv, run_jobs, login_as, client
+):
+    contract_id = ittv.contract(app)
+    ittv.sandbox.inject("error", status=422, match="POST /alpha/reseller/customer")
+    sync = act(app, contract_id, "sync")
+    run_jobs()
+    login_as("operador")
+    page = client.get("/integradores/operacoes").get_data(as_text=True)
+    assert f"/integradores/operacoes/{sync}/tentar-novamente" in page
+    cancel = act(app, contract_id, "cancel")  # a newer request replaces the failed sync
+    run_jobs()
+    page = client.get("/integradores/operacoes").get_data(as_text=True)
+    assert f"/integradores/operacoes/{sync}/tentar-novamente" not in page and "substituída" in page
+    assert operation(app, cancel).status == "done"
+
+    other = ittv.contract(app, document=CPFS[1], email="joao@example.com.br")
+    with app.app_context():
+        for _ in range(app.config["CIRCUIT_FAILURE_THRESHOLD"]):
+            circuit.record_failure(ittv.platform_id, "ITTV não respondeu (HTTP 503).")
+    act(app, other, "sync")  # waits: the page says why
+    html = client.get(f"/financeiro/painel-do-cliente/contratos/{other}").get_data(as_text=True)
+    assert "Chamadas à ITTV demo pausadas até" in html and "Último erro: ITTV não respondeu (HTTP 503)" in html
