@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
 from flask import current_app
@@ -23,11 +24,18 @@ class PanelWorker(Worker):
         # RQ registers the worker and forks its scheduler before it installs its own signal
         # handlers: a SIGTERM in that window would kill the worker outright and orphan the
         # scheduler process. Until RQ's handlers are in place, a stop request is remembered...
+        self._worker_pid = os.getpid()
         signal.signal(signal.SIGTERM, self._remember_early_stop)
         signal.signal(signal.SIGINT, self._remember_early_stop)
         super().bootstrap(*args, **kwargs)
 
     def _remember_early_stop(self, signum, frame) -> None:
+        if os.getpid() != self._worker_pid:
+            # The scheduler process, forked with this handler, before it installed its own: it
+            # stops as it would have without us (else the worker would wait for it forever).
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         self._early_stop = True
 
     def _install_signal_handlers(self):
