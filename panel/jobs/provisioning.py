@@ -67,13 +67,13 @@ def send(jobs: list[tuple[int, str]], *, at: datetime | None = None, connection:
     """Enqueue ``run_operation`` for each (operation id, job id), now (``enqueue_many``, one
     pipeline) or at ``at``; a job already on its way is left alone, so sending twice is a no-op.
     Returns how many were enqueued."""
-    connection = connection or redis_connection()
+    queue = get_queue(QUEUE, connection)
+    connection = queue.connection
     skip = waiting_jobs([job_id for _, job_id in jobs], connection)
     fresh = [(op_id, job_id) for op_id, job_id in jobs if job_id not in skip]
     if not fresh:
         return 0
     spec = QUEUE_SPECS[QUEUE]
-    queue = get_queue(QUEUE, connection)
     options = dict(
         timeout=spec.job_timeout,
         # Kept only when it failed (for the dashboard): the outcome lives on the operation.
@@ -85,6 +85,9 @@ def send(jobs: list[tuple[int, str]], *, at: datetime | None = None, connection:
             for op_id, job_id in fresh
         ])
     else:
+        # RQ's scheduler keeps whole seconds: round up, so a retry never runs before its time
+        # (a platform's Retry-After included).
+        at = at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
         for op_id, job_id in fresh:
             queue.enqueue_at(at, OPERATION_JOB, op_id, job_id=job_id, description=f"Operação {op_id}",
                              job_timeout=options["timeout"], result_ttl=0, failure_ttl=spec.failure_ttl)

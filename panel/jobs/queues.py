@@ -35,7 +35,13 @@ def redis_connection() -> Redis:
 def get_queue(name: str, connection: Redis | None = None) -> Queue:
     if name not in QUEUE_SPECS:
         raise KeyError(f"unknown queue {name!r}")
-    return Queue(name, connection=connection or redis_connection())
+    if connection is not None:
+        return Queue(name, connection=connection)
+    # One Queue per app and name: a new one asks Redis its version (INFO) at its first enqueue.
+    queues = current_app.extensions.setdefault("rq_queues", {})
+    if name not in queues:
+        queues[name] = Queue(name, connection=redis_connection())
+    return queues[name]
 
 
 def enqueue(
