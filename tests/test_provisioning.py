@@ -509,3 +509,15 @@ def test_pages_offer_tentar_novamente_only_where_it_can_help_and_say_when_calls_
     act(app, other, "sync")  # waits: the page says why
     html = client.get(f"/financeiro/painel-do-cliente/contratos/{other}").get_data(as_text=True)
     assert "Chamadas à ITTV demo pausadas até" in html and "Último erro: ITTV não respondeu (HTTP 503)" in html
+
+
+def test_a_platform_address_no_longer_allowed_fails_visibly_without_a_call(app, ittv, run_jobs):
+    contract_id = ittv.contract(app)
+    app.config["PLATFORM_ALLOWED_HOSTS"] = ("api-resellers.ittv.com.br",)  # settings changed since it was saved
+    op_id = act(app, contract_id, "sync")
+    run_jobs()
+    failed = operation(app, op_id)
+    assert failed.status == "failed" and failed.attempts == 1 and failed.last_error
+    assert ittv.sandbox.requests_seen() == []
+    with app.app_context():
+        assert circuit.circuit_state(ittv.platform_id) is None

@@ -156,8 +156,11 @@ def _run(work: Work) -> str:
             circuit.record_failure(work.platform_id, error.message)
         _retry(work, error.message, error.retry_after)
         return "retry"
-    except (PermanentError, DomainError) as error:
+    except PermanentError as error:
         _platform_answered(work.platform_id)  # a refusal is an answer: it is up
+        _send_now(operations.fail(work, error.message))
+        return "failed"
+    except DomainError as error:  # our side: the token cannot be read, the URL is not allowed
         _send_now(operations.fail(work, error.message))
         return "failed"
     except Exception:
