@@ -36,6 +36,15 @@ def customers(sandbox) -> list[dict]:
     return sandbox.records()
 
 
+def refused_sync(app, setup, run_jobs) -> tuple[int, int]:
+    """A contract whose Sincronizar ITTV refused (422): (contract id, operation id)."""
+    contract_id = setup.contract(app)
+    setup.sandbox.inject("error", status=422, match="POST /alpha/reseller/customer")
+    op_id = act(app, contract_id, "sync")
+    run_jobs()
+    return contract_id, op_id
+
+
 def test_sync_creates_the_ittv_customer_with_the_seed_login_and_confirms_it(app, ittv, run_jobs):
     contract_id = ittv.contract(app)
     op_id = act(app, contract_id, "sync")
@@ -216,10 +225,7 @@ def test_editing_the_clients_email_updates_the_ittv_login(app, ittv, run_jobs):
 def test_a_refusal_fails_at_once_with_the_platforms_message_and_tentar_novamente_succeeds(
     app, ittv, run_jobs, login_as, client
 ):
-    contract_id = ittv.contract(app)
-    ittv.sandbox.inject("error", status=422, match="POST /alpha/reseller/customer")
-    op_id = act(app, contract_id, "sync")
-    run_jobs()
+    contract_id, op_id = refused_sync(app, ittv, run_jobs)
     failed = operation(app, op_id)
     assert failed.status == "failed" and failed.attempts == 1 and failed.last_error
     assert subscription(app, contract_id).last_error == failed.last_error
@@ -435,10 +441,7 @@ def test_a_late_cancellation_of_an_old_ittv_contract_leaves_the_new_contracts_cu
 def test_tentar_novamente_is_refused_for_an_operation_a_newer_one_replaced(app, ittv, run_jobs):
     from panel.domain import DomainError
 
-    contract_id = ittv.contract(app)
-    ittv.sandbox.inject("error", status=422, match="POST /alpha/reseller/customer")
-    sync = act(app, contract_id, "sync")
-    run_jobs()
+    contract_id, sync = refused_sync(app, ittv, run_jobs)
     assert operation(app, sync).status == "failed"
     act(app, contract_id, "cancel")
     run_jobs()
@@ -489,10 +492,7 @@ def test_when_the_platform_is_back_what_waited_for_it_goes_at_once(app, ittv, ru
 def test_pages_offer_tentar_novamente_only_where_it_can_help_and_say_when_calls_are_paused(
     app, ittv, run_jobs, login_as, client
 ):
-    contract_id = ittv.contract(app)
-    ittv.sandbox.inject("error", status=422, match="POST /alpha/reseller/customer")
-    sync = act(app, contract_id, "sync")
-    run_jobs()
+    contract_id, sync = refused_sync(app, ittv, run_jobs)
     login_as("operador")
     page = client.get("/integradores/operacoes").get_data(as_text=True)
     assert f"/integradores/operacoes/{sync}/tentar-novamente" in page

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from panel.extensions import db
 from panel.models.client import Client
@@ -167,7 +167,14 @@ class Subscription(db.Model):
 
     @property
     def last_operation(self) -> Operation | None:
-        return self.operations[0] if self.operations else None
+        """The latest request for this subscriber (one row read, not its whole list)."""
+        from panel.models.operation import Operation
+
+        if "operations" in self.__dict__:  # already loaded: no query
+            return self.operations[0] if self.operations else None
+        return object_session(self).scalar(
+            select(Operation).where(Operation.subscription_id == self.id).order_by(Operation.id.desc()).limit(1)
+        )
 
 
 class ContractEvent(db.Model):
