@@ -36,6 +36,22 @@ def customers(sandbox) -> list[dict]:
     return sandbox.records()
 
 
+def act_and_run(app, run_jobs, contract_id: int, action: str) -> int | None:
+    """The operator's action, then the worker until the queue is empty; returns the operation."""
+    op_id = act(app, contract_id, action)
+    run_jobs()
+    return op_id
+
+
+def new_contract_of_the_same_client(app, contract_id: int) -> int:
+    from panel.domain import contracts as contracts_domain
+
+    with app.app_context():
+        old = db.session.get(Contract, contract_id)
+        return contracts_domain.create_contract(SYSTEM, old.client, plan_id=old.plan_id, start_date=utcnow().date(),
+                                                due_day=10).id
+
+
 def refused_sync(app, setup, run_jobs) -> tuple[int, int]:
     """A contract whose Sincronizar ITTV refused (422): (contract id, operation id)."""
     contract_id = setup.contract(app)
@@ -70,18 +86,15 @@ def test_sync_creates_the_ittv_customer_with_the_seed_login_and_confirms_it(app,
 
 def test_integradores_actions_converge_the_ittv_customer(app, ittv, run_jobs):
     contract_id = ittv.contract(app)
-    act(app, contract_id, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "sync")
     act(app, contract_id, "partial_block")
     run_jobs()
     [customer] = customers(ittv.sandbox)
     assert (customer["status"], customer["product"]) == ("ACTIVE", "PLAYHUB-BASICO")
     assert subscription(app, contract_id).remote_status == "partial_block"
-    act(app, contract_id, "block")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "block")
     assert customers(ittv.sandbox)[0]["status"] == "INACTIVE"
-    act(app, contract_id, "unblock")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "unblock")
     [customer] = customers(ittv.sandbox)
     assert (customer["status"], customer["product"]) == ("ACTIVE", "PLAYHUB-PREMIUM")
     assert subscription(app, contract_id).remote_status == "active"
@@ -89,8 +102,7 @@ def test_integradores_actions_converge_the_ittv_customer(app, ittv, run_jobs):
 
 def test_skeelo_subscriber_follows_the_contract_to_its_cancellation(app, skeelo, run_jobs):
     contract_id = skeelo.contract(app, document="11222333000181", name="Empresa Ltda")
-    act(app, contract_id, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "sync")
     [record] = customers(skeelo.sandbox)
     sub = subscription(app, contract_id)
     assert record["external_id"] == sub.external_ref and record["status"] == "active"
@@ -105,8 +117,7 @@ def test_skeelo_subscriber_follows_the_contract_to_its_cancellation(app, skeelo,
 
 def test_only_the_difference_is_sent(app, ittv, run_jobs):
     contract_id = ittv.contract(app)
-    act(app, contract_id, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "sync")
     ittv.sandbox.admin("DELETE", "/requests")
     act(app, contract_id, "sync")  # the platform already holds it
     run_jobs()
@@ -175,8 +186,7 @@ def test_two_workers_running_the_same_operation_at_once_create_one_customer(app,
 
 def test_block_then_unblock_queued_together_ends_unblocked(app, ittv, run_jobs):
     contract_id = ittv.contract(app)
-    act(app, contract_id, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "sync")
     block = act(app, contract_id, "block")
     unblock = act(app, contract_id, "unblock")
     run_jobs()
@@ -187,8 +197,7 @@ def test_block_then_unblock_queued_together_ends_unblocked(app, ittv, run_jobs):
 
 def test_an_operation_waits_for_the_running_one_of_its_subscriber(app, ittv, run_jobs):
     contract_id = ittv.contract(app)
-    act(app, contract_id, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "sync")
     first = act(app, contract_id, "block")
     with app.app_context():
         holder = operations.claim(first)  # a worker took the block and is talking to ITTV
@@ -208,8 +217,7 @@ def test_editing_the_clients_email_updates_the_ittv_login(app, ittv, run_jobs):
     from panel.models import Client
 
     contract_id = ittv.contract(app)
-    act(app, contract_id, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "sync")
     with app.app_context():
         client = db.session.get(Contract, contract_id).client
         data = clients_domain.ClientData(kind=client.kind, name=client.name, document=CPFS[1],
@@ -416,26 +424,19 @@ def _make_due(app, op_id: int) -> None:
 
 
 def test_a_late_cancellation_of_an_old_ittv_contract_leaves_the_new_contracts_customer_alone(app, ittv, run_jobs):
-    from panel.domain import contracts as contracts_domain
-
     old = ittv.contract(app)
-    act(app, old, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, old, "sync")
     ittv.sandbox.inject("error", status=503, match="PUT /alpha/reseller/customer")
     cancel = act(app, old, "cancel")
     run_jobs()  # ITTV failed: the cancellation waits for its retry…
     assert operation(app, cancel).status == "queued"
-    with app.app_context():
-        client_id = db.session.get(Contract, old).client_id
-        plan_id = db.session.get(Contract, old).plan_id
-        new = contracts_domain.create_contract(SYSTEM, db.session.get(Contract, old).client, plan_id=plan_id,
-                                               start_date=utcnow().date(), due_day=10).id
+    new = new_contract_of_the_same_client(app, old)
     act(app, new, "sync")  # …meanwhile the client's new contract takes over ITTV's customer (same CPF)
     run_jobs()  # (the waiting cancellation is handed on right after the sync: same customer)
     done = operation(app, cancel)
     assert done.status == "done" and f"agora atende o contrato {new}" in done.result
     assert customers(ittv.sandbox)[0]["status"] == "ACTIVE"
-    assert client_id and subscription(app, new).remote_status == "active"
+    assert subscription(app, new).remote_status == "active"
 
 
 def test_tentar_novamente_is_refused_for_an_operation_a_newer_one_replaced(app, ittv, run_jobs):
@@ -443,8 +444,7 @@ def test_tentar_novamente_is_refused_for_an_operation_a_newer_one_replaced(app, 
 
     contract_id, sync = refused_sync(app, ittv, run_jobs)
     assert operation(app, sync).status == "failed"
-    act(app, contract_id, "cancel")
-    run_jobs()
+    act_and_run(app, run_jobs, contract_id, "cancel")
     with app.app_context():
         with pytest.raises(DomainError, match="mais recente"):
             operations.retry(SYSTEM, db.session.get(Operation, sync))
@@ -453,21 +453,17 @@ def test_tentar_novamente_is_refused_for_an_operation_a_newer_one_replaced(app, 
 
 def test_a_new_contract_reusing_the_ittv_customer_brings_the_login_up_to_date(app, ittv, run_jobs):
     from panel.domain import clients as clients_domain
-    from panel.domain import contracts as contracts_domain
 
     old = ittv.contract(app)
-    act(app, old, "sync")
-    run_jobs()
+    act_and_run(app, run_jobs, old, "sync")
     act(app, old, "cancel")
     run_jobs()
     with app.app_context():
         client = db.session.get(Contract, old).client
         clients_domain.update_client(SYSTEM, client, clients_domain.ClientData(
             kind=client.kind, name=client.name, document=client.document, email="maria.nova@example.com.br"))
-        new = contracts_domain.create_contract(SYSTEM, client, plan_id=db.session.get(Contract, old).plan_id,
-                                               start_date=utcnow().date(), due_day=10).id
-    act(app, new, "sync")
-    run_jobs()
+    new = new_contract_of_the_same_client(app, old)
+    act_and_run(app, run_jobs, new, "sync")
     [customer] = customers(ittv.sandbox)
     assert customer["status"] == "ACTIVE"
     assert customer["username"] == customer["email"] == "maria.nova@example.com.br"

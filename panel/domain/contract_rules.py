@@ -104,17 +104,20 @@ def decide(state: State, action: ContractAction, traits: PlatformTraits) -> Outc
             raise DomainError("O contrato está suspenso: use Cancelar suspensão no Painel do Cliente antes do "
                               "desbloqueio.")
         raise DomainError("O contrato está suspenso: o acesso já está bloqueado.")
-    wanted = {
-        ContractAction.partial_block: AccessStatus.PARTIAL_BLOCK,
-        ContractAction.block: AccessStatus.BLOCKED,
-        ContractAction.unblock: AccessStatus.ACTIVE,
-    }[action]
+    wanted = SUBSCRIBER_ACTIONS[action]
     if wanted not in traits.supported:
         raise DomainError(f"{traits.name} não tem {action.label.split(' dos ')[0].lower()}.")
     if wanted == desired:
         raise DomainError(f"O assinante já está {_ALREADY[wanted]}.")
     return to(contract, wanted)
 
+
+# Integradores' actions on a subscriber, by the access each asks for.
+SUBSCRIBER_ACTIONS = {
+    ContractAction.partial_block: AccessStatus.PARTIAL_BLOCK,
+    ContractAction.block: AccessStatus.BLOCKED,
+    ContractAction.unblock: AccessStatus.ACTIVE,
+}
 
 _ALREADY = {
     AccessStatus.ACTIVE: "desbloqueado",

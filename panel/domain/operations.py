@@ -91,9 +91,7 @@ class Work:
     subscription_id: int
     platform_id: int
     platform_name: str
-    platform_kind: str
     desired: AccessStatus
-    plan: PlanProducts
     data: SubscriberData = field(repr=False)
     external_id: str | None
     fields: tuple[str, ...] = ()  # login data that changed (update_login)
@@ -104,22 +102,30 @@ class Work:
     group: tuple[int, ...] = ()
 
     @property
+    def plan(self) -> PlanProducts:
+        return self.data.plan
+
+    @property
     def ref(self) -> SubscriberRef:
         return SubscriberRef(self.data.external_ref, self.data.document, self.external_id)
 
 
 @dataclass(frozen=True)
 class Busy:
-    """Another operation of the same subscriber is running; this one waits for it."""
+    """Another operation for the same customer is running; this one waits for it."""
 
     until: datetime
 
 
 def subscriber_data(subscription: Subscription) -> SubscriberData:
+    """What the platform may need of the subscriber: the client's data, the contract's packages,
+    and the seed's login (e-mail and document)."""
+    from panel.domain.contracts import contract_products  # contracts build on operations
+
     contract, client = subscription.contract, subscription.contract.client
     return SubscriberData(
         external_ref=subscription.external_ref, name=client.name, document=client.document, email=client.email,
-        plan=PlanProducts(tuple(contract.product_codes), tuple(contract.base_codes)), phone=client.phone,
+        plan=contract_products(contract), phone=client.phone,
         zipcode=client.zipcode, street=client.street, number=client.number, complement=client.complement,
         city=client.city, state=client.state, username=client.email, password=client.document,
     )
@@ -182,7 +188,7 @@ def claim(operation_id: int) -> Work | Busy | None:
     work = Work(
         operation_id=operation.id, attempt=operation.attempts, kind=operation.kind_enum,
         subscription_id=subscription.id, platform_id=platform.id, platform_name=platform.name,
-        platform_kind=platform.kind, desired=desired, plan=data.plan, data=data, external_id=subscription.external_id,
+        desired=desired, data=data, external_id=subscription.external_id,
         group=tuple(group),
         fields=tuple((operation.details or {}).get("fields", ())), shared_with_contract=shared,
     )
@@ -426,15 +432,17 @@ def retry(actor: Actor, operation: Operation) -> Operation:
     return operation
 
 
+def latest_ids_query(subscription_ids: list[int]):
+    """The ids of these subscribers' latest operations, as a query to run or to nest."""
+    return (select(func.max(Operation.id)).where(Operation.subscription_id.in_(subscription_ids))
+            .group_by(Operation.subscription_id))
+
+
 def latest_ids(subscription_ids: Iterable[int]) -> set[int]:
     """The latest operation of each of these subscribers (the only one *Tentar novamente* may
     send again: an older one was replaced by what came after it)."""
     ids = list(subscription_ids)
-    if not ids:
-        return set()
-    return set(db.session.scalars(
-        select(func.max(Operation.id)).where(Operation.subscription_id.in_(ids)).group_by(Operation.subscription_id)
-    ))
+    return set(db.session.scalars(latest_ids_query(ids))) if ids else set()
 
 
 def recent_of(subscription_id: int, limit: int = 3) -> list[Operation]:

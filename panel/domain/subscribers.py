@@ -15,23 +15,17 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from panel.domain.clients import matching
-from panel.domain.contract_rules import ContractAction
+from panel.domain.contract_rules import SUBSCRIBER_ACTIONS, ContractAction
+from panel.domain.operations import latest_ids_query
 from panel.domain.platforms import adapter, kinds_for_plan_type
 from panel.extensions import db
 from panel.models import Client, Contract, ListTab, Operation, OperationStatus, Platform, Subscription
-from panel.providers import AccessStatus
 
 PAGE_SIZE = 50
-# Integradores' actions on a subscriber, by the access each asks for.
-SUBSCRIBER_ACTIONS = {
-    ContractAction.partial_block: AccessStatus.PARTIAL_BLOCK,
-    ContractAction.block: AccessStatus.BLOCKED,
-    ContractAction.unblock: AccessStatus.ACTIVE,
-}
 
 
 def area_platforms(plan_type: str) -> list[Platform]:
@@ -117,8 +111,7 @@ def latest_operations(subscription_ids: list[int]) -> dict[int, Operation]:
     """The latest operation of each subscriber, by subscription id."""
     if not subscription_ids:
         return {}
-    latest = (select(func.max(Operation.id)).where(Operation.subscription_id.in_(subscription_ids))
-              .group_by(Operation.subscription_id))
+    latest = latest_ids_query(list(subscription_ids))
     return {op.subscription_id: op for op in db.session.scalars(select(Operation).where(Operation.id.in_(latest)))}
 
 

@@ -74,14 +74,12 @@ def send(jobs: list[tuple[int, str]], *, at: datetime | None = None, connection:
     if not fresh:
         return 0
     spec = QUEUE_SPECS[QUEUE]
-    options = dict(
-        timeout=spec.job_timeout,
-        # Kept only when it failed (for the dashboard): the outcome lives on the operation.
-        result_ttl=0, failure_ttl=spec.failure_ttl,
-    )
+    # Kept only when it failed (for the dashboard): the outcome lives on the operation.
+    ttls = dict(result_ttl=0, failure_ttl=spec.failure_ttl)
     if at is None:
         queue.enqueue_many([
-            Queue.prepare_data(OPERATION_JOB, (op_id,), job_id=job_id, description=f"Operação {op_id}", **options)
+            Queue.prepare_data(OPERATION_JOB, (op_id,), job_id=job_id, description=f"Operação {op_id}",
+                               timeout=spec.job_timeout, **ttls)
             for op_id, job_id in fresh
         ])
     else:
@@ -90,7 +88,7 @@ def send(jobs: list[tuple[int, str]], *, at: datetime | None = None, connection:
         at = at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
         for op_id, job_id in fresh:
             queue.enqueue_at(at, OPERATION_JOB, op_id, job_id=job_id, description=f"Operação {op_id}",
-                             job_timeout=options["timeout"], result_ttl=0, failure_ttl=spec.failure_ttl)
+                             job_timeout=spec.job_timeout, **ttls)
     return len(fresh)
 
 

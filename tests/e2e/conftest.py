@@ -52,6 +52,16 @@ def live_server(app) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.fixture
+def worker(panel_env):
+    """A real `flask worker` process (RQ's forking worker) on the test's database and Redis."""
+    from tests.processes import start_flask, stop
+
+    process = start_flask(panel_env, "worker")
+    yield process
+    stop(process)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():

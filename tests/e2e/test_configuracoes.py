@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_login_and_menus import log_in, open_menu
-from tests.processes import start_flask, stop
-
-
-@pytest.fixture
-def worker(panel_env):
-    process = start_flask(panel_env, "worker")
-    yield process
-    stop(process)
 
 
 def fill_platform(page: Page, code: str, name: str, url: str, token: str) -> None:

@@ -8,43 +8,22 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from panel.extensions import db
 from panel.models import Subscription
 from tests.e2e.test_login_and_menus import log_in, open_menu
+from tests.e2e.test_painel_cliente import flash, press_and_confirm
 from tests.factories import CNPJS, CPFS
-from tests.processes import start_flask, stop, wait_until
+from tests.processes import wait_until
 from tests.provisioning import act, platform_at
 
 # The worker answers in well under a second; this leaves room for a slow CI machine.
 WORKER_TIMEOUT = 30_000
 
 
-@pytest.fixture
-def worker(panel_env):
-    process = start_flask(panel_env, "worker")
-    yield process
-    stop(process)
-
-
-def flash(page: Page, text: str):
-    return page.get_by_role("alert").filter(has_text=text)
-
-
 def row(page: Page, contract_id: int):
     return page.locator(f'tr[data-contract="{contract_id}"]')
-
-
-def press_and_confirm(page: Page, scope, button: str, accept: str) -> None:
-    """Click a row's (icon) button, then accept in the "Confirmar ação" modal."""
-    page.wait_for_load_state("load")  # app.js has hooked the confirmation by then
-    scope.get_by_role("button", name=button, exact=True).click()
-    modal = page.locator("#confirm-modal")
-    expect(modal.get_by_role("heading", name="Confirmar ação")).to_be_visible()
-    modal.get_by_role("button", name=accept, exact=True).click()
-    page.wait_for_load_state("load")
 
 
 def open_tab(page: Page, label: str) -> None:
@@ -88,7 +67,7 @@ def test_j1_ittv_partial_block_total_block_and_unblock_from_clientes_de_tv(
 
     # J1.6 — Bloqueio parcial: the row leaves Assinantes ativos for Assinantes bloqueados.
     expect(subscriber.get_by_role("button", name="Desbloqueio dos pontos deste contrato")).to_have_count(0)
-    press_and_confirm(page, subscriber, "Bloqueio parcial dos pontos deste contrato", "Bloqueio parcial")
+    press_and_confirm(page, "Bloqueio parcial dos pontos deste contrato", "Bloqueio parcial", within=subscriber)
     expect(flash(page, f"Contrato {contract_id}: Bloqueio parcial solicitado.")).to_be_visible()
     expect(row(page, contract_id)).to_have_count(0)
     open_tab(page, "Assinantes bloqueados")
@@ -110,14 +89,14 @@ def test_j1_ittv_partial_block_total_block_and_unblock_from_clientes_de_tv(
     # J1.7 — Bloqueio total: ITTV shows INACTIVE.
     page.reload()
     subscriber = row(page, contract_id)
-    press_and_confirm(page, subscriber, "Bloqueio total dos pontos deste contrato", "Bloqueio total")
+    press_and_confirm(page, "Bloqueio total dos pontos deste contrato", "Bloqueio total", within=subscriber)
     expect(flash(page, f"Contrato {contract_id}: Bloqueio total solicitado.")).to_be_visible()
     subscriber = row(page, contract_id)  # still in Assinantes bloqueados
     expect(subscriber.get_by_test_id("remote-status")).to_have_text("Bloqueio total", timeout=WORKER_TIMEOUT)
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="INACTIVE")
 
     # Desbloqueio: back in Assinantes ativos, ACTIVE with the full product.
-    press_and_confirm(page, subscriber, "Desbloqueio dos pontos deste contrato", "Desbloqueio")
+    press_and_confirm(page, "Desbloqueio dos pontos deste contrato", "Desbloqueio", within=subscriber)
     expect(flash(page, f"Contrato {contract_id}: Desbloqueio solicitado.")).to_be_visible()
     expect(row(page, contract_id)).to_have_count(0)
     open_tab(page, "Assinantes ativos")
@@ -157,7 +136,7 @@ def test_j2_skeelo_block_and_unblock_from_gerenciador_de_licencas(
     # Skeelo answers slowly this time: the row shows the request on its way, then the answer,
     # without the page being reloaded.
     skeelo.sandbox.inject("slow", delay=3, match="PATCH /v1/subscribers")
-    press_and_confirm(page, subscriber, "Bloquear assinante", "Bloquear assinante")
+    press_and_confirm(page, "Bloquear assinante", "Bloquear assinante", within=subscriber)
     expect(flash(page, f"Contrato {contract_id}: Bloqueio solicitado.")).to_be_visible()
     open_tab(page, "Assinantes bloqueados")
     page.evaluate("window.samePage = true")
@@ -168,7 +147,7 @@ def test_j2_skeelo_block_and_unblock_from_gerenciador_de_licencas(
     assert page.evaluate("window.samePage") is True
     platform_record(skeelo.sandbox, "external_id", external_ref, status="inactive")
 
-    press_and_confirm(page, subscriber, "Desbloquear assinante", "Desbloquear assinante")
+    press_and_confirm(page, "Desbloquear assinante", "Desbloquear assinante", within=subscriber)
     expect(flash(page, f"Contrato {contract_id}: Desbloqueio solicitado.")).to_be_visible()
     open_tab(page, "Assinantes ativos")
     expect(row(page, contract_id).get_by_test_id("remote-status")).to_have_text("Ativo", timeout=WORKER_TIMEOUT)

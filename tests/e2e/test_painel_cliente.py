@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from panel.domain.common import local_today
 from tests.e2e.test_login_and_menus import log_in, open_menu
 from tests.factories import CPFS, ittv_plan, make_client, make_contract, skeelo_plan
-from tests.processes import start_flask, stop, wait_until
+from tests.processes import wait_until
 from tests.provisioning import platform_at
 
 CONTRACT_URL = re.compile(r"/financeiro/painel-do-cliente/contratos/(\d+)$")
@@ -31,10 +30,11 @@ def open_painel_do_cliente(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Painel do Cliente")
 
 
-def press_and_confirm(page: Page, button: str, accept: str) -> None:
-    """Click a contract button, then accept in the "Confirmar ação" modal."""
+def press_and_confirm(page: Page, button: str, accept: str, *, within=None) -> None:
+    """Click a button (of the page, or of ``within``: a list row), then accept in the
+    "Confirmar ação" modal."""
     page.wait_for_load_state("load")  # app.js has hooked the confirmation by then
-    page.get_by_role("button", name=button, exact=True).click()
+    (within or page).get_by_role("button", name=button, exact=True).click()
     modal = page.locator("#confirm-modal")
     expect(modal.get_by_role("heading", name="Confirmar ação")).to_be_visible()
     modal.get_by_role("button", name=accept, exact=True).click()
@@ -55,13 +55,6 @@ def new_contract(page: Page, plan_label: str, start: str, due_day: str) -> int:
 
 def status_badge(page: Page):
     return page.get_by_test_id("contract-status")
-
-
-@pytest.fixture
-def worker(panel_env):
-    process = start_flask(panel_env, "worker")
-    yield process
-    stop(process)
 
 
 def customer_at(sandbox, cpf: str, **expected) -> dict:
