@@ -79,7 +79,8 @@ def start_sandbox(kind: str, directory: Path, *, token: str | None = None, port:
     log_path = directory / f"sandbox-{kind}.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", f"sandbox.{kind}", "--port", str(port), "--token", token, *extra],
+        # --token=T: a generated token may start with "-", which argparse would take for an option
+        [sys.executable, "-m", f"sandbox.{kind}", "--port", str(port), f"--token={token}", *extra],
         cwd=PROJECT_ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -213,3 +213,13 @@ def test_the_sandbox_server_turns_nagle_off_on_every_connection():
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     finally:
         server.server_close()
+
+
+def test_a_token_starting_with_a_dash_is_taken_as_the_token(tmp_path):
+    # Generated tokens (token_urlsafe) start with "-" now and then.
+    sandbox = start_sandbox("skeelo", tmp_path, token="-tok-" + "x" * 20)
+    try:
+        assert sandbox.session.get(f"{sandbox.url}/v1/products", timeout=10,
+                                   headers={"Authorization": f"Bearer {sandbox.token}"}).status_code == 200
+    finally:
+        sandbox.stop()
