@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import threading
+from collections import Counter
+
 import pytest
 from argon2 import PasswordHasher
 
@@ -173,12 +177,88 @@ def test_a_good_login_ends_the_run_of_failures(make_user, client):
     assert _attempt(client, user.username, PASSWORD, "192.0.2.40").status_code == 302
 
 
-def test_successful_logins_do_not_count_towards_the_throttle(make_user, client):
+def test_successful_logins_do_not_add_up_for_the_username(make_user, client):
     user = make_user("leitura")
     auth = AuthActions(client)
     for _ in range(7):
         assert _attempt(client, user.username, PASSWORD, "192.0.2.20").status_code == 302
         auth.logout()
+
+
+def test_a_good_login_keeps_its_place_at_the_address(make_app, make_user):
+    """Every attempt is counted before its password is known; a good login then ends the
+    username's run but keeps its place in the address's window."""
+    app = make_app(LOGIN_LIMIT_PER_IP="3 per 5 minutes")
+    client, user = app.test_client(), make_user("leitura")
+    for _ in range(3):
+        assert _attempt(client, user.username, PASSWORD, "192.0.2.21").status_code == 302
+        AuthActions(client).logout()
+    assert _attempt(client, user.username, PASSWORD, "192.0.2.21").status_code == 429
+    assert _attempt(client, user.username, PASSWORD, "192.0.2.22").status_code == 302
+
+
+@pytest.mark.parametrize("counters", ["redis", "in the process (Redis down)"])
+def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(app, make_app, make_user, counters):
+    """Forty guesses sent at once from one address: each attempt takes its place in the throttle
+    (atomically) before its password is checked, so five are checked and 35 wait."""
+    if counters != "redis":
+        app = make_app(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    user = make_user("operador")
+    with app.app_context():  # a slower hash, so that the checks overlap as they would in production
+        db.session.get(User, user.id).password_hash = PasswordHasher(time_cost=2, memory_cost=4096,
+                                                                     parallelism=1).hash(PASSWORD)
+        db.session.commit()
+    clients = [app.test_client() for _ in range(40)]
+    tokens = [csrf_token_from(each.get("/login").get_data(as_text=True)) for each in clients]
+    start, statuses = threading.Barrier(len(clients)), []
+
+    def guess(each, token):
+        start.wait()
+        response = each.post("/login", data={"username": user.username, "password": "errada-errada",
+                                             "csrf_token": token}, environ_base={"REMOTE_ADDR": "198.51.100.40"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        checked = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "auth.login_refused", AuditEvent.actor_id == user.id))
+    assert checked == 5
+    assert Counter(statuses) == {200: 5, 429: 35}
+    assert _attempt(app.test_client(), user.username, PASSWORD, "198.51.100.40").status_code == 429
+
+
+def test_a_throttled_login_keeps_the_form_and_states_the_wait(make_user, client):
+    user = make_user("operador")
+    for _ in range(5):
+        _attempt(client, user.username, "errada-errada", "198.51.100.5")
+    response = _attempt(client, user.username, PASSWORD, "198.51.100.5")
+    assert response.status_code == 429
+    assert 290 < int(response.headers["Retry-After"]) <= 300  # the oldest of the five frees its place
+    page = response.get_data(as_text=True)
+    assert "Muitas tentativas. Tente de novo em 5 min." in page
+    assert re.search(rf'name="username"[^>]*value="{user.username}"', page)  # what was typed is kept
+    assert 'name="password"' in page and 'name="csrf_token"' in page and "Entrar" in page
+    assert "Usuário ou senha inválidos." not in page
+    # The form on that page works once the wait is over (here: another address, not throttled).
+    token = csrf_token_from(page)
+    assert client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": "198.51.100.6"}).status_code == 302
+
+
+def test_a_wait_under_a_minute_is_stated_in_seconds(make_app, make_user):
+    app = make_app(LOGIN_LIMIT_PER_USER_AND_IP="2 per 40 seconds")
+    client, user = app.test_client(), make_user("operador")
+    for _ in range(2):
+        _attempt(client, user.username, "errada-errada", "198.51.100.7")
+    response = _attempt(client, user.username, "errada-errada", "198.51.100.7")
+    assert response.status_code == 429
+    wait = int(response.headers["Retry-After"])
+    assert 30 < wait <= 40
+    assert f"Muitas tentativas. Tente de novo em {wait} s." in response.get_data(as_text=True)
 
 
 def test_throttle_is_kept_in_redis(make_user, client, app):
@@ -401,3 +481,13 @@ def test_login_still_works_when_redis_is_down(make_app, make_user):
     assert AuthActions(client).login(user.username).status_code == 302
     page = client.get("/").get_data(as_text=True)
     assert "O Redis não responde" in page
+
+
+def test_the_throttle_counts_in_the_process_when_redis_is_down(make_app, make_user):
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    client, user = app.test_client(), make_user("operador")
+    for _ in range(5):
+        assert _attempt(client, user.username, "errada-errada", "192.0.2.90").status_code == 200
+    response = _attempt(client, user.username, PASSWORD, "192.0.2.90")
+    assert response.status_code == 429 and 290 < int(response.headers["Retry-After"]) <= 300
+    assert _attempt(client, user.username, PASSWORD, "192.0.2.91").status_code == 302

@@ -2,86 +2,53 @@
 
 from __future__ import annotations
 
-import hashlib
+import math
 import time
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_limiter.util import get_remote_address
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from panel.auth import bp
+from panel.auth import throttle as login_throttle
 from panel.auth.forms import ChangePasswordForm, LoginForm
 from panel.domain import DomainError
 from panel.domain import users as users_domain
-from panel.extensions import limiter
 from panel.models import Role
 from panel.security import LOGIN_AT, public, requires
 from panel.web import attach_error, current_actor, safe_next
 
 
-# The login throttle (Flask-Limiter, counters in Redis). Only refused credentials count (the
-# view marks them); a good login ends the run for that username, but never for the address, so
-# one valid account cannot launder guesses at others from the same place.
-#   - username + address: "five wrong passwords in a row" slow down that user from that address;
-#   - username alone: a looser limit against guesses spread over many addresses;
-#   - address alone: a looser limit against one address trying many usernames.
+# The login throttle (panel/auth/throttle.py): every attempt whose form is valid takes its place
+# in the throttle's windows before its password is checked; a good login then ends the run for
+# that username, never for the address.
+bp.record_once(lambda state: login_throttle.init_app(state.app))
 
 
-def _login_failed(_response) -> bool:
-    return g.get("login_failed", False)
-
-
-def _typed_username_hash() -> str:
-    # Hashed: the throttle's Redis keys need not carry the typed login.
-    typed = users_domain.normalise_username(request.form.get("username", ""))
-    return hashlib.sha256(typed.encode()).hexdigest()[:32]
-
-
-def _user_and_ip_key() -> str:
-    return f"user-ip:{_typed_username_hash()}:{get_remote_address()}"
-
-
-def _user_key() -> str:
-    return f"user:{_typed_username_hash()}"
-
-
-def _ip_key() -> str:
-    return f"ip:{get_remote_address()}"
-
-
-def _forget_username_failures() -> None:
-    """A good login ends the run of failures for this username (not for this address)."""
-    for limit, identifiers in limiter.context.conditional_deductions.items():
-        if limit.key_func is not _ip_key:
-            limiter.limiter.clear(limit.limit, *identifiers)
-
-
-def _limit(config_key: str, key_func):
-    return limiter.limit(
-        lambda: current_app.config[config_key], key_func=key_func, methods=["POST"], deduct_when=_login_failed
-    )
+def _wait_text(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@_limit("LOGIN_LIMIT_PER_USER_AND_IP", _user_and_ip_key)
-@_limit("LOGIN_LIMIT_PER_USER", _user_key)
-@_limit("LOGIN_LIMIT_PER_IP", _ip_key)
 def login():
     home = url_for("main.home")
     if current_user.is_authenticated:
         return redirect(home)
     form = LoginForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit():  # (an expired form never gets here: it counts nowhere)
+        windows = login_throttle.windows_for(form.username.data, request.remote_addr or "127.0.0.1")
+        wait = login_throttle.throttle().count_attempt(windows)
+        if wait is not None:
+            form.form_errors.append(f"Muitas tentativas. Tente de novo em {_wait_text(wait)}.")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = users_domain.authenticate(form.username.data, form.password.data, ip=request.remote_addr)
         if user is not None:
-            _forget_username_failures()
+            login_throttle.throttle().end_username_run(windows)
             session.clear()  # nothing from before the login survives into the new session
             login_user(user)
             session.permanent = True
             session[LOGIN_AT] = time.time()
             return redirect(safe_next(request.args.get("next"), home))
-        g.login_failed = True
         form.form_errors.append("Usuário ou senha inválidos.")
     return render_template("auth/login.html", form=form), 200
 
