@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from panel import inputs
 from panel.config import load_config, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    # Before any blueprint: every <int:…> rule, rq-dashboard's too, takes the bounded converter.
+    inputs.init_app(app)
     env = dict(os.environ)
     env.update({key: str(overrides.pop(key)) for key in ENV_SETTINGS if key in overrides})
     app.config.update(load_config(env, instance_path))
