@@ -3,19 +3,25 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
-from wtforms import Form as WtfBaseForm
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from panel.domain.fiscal import SERVICES
-from panel.forms import BrDecimalField, Form, NewPasswordField, optional_int, repeat_of
+from panel.forms import (
+    BrDecimalField,
+    Form,
+    IdSelectField,
+    IdSelectMultipleField,
+    IntegerField,
+    NewPasswordField,
+    SubForm,
+    repeat_of,
+)
 from panel.models import CompositionMode, PlanType, Role, RuleAction, RuleType
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.operador, Role.leitura, Role.admin)]
@@ -80,11 +86,8 @@ class ProductForm(Form):
 
 # -- access plans (Adicionar plano) ---------------------------------------------------------
 
-class CompositionLineForm(WtfBaseForm):
+class CompositionLineForm(SubForm):
     """One service kind's share of the monthly value (a sub-form: the outer form has the CSRF)."""
-
-    class Meta:
-        locales = ("pt_BR", "pt")
 
     service = HiddenField()
     mode = SelectField("Forma", choices=[SelectChoice(m.value, m.label) for m in CompositionMode],
@@ -115,8 +118,8 @@ class PlanForm(Form):
         "Valor mensal (R$)", validators=[InputRequired("Informe o valor mensal.")], description="Ex.: 39,90",
     )
     composition = FieldList(FormField(CompositionLineForm), min_entries=len(SERVICES), max_entries=len(SERVICES))
-    platform_id = SelectField("Plataforma", coerce=optional_int, choices=[], validate_choice=False)
-    product_ids = SelectMultipleField("Pacotes", coerce=int, choices=[], validate_choice=False)
+    platform_id = IdSelectField("Plataforma", choices=[])
+    product_ids = IdSelectMultipleField("Pacotes", choices=[])
 
     def step_fields(self, step: int) -> list:
         return [self[name] for name in self.STEPS.get(step, ())]
@@ -139,7 +142,7 @@ class BillingRuleForm(Form):
         description="A ação é executada quando o título mais antigo em aberto passa deste atraso.",
     )
     action = SelectField("Ação a ser executada", choices=[SelectChoice(a.value, a.label) for a in RuleAction])
-    platform_id = SelectField("Abrangência", coerce=optional_int, choices=[], validate_choice=False)
+    platform_id = IdSelectField("Abrangência", choices=[])
     unblock_on_payment = BooleanField("Desbloquear automaticamente quando o título for pago", default=True)
     active = BooleanField("Ativa", default=True)
     description = StringField("Descrição (opcional)", validators=[Length(max=120)],

@@ -17,6 +17,7 @@ from panel.domain import plans as plans_domain
 from panel.extensions import db
 from panel.formats import number
 from panel.forms import hidden_inputs
+from panel.inputs import ascii_integer
 from panel.models import CompositionMode, Plan, PlanType, Role
 from panel.security import requires
 from panel.web import attach_error, current_actor, posted_flag
@@ -132,10 +133,10 @@ def _wizard(plan: Plan | None):
         form.plan_type.data = plan.plan_type
     step = 1
     if request.method == "POST":
-        try:
-            posted_step = min(max(int(request.form.get("step", 1)), 1), REVIEW)
-        except ValueError:
-            abort(400)
+        posted_step = ascii_integer(request.form.get("step", "1"))
+        if posted_step is None:
+            abort(400)  # the page's own hidden field: only a crafted post gets here
+        posted_step = min(max(posted_step, 1), REVIEW)
         action = request.form.get("action", "next")
         step = _advance(form, plan, posted_step, action)
         if step == 0:

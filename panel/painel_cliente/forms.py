@@ -1,9 +1,9 @@
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import DateInput
 
 from panel.domain.clients import UFS
-from panel.forms import BrDecimalField, Form, optional_int
+from panel.forms import BrDecimalField, Form, IdSelectField, IntegerField
 from panel.models import ClientKind
 
 # The domain checks every value (and says what is wrong next to the field); these forms only
@@ -31,7 +31,7 @@ class ClientForm(Form):
 
 
 class ContractForm(Form):
-    plan_id = SelectField("Plano", coerce=optional_int, choices=[], validate_choice=False)
+    plan_id = IdSelectField("Plano", choices=[])
     start_date = DateField("Início do contrato", validators=[Optional()], widget=DateInput(),
                            render_kw={"type": "date"})
     due_day = IntegerField("Dia de vencimento", validators=[Optional()],
