@@ -9,6 +9,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from panel.domain import Actor, DomainError
+from panel.inputs import parse_id, without_control_characters
+
+SEARCH_MAX = 120
 
 
 def current_actor() -> Actor:
@@ -46,3 +49,16 @@ def posted_flag(name: str) -> bool:
     if value not in ("0", "1"):
         abort(400)
     return value == "1"
+
+
+def id_arg(name: str) -> int | None:
+    """An id from the query string (``?antes=``, ``?plataforma=``…), or None when it is not one
+    ("٣", 10²³, text): the page then shows its first page, unfiltered, as a user would expect
+    from a link that was cut or edited."""
+    return parse_id(request.args.get(name))
+
+
+def search_arg(name: str = "q", limit: int = SEARCH_MAX) -> str:
+    """A search box's text from the query string: control characters (a NUL would fail the query
+    on PostgreSQL) read as spaces, runs of spaces as one, at most ``limit`` characters."""
+    return " ".join(without_control_characters(request.args.get(name, "")).split())[:limit]

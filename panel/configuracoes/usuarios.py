@@ -8,9 +8,10 @@ from panel.domain import DomainError
 from panel.domain import audit
 from panel.domain import users as users_domain
 from panel.extensions import db
+from panel.inputs import is_integer_text
 from panel.models import Role, User
 from panel.security import requires
-from panel.web import attach_error, current_actor, posted_flag
+from panel.web import attach_error, current_actor, id_arg, posted_flag
 
 
 def _load_user(user_id: int) -> User:
@@ -95,16 +96,16 @@ def user_set_active(user_id: int):
 
 
 AUDIT_PAGE_SIZE = 50
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 
 
 @bp.route("/auditoria")
 @requires(Role.admin)
 def audit_log():
     """Every audited action, newest first, paged by keyset (?antes=<id>)."""
-    before_id = request.args.get("antes", type=int)
-    if before_id is not None and not 0 < before_id <= MAX_ID:
-        abort(400)
+    typed = request.args.get("antes")
+    before_id = id_arg("antes")
+    if before_id is None and is_integer_text(typed):
+        abort(400)  # a number, but no id (0, -5, 10²³); text that is no number ("٣") is ignored
     events = audit.recent_events(limit=AUDIT_PAGE_SIZE + 1, before_id=before_id)
     has_more = len(events) > AUDIT_PAGE_SIZE
     events = events[:AUDIT_PAGE_SIZE]

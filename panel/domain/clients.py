@@ -22,6 +22,7 @@ from panel.domain import audit, operations
 from panel.domain.common import Actor, DomainError, check_all
 from panel.extensions import db
 from panel.formats import digits
+from panel.inputs import without_control_characters
 from panel.models import Client, ClientKind, Contract
 
 UFS = (
@@ -241,7 +242,7 @@ def search(text: str, *, before_id: int | None = None, limit: int = 100) -> list
     """Clients (active or not) whose name or e-mail contains ``text``, whose CPF/CNPJ starts
     with its digits, whose code is ``text`` or who hold the contract numbered ``text``; newest
     first, keyset-paged."""
-    text = " ".join((text or "").split())
+    text = " ".join(without_control_characters(text).split())  # NUL: PostgreSQL refuses it
     if not text:
         return []
     conditions, number = matching(text)

@@ -23,6 +23,7 @@ from panel.domain.contract_rules import SUBSCRIBER_ACTIONS, ContractAction
 from panel.domain.operations import latest_ids_query
 from panel.domain.platforms import adapter, kinds_for_plan_type
 from panel.extensions import db
+from panel.inputs import without_control_characters
 from panel.models import Client, Contract, ListTab, Operation, OperationStatus, Platform, Subscription
 
 PAGE_SIZE = 50
@@ -144,7 +145,7 @@ def page(platform_ids: list[int], tab: ListTab, *, text: str = "", before_id: in
     ``before_id`` when given; ``text`` searches them."""
     if not platform_ids:
         return []
-    text = " ".join((text or "").split())
+    text = " ".join(without_control_characters(text).split())  # NUL: PostgreSQL refuses it
     return rows_for(_page_ids(platform_ids, tab, text, before_id, limit))
 
 

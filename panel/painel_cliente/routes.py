@@ -1,26 +1,21 @@
 """The Painel do Cliente's landing page: *Últimos 1000 novos cadastros ativos* and the search."""
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 
 from panel.domain import clients as clients_domain
 from panel.models import Role
 from panel.painel_cliente import bp
 from panel.security import requires
+from panel.web import id_arg, search_arg
 
 SEARCH_PAGE = 100
-
-
-def _before_id() -> int | None:
-    value = request.args.get("antes", "")
-    # ASCII digits that fit an id; anything else starts from the first page.
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 @bp.route("/")
 @requires(Role.leitura)
 def index():
-    query = " ".join(request.args.get("q", "").split())[:120]
-    before_id = _before_id()
+    # Not an id ("٣", 10²³): the first page. Control characters in the search read as spaces.
+    query, before_id = search_arg(), id_arg("antes")
     if query:
         size = SEARCH_PAGE
         found = clients_domain.search(query, before_id=before_id, limit=size + 1)
