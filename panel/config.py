@@ -189,6 +189,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         "CIRCUIT_MAX_OPEN_SECONDS": _seconds(env, "CIRCUIT_MAX_OPEN_SECONDS", 300.0),
         # How often the relay re-queues pending operations and lost ones (rq cron).
         "RELAY_INTERVAL": _int(env, "RELAY_INTERVAL", 30),
+        # A worker's heartbeat period is about this minus 15 s when idle; a worker silent for
+        # this plus 60 s is dead to the banner (Redis lets its registration expire).
+        "WORKER_TTL": max(20, _int(env, "WORKER_TTL", 60)),
     }
 
 

@@ -103,4 +103,4 @@ def init_app(app: Flask) -> None:
             return {}
         from panel.jobs.health import machinery_status
 
-        return {"machinery": machinery_status(app.extensions["redis"])}
+        return {"machinery": machinery_status(app.extensions["redis"], app.config["WORKER_TTL"])}

@@ -339,18 +339,21 @@ def defer(operation_id: int, deliveries: int, until: datetime) -> Operation | No
 
 # -- the relay ------------------------------------------------------------------------------
 
-def requeue_lost(now: datetime | None = None) -> list[Operation]:
-    """Running operations whose lease ran out (their worker died): they go again, or fail when
-    they have had every attempt. Returns those to send. Each change is guarded by the attempt
-    it saw, so a worker finishing at that very moment keeps its result."""
+def requeue_lost(now: datetime | None = None, operation_ids: list[int] | None = None) -> list[Operation]:
+    """Running operations whose lease ran out (their worker died) — or, given ``operation_ids``,
+    these ones, whose worker is known to have died: they go again, or fail when they have had
+    every attempt. Returns those to send. Each change is guarded by the attempt it saw, so a
+    worker finishing at that very moment keeps its result."""
     now = now or utcnow()
     max_attempts = current_app.config["PROVISIONING_MAX_ATTEMPTS"]
+    expired = Operation.id.in_(operation_ids) if operation_ids is not None else Operation.lease_until < now
     lost = list(db.session.execute(select(Operation.id, Operation.attempts).where(
-        Operation.status == OperationStatus.running.value, Operation.lease_until < now,
+        Operation.status == OperationStatus.running.value, expired,
     ).order_by(Operation.id).limit(RELAY_BATCH)))
     again = []
     for operation_id, attempt in lost:
-        message = f"O worker parou durante a tentativa {attempt} (sem resposta até o fim do prazo)."
+        message = (f"O worker parou durante a tentativa {attempt} (sem resposta até o fim do prazo)."
+                   if operation_ids is None else f"O processo que executava a tentativa {attempt} parou inesperadamente.")
         if attempt >= max_attempts:
             message += " Limite de tentativas atingido."
             values = dict(status=OperationStatus.failed.value, finished_at=now, last_error=message)
@@ -359,7 +362,7 @@ def requeue_lost(now: datetime | None = None) -> list[Operation]:
                           deliveries=Operation.deliveries + 1)
         taken = db.session.execute(update(Operation).where(
             Operation.id == operation_id, Operation.status == OperationStatus.running.value,
-            Operation.attempts == attempt, Operation.lease_until < now,
+            Operation.attempts == attempt, expired,
         ).values(lease_until=None, updated_at=now, **values)).rowcount
         if not taken:
             continue

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from redis import Redis, RedisError
-from rq import Worker
 from rq.cron_scheduler_registry import get_registry_key as cron_registry_key
 from rq.defaults import DEFAULT_CRON_SCHEDULER_TTL
+from rq.utils import utcparse
+from rq.worker_registration import REDIS_WORKER_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +68,32 @@ class MachineryStatus:
         return found
 
 
-def machinery_status(connection: Redis) -> MachineryStatus:
+def live_workers(connection: Redis, worker_ttl: float) -> int:
+    """Workers alive now: listed by RQ, not marked dead, and heard from in the last
+    ``worker_ttl`` seconds (an idle worker beats every ``worker_ttl`` − 15 s, a busy one at
+    least that often). RQ's own count keeps a worker killed outright listed until its key
+    expires; a worker whose listing Redis lost registers again (see ``panel.jobs.worker``)."""
+    keys = list(connection.smembers(REDIS_WORKER_KEYS))
+    if not keys:
+        return 0
+    pipe = connection.pipeline(transaction=False)
+    for key in keys:
+        pipe.hmget(key, "last_heartbeat", "death")
+    now = datetime.now(timezone.utc)
+    alive = 0
+    for heartbeat, death in pipe.execute():
+        if heartbeat and not death:
+            try:
+                age = (now - utcparse(heartbeat.decode())).total_seconds()
+            except ValueError:
+                continue
+            alive += age <= worker_ttl
+    return alive
+
+
+def machinery_status(connection: Redis, worker_ttl: float = 60) -> MachineryStatus:
     try:
-        workers = Worker.count(connection=connection)
+        workers = live_workers(connection, worker_ttl)
         # Read-only count of schedulers whose heartbeat is recent (RQ's own registry).
         schedulers = connection.zcount(cron_registry_key(), time.time() - DEFAULT_CRON_SCHEDULER_TTL, "+inf")
         raw = connection.get(HEARTBEAT_KEY)

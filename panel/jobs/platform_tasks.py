@@ -17,6 +17,8 @@ from panel.providers import ProviderError
 
 log = logging.getLogger(__name__)
 
+TASK_JOB = platforms.TASK_JOB
+
 
 def run_platform_task(task_id: int) -> str | None:
     task = db.session.get(PlatformTask, task_id)
@@ -43,3 +45,12 @@ def _record_failure(task_id: int, message: str) -> str | None:
         return None  # its platform was removed meanwhile: nobody is waiting for the answer
     platforms.task_failed(task, message)
     return task.status
+
+
+def hand_back(task_id: int) -> None:
+    """The work horse running this task died (RQ says so): say it now, instead of showing the
+    task as running until it is taken as lost. The operator is waiting and can ask again."""
+    task = db.session.get(PlatformTask, task_id)
+    if task is not None and not task.status_enum.finished:
+        platforms.task_failed(task, "O processo que executava a tarefa parou inesperadamente; tente de novo.")
+    db.session.remove()

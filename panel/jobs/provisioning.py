@@ -235,6 +235,13 @@ def _platform_words(remote: RemoteSubscriber, status: AccessStatus) -> str:
     return f"{status.label.lower()} ({own})"
 
 
+def hand_back(operation_id: int) -> None:
+    """The work horse running this operation died (RQ says so): it goes again now, instead of
+    after its lease (or fails, had that been its last attempt)."""
+    _send_now(operations.requeue_lost(operation_ids=[operation_id]))
+    db.session.remove()
+
+
 # -- the relay ------------------------------------------------------------------------------
 
 def relay() -> dict[str, int]:

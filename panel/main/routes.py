@@ -20,7 +20,7 @@ def home():
 @requires(Role.leitura)
 def status():
     """Polled by the pages to show, without a reload, whether the worker and scheduler run."""
-    state = machinery_status(current_app.extensions["redis"])
+    state = machinery_status(current_app.extensions["redis"], current_app.config["WORKER_TTL"])
     return jsonify(
         redis_ok=state.redis_ok,
         workers=state.workers,
