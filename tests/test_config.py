@@ -97,3 +97,13 @@ def test_platform_timeouts_default_to_three_and_ten_seconds_and_can_be_set(tmp_p
 def test_platform_timeouts_must_be_positive_numbers(tmp_path, value):
     with pytest.raises(ConfigError, match="PROVIDER_READ_TIMEOUT"):
         load_config({"PROVIDER_READ_TIMEOUT": value}, tmp_path)
+
+
+def test_only_production_calls_reach_public_addresses_only(tmp_path):
+    # In production a platform's host that resolves to 127.0.0.1, 10.x, 169.254.x… is refused
+    # when connecting (tests/test_platforms.py proves it end to end); development and tests
+    # call the sandboxes on 127.0.0.1.
+    from panel.providers import public_only_from_config
+
+    assert public_only_from_config(load_config(PRODUCTION, tmp_path)) is True
+    assert public_only_from_config(load_config({}, tmp_path)) is False

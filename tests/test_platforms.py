@@ -497,3 +497,155 @@ def test_every_field_error_shows_at_once_and_the_usual_code_is_offered_only_when
     html = response.get_data(as_text=True)
     assert "Já existe uma plataforma com este código." in html
     assert "A URL deve começar com http:// ou https://." in html
+
+
+# -- server URLs that two parsers could read differently ---------------------------------------
+
+# (URL, words of the refusal). Each is read one way by urllib.parse and another by urllib3, which
+# connects, or hides a host or character that is not what it seems: the backslash one, with
+# PLATFORM_ALLOWED_HOSTS=*.skeelo.example, passed as host "127.0.0.1\.skeelo.example" and
+# connected to 127.0.0.1:443.
+CONFUSING_URLS = [
+    ("https://127.0.0.1\\.skeelo.example", "barra invertida"),
+    ("https://127.0.0.1:443\\@api.skeelo.example", "usuário ou senha"),
+    ("https://api.skeelo.example@127.0.0.1", "usuário ou senha"),
+    ("https://127.0.0.1#@api.skeelo.example", "usuário ou senha"),
+    ("https://127.0.0.1%2f.skeelo.example", "letras sem acento, números, pontos e hífens"),
+    ("https://127.0.0.1%00.skeelo.example", "letras sem acento, números, pontos e hífens"),
+    ("https://127.0.0.1;.skeelo.example", "letras sem acento, números, pontos e hífens"),
+    ("https://127.0.0.1\u3002skeelo.example", "acentos"),  # an ideographic full stop, read as a dot by IDNA
+    ("https://127.0.0.1\uff0eskeelo.example", "acentos"),  # a fullwidth full stop
+    ("http://[::1", "IPv6"),  # was a 500 in Configurações
+    ("http://[::1]:5101", "IPv6"),
+    ("http://[::ffff:127.0.0.1]", "IPv6"),
+    ("https://api.skeelo.example ", "espaços"),
+    (" https://api.skeelo.example", "espaços"),
+    ("https://api.skeelo.example\u200b/v1", "espaços"),
+    ("https://api.skeelo.example:99999", "porta"),
+    ("https://api.skeelo.example:/v1", "porta"),
+    ("https://api.skeelo.example/v1/../../interno", "caminho"),
+]
+
+
+@pytest.mark.parametrize(("url", "words"), CONFUSING_URLS)
+def test_urls_two_parsers_could_read_differently_are_refused_by_the_form(url, words, app, login_as, client, sandbox_for):
+    ittv = sandbox_for("ittv")
+    login_as("admin")
+    app.config["PLATFORM_ALLOWED_HOSTS"] = ("*.skeelo.example", "api.skeelo.example")
+    try:
+        response = register(client, ittv, url=url)
+    finally:
+        app.config["PLATFORM_ALLOWED_HOSTS"] = ("*",)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert words in html and 'value="ittv demo"' in html, re.findall(r"invalid-feedback[^>]*>([^<]*)", html)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Platform)) == 0
+
+
+def saved_by_an_older_version(app, url: str) -> int:
+    """A platform whose server URL was saved under looser rules (written to its row directly)."""
+    from tests.factories import ITTV_PRODUCTS, make_platform
+
+    platform_id = make_platform(app, "ittv", ITTV_PRODUCTS)
+    with app.app_context():
+        db.session.get(Platform, platform_id).server_url = url
+        db.session.commit()
+    return platform_id
+
+
+@pytest.mark.parametrize(("url", "words"), CONFUSING_URLS)
+def test_urls_two_parsers_could_read_differently_are_refused_by_the_job(url, words, app, run_jobs):
+    from panel.domain.platforms import request_task
+    from panel.models import TaskKind
+    from tests.factories import SYSTEM
+
+    platform_id = saved_by_an_older_version(app, url)
+    with app.app_context():
+        task_id = request_task(SYSTEM, db.session.get(Platform, platform_id), TaskKind.test_connection).id
+    run_jobs()
+    with app.app_context():
+        task = db.session.get(PlatformTask, task_id)
+        assert task.status == "failed" and words in task.message, task.message
+
+
+def test_a_sync_to_a_url_saved_with_a_backslash_fails_without_calling(app, run_jobs, sandbox_for):
+    from tests.provisioning import act, operation, platform_at, subscription
+
+    ittv = platform_at(app, sandbox_for("ittv"))
+    with app.app_context():  # the review's URL: it used to reach 127.0.0.1:443
+        db.session.get(Platform, ittv.platform_id).server_url = "https://127.0.0.1\\.skeelo.example"
+        db.session.commit()
+    contract_id = ittv.contract(app)
+    op_id = act(app, contract_id, "sync")
+    run_jobs()
+    failed = operation(app, op_id)
+    assert failed.status == "failed" and "barra invertida" in failed.last_error
+    assert subscription(app, contract_id).last_error == failed.last_error
+    assert not ittv.sandbox.requests_seen()
+
+
+# -- production: a host on the list that resolves to an internal address -----------------------
+
+@pytest.fixture
+def listener():
+    """A port on 127.0.0.1 that speaks neither TLS nor HTTP, and records what it received."""
+    from tests.raw_listener import RawListener
+
+    with RawListener() as raw:
+        yield raw
+
+
+INTERNAL = "o servidor localhost resolve para um endereço interno (127.0.0.1)"
+
+
+def test_in_production_testar_conexao_to_a_host_that_resolves_internally_is_refused_before_tls(
+    app, make_app, login_as, client, listener
+):
+    from panel.domain.platforms import create_platform, request_task
+    from panel.models import TaskKind
+    from tests.factories import SYSTEM
+
+    production = make_app(PANEL_ENV="production", PLATFORM_ALLOWED_HOSTS=("localhost",))
+    url = f"https://localhost:{listener.port}"
+    with production.app_context():
+        # The settings allow the name, so the form takes it...
+        platform = create_platform(SYSTEM, kind="ittv", code="ITTV", name="ITTV", server_url=url, token="tok-123")
+        platform_id = platform.id
+        request_task(SYSTEM, platform, TaskKind.test_connection)
+    run_jobs_with(production)
+
+    # ...but the call is refused once the connection shows where the name leads.
+    login_as("admin")
+    detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert f"Falhou: Chamada a ITTV recusada: {INTERNAL}" in detail
+    assert "em produção o painel só chama endereços públicos" in detail
+    # Refused on connecting: not one byte went out (no TLS handshake, no request, no token).
+    assert listener.wait_for_connections(1) == [b""]
+
+
+def test_in_production_a_sync_to_a_host_that_resolves_internally_fails_with_the_reason(
+    app, make_app, listener, login_as, client
+):
+    from tests.factories import ITTV_PRODUCTS, make_client, make_contract, make_plan_in_db, make_platform
+    from tests.provisioning import act, history, operation, subscription
+
+    platform_id = make_platform(app, "ittv", ITTV_PRODUCTS)
+    plan_id = make_plan_in_db(app, platform_id, "PlayHub", codes=("PLAYHUB-BASICO", "PLAYHUB-PREMIUM"))
+    with app.app_context():
+        db.session.get(Platform, platform_id).server_url = f"https://localhost:{listener.port}"
+        db.session.commit()
+    contract_id = make_contract(app, make_client(app), plan_id)
+    op_id = act(app, contract_id, "sync")
+
+    run_jobs_with(make_app(PANEL_ENV="production", PLATFORM_ALLOWED_HOSTS=("localhost",)))
+
+    failed = operation(app, op_id)
+    assert failed.status == "failed" and failed.attempts == 1 and INTERNAL in failed.last_error
+    assert subscription(app, contract_id).last_error == failed.last_error
+    assert history(app, contract_id)[-1][2] == failed.last_error
+    login_as("leitura")
+    contract_page = page(client, f"/financeiro/painel-do-cliente/contratos/{contract_id}")
+    assert INTERNAL in text_of(contract_page)
+    assert listener.wait_for_connections(1) == [b""]
+

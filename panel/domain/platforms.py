@@ -11,7 +11,6 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import timedelta
-from fnmatch import fnmatch
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -24,7 +23,16 @@ from panel.domain.common import Actor, DomainError, check_all
 from panel.extensions import db
 from panel.models import BillingRule, Plan, Platform, PlatformTask, Product, TaskKind, TaskStatus, User, plan_products
 from panel.models.types import utcnow
-from panel.providers import REGISTRY, AccessStatus, PlanProducts, Provider, make_provider, timeouts_from_config
+from panel.providers import (
+    REGISTRY,
+    AccessStatus,
+    PlanProducts,
+    Provider,
+    connection_target,
+    make_provider,
+    public_only_from_config,
+    timeouts_from_config,
+)
 from panel.providers import Product as CatalogueProduct
 from panel.providers.errors import PermanentError
 
@@ -59,46 +67,95 @@ def supports_base_products(kind: str) -> bool:
 
 # -- validation -----------------------------------------------------------------------------
 
-def check_server_url(raw: str | None) -> str:
-    """The server URL, normalised (no trailing slash), if the panel may call it.
+# What check_server_url accepts, piece by piece (the URL is ASCII by then).
+_URL_PARTS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/]*)(?P<path>/.*)?", re.DOTALL)
+_AUTHORITY = re.compile(r"(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]*))?")
+_HOST_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
+_PATH = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:-]*)*")
 
-    Only http(s), no credentials, query or fragment. The host must match PLATFORM_ALLOWED_HOSTS
-    (in production a list of the platforms' hosts: a settings form must not aim the worker at
-    internal addresses); production also requires https, since the token travels on every call.
+
+def check_server_url(raw: str | None) -> str:
+    """The server URL, normalised (lower-case host, no trailing slash), if the panel may call it.
+
+    Only http(s), no credentials, query or fragment; the host a plain name or IPv4 address made
+    of letters, digits, dots and hyphens (no IPv6 literal, no percent-encoding, no accents: a
+    domain with accents goes in its xn-- form). The URL is read as the HTTP client will read it
+    (``connection_target``: urllib3's parser) and by the strict rules above; anything the two could
+    read differently (a backslash, an ``@``, spaces, a dot segment) is refused, so the host
+    checked is the host called. The host must match PLATFORM_ALLOWED_HOSTS (in production a list
+    of the platforms' hosts: a settings form must not aim the worker at internal addresses);
+    production also requires https, since the token travels on every call, and refuses, when
+    connecting, a host that resolves to an internal address (``panel.providers.http``).
     """
-    url = (raw or "").strip()
+    url = raw or ""
     field = "server_url"
-    if not url:
+    if not url.strip():
         raise DomainError("Informe a URL do servidor.", field)
     if len(url) > 255:
         raise DomainError("A URL pode ter no máximo 255 caracteres.", field)
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
-        raise DomainError("A URL não pode ter espaços.", field)
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise DomainError("A URL não pode ter espaços (nem no começo ou no fim) ou caracteres invisíveis.", field)
+    if not url.isascii():
+        raise DomainError(
+            "A URL não pode ter acentos nem símbolos especiais; um domínio com acento vai na forma xn--….", field
+        )
+    parts = _URL_PARTS.fullmatch(url)
+    if parts is None or parts["scheme"].lower() not in ("http", "https"):
         raise DomainError("A URL deve começar com http:// ou https://.", field)
-    if parts.username is not None or parts.password is not None:
+    scheme, authority, path = parts["scheme"].lower(), parts["authority"], parts["path"] or ""
+    if "@" in url:
         raise DomainError("Não coloque usuário ou senha na URL: o token vai no campo Token.", field)
-    if parts.query or parts.fragment or url.endswith(("?", "#")):
+    if "?" in url or "#" in url:
         raise DomainError("A URL do servidor não leva parâmetros (?…) nem âncora (#…).", field)
-    host = parts.hostname
-    if not host:
+    if "\\" in url:
+        raise DomainError("A URL não pode ter barra invertida (\\).", field)
+    if authority.startswith("["):
+        raise DomainError("Use o nome do servidor, não um endereço IPv6 (ex.: https://api.exemplo.com.br).", field)
+    if not authority or authority.startswith(":"):
         raise DomainError("Informe o endereço do servidor na URL (ex.: https://api.exemplo.com.br).", field)
-    try:
-        parts.port
-    except ValueError:
-        raise DomainError("A porta da URL é inválida.", field) from None
+    own = _AUTHORITY.fullmatch(authority)
+    port = int(own["port"]) if own and own["port"] and len(own["port"]) <= 5 else None
+    if own and own["port"] is not None and not (port and 1 <= port <= 65535):
+        raise DomainError("A porta da URL é inválida.", field)
+    # How the HTTP client will read it must agree with the strict reading, part by part.
+    parsed = connection_target(url)
+    host = own["host"].lower().removesuffix(".") if own else ""
+    if (
+        parsed is None or own is None or parsed.has_extras or (parsed.scheme or "").lower() != scheme
+        or not _HOST_NAME.fullmatch(host) or (parsed.host or "").lower().removesuffix(".") != host
+    ):
+        raise DomainError(
+            "O endereço do servidor só pode ter letras sem acento, números, pontos e hífens "
+            "(ex.: https://api.exemplo.com.br).", field,
+        )
+    if parsed.port != port:
+        raise DomainError("A porta da URL é inválida.", field)
+    if not _PATH.fullmatch(path) or (parsed.path or "") != path or any(
+        segment in (".", "..") for segment in path.split("/")
+    ):
+        raise DomainError("O caminho da URL tem caracteres que não são aceitos (use letras, números, / . - _).", field)
     if current_app.config["PANEL_ENV"] == "production" and scheme != "https":
         raise DomainError("Em produção, use https:// (o token viaja em cada requisição).", field)
-    allowed = current_app.config["PLATFORM_ALLOWED_HOSTS"]
-    if not any(fnmatch(host.rstrip("."), pattern) for pattern in allowed):
+    if not host_allowed(host, current_app.config["PLATFORM_ALLOWED_HOSTS"]):
         raise DomainError(
             f"O servidor {host} não está entre os permitidos pela configuração do painel "
             "(PLATFORM_ALLOWED_HOSTS). Peça ao responsável pela instalação para incluí-lo.",
             field,
         )
-    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    return f"{scheme}://{host}{f':{port}' if port is not None else ''}{path.rstrip('/')}"
+
+
+def host_allowed(host: str, patterns: Iterable[str]) -> bool:
+    """``host`` (lower-case, no trailing dot) against PLATFORM_ALLOWED_HOSTS: ``*`` is any host,
+    ``*.example.com`` any name under example.com (not example.com itself), anything else that
+    exact name."""
+    for pattern in patterns:
+        pattern = pattern.lower().removesuffix(".")
+        if pattern == "*" or host == pattern:
+            return True
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+    return False
 
 
 def _check_token(raw: str | None) -> str:
@@ -258,13 +315,18 @@ UNREADABLE_TOKEN = (
 
 def provider_for(platform: Platform) -> Provider:
     """The adapter for this account, ready to call. The server URL is checked again against the
-    current settings (they may have changed since it was saved)."""
+    current settings (they may have changed since it was saved, or the row was written by an
+    older version with looser rules); in production the adapter also refuses, when connecting,
+    any address that is not public."""
     url = check_server_url(platform.server_url)
     try:
         token = crypto.decrypt(platform.token_ciphertext)
     except crypto.UnreadableSecret:
         raise DomainError(UNREADABLE_TOKEN, "token") from None
-    return make_provider(platform.kind, url, token, timeouts=timeouts_from_config(current_app.config))
+    config = current_app.config
+    return make_provider(
+        platform.kind, url, token, timeouts=timeouts_from_config(config), public_only=public_only_from_config(config)
+    )
 
 
 def reencrypt_tokens(actor: Actor) -> tuple[int, list[str]]:

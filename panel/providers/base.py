@@ -151,13 +151,17 @@ class Provider(ABC):
     one_contract_per_client: ClassVar[bool] = False
     reactivation_needs_unblock: ClassVar[bool] = False
 
-    def __init__(self, base_url: str, token: str, *, timeouts: Timeouts | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str, *, timeouts: Timeouts | None = None, public_only: bool = False
+    ) -> None:
+        """``public_only`` (production): calls reach only public addresses (``JsonHttpClient``)."""
         self.http = JsonHttpClient(
             base_url,
             token,
             platform=self.label,
             timeouts=timeouts or Timeouts(),
             message_of=self.platform_message,
+            public_only=public_only,
         )
 
     def close(self) -> None:

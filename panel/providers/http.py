@@ -6,13 +6,21 @@ error texts are built here (never from requests' own exception text, which carri
 so, at ITTV, the CPF in the query string); the platform's message is kept but the request's
 personal values are masked in it; our exceptions are raised outside the ``except`` block, so no
 traceback drags the original along; and urllib3's debug lines get their query strings cut.
+
+In production the client is built with ``public_only``: every new connection is checked, right
+after the TCP connect and before a byte is sent (no TLS handshake, no request), against the
+address it actually reached; a loopback, private, link-local, shared or reserved address is
+refused. Checking the connected socket, not a separate DNS lookup, is what defeats DNS rebinding
+(a name that resolves to a public address for a check and to an internal one for the call).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import re
+import socket
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -21,7 +29,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from panel.providers.errors import PermanentError, ProviderError, RetryableError
 
@@ -50,6 +62,30 @@ class Timeouts:
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """Where a URL sends a request, as urllib3 (the library requests connects with) reads it."""
+
+    scheme: str | None
+    host: str | None
+    port: int | None
+    path: str | None
+    has_extras: bool  # user info, query or fragment
+
+
+def connection_target(url: str) -> Target | None:
+    """How the HTTP client will read ``url`` (None: it cannot). Configurações checks the server
+    URL with this, so the host it allows is the host the worker connects to."""
+    try:
+        parsed = parse_url(url)
+    except (LocationParseError, ValueError):
+        return None
+    return Target(
+        parsed.scheme, parsed.host, parsed.port, parsed.path,
+        has_extras=any(part is not None for part in (parsed.auth, parsed.query, parsed.fragment)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     status: int
     body: Any  # decoded JSON, or None for an empty body
@@ -60,7 +96,11 @@ MessageOf = Callable[[object], tuple[str | None, str | None]]
 
 
 class JsonHttpClient:
-    def __init__(self, base_url: str, token: str, *, platform: str, timeouts: Timeouts, message_of: MessageOf) -> None:
+    def __init__(
+        self, base_url: str, token: str, *, platform: str, timeouts: Timeouts, message_of: MessageOf,
+        public_only: bool = False,
+    ) -> None:
+        """``public_only`` (production): refuse to connect to anything but a public address."""
         self.base_url = base_url.rstrip("/")
         self.platform = platform
         self.timeouts = timeouts
@@ -79,6 +119,9 @@ class JsonHttpClient:
             "Accept": "application/json",
             "User-Agent": "painel-sva",
         })
+        if public_only:
+            for prefix in ("http://", "https://"):
+                self.session.mount(prefix, PublicAddressesOnly())
         _install_urllib3_redaction()
 
     def close(self) -> None:
@@ -131,6 +174,12 @@ class JsonHttpClient:
 
     def _transport_failure(self, exc: Exception) -> ProviderError:
         """What went wrong before any answer came, in words for the operator."""
+        if isinstance(exc, InternalAddress):
+            return PermanentError(
+                f"Chamada a {self.platform} recusada: o servidor {exc.host} resolve para um endereço interno "
+                f"({exc.address}), e em produção o painel só chama endereços públicos. Confira a URL do servidor "
+                "em Configurações (e o DNS desse nome)."
+            )
         if isinstance(exc, requests.ConnectTimeout):
             return RetryableError(f"{self.platform} não aceitou a conexão em {self.timeouts.connect:g} s.")
         if isinstance(exc, requests.Timeout):
@@ -216,6 +265,84 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     if len(text) > MAX_PLATFORM_MESSAGE:
         text = text[: MAX_PLATFORM_MESSAGE - 1] + "…"
     return text
+
+
+# -- production: public addresses only ----------------------------------------------------------
+
+
+class InternalAddress(Exception):
+    """A connection reached an address that is not public. Deliberately not an OSError: urllib3
+    and requests let it through as it is (no retry, no wrapping), and the client turns it into
+    a PermanentError."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} is {address}, not a public address")
+        self.host = host
+        self.address = address
+
+
+# IPv6 ranges that carry an IPv4 address the traffic ends up at: NAT64 (RFC 6052, RFC 8215).
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def is_public_address(address: str) -> bool:
+    """Whether ``address`` (an IP literal) is one the internet routes: not loopback, private,
+    link-local, shared (CGNAT, 100.64/10), reserved, unspecified or multicast — nor an IPv6
+    address that stands for such an IPv4 one (mapped, 6to4, NAT64)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # without an IPv6 zone ("fe80::1%eth0")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and any(ip in network for network in _NAT64):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not is_public_address(str(embedded)):
+            return False
+    return ip.is_global and not ip.is_multicast
+
+
+class _CheckedPeer:
+    """A urllib3 connection that looks at the address its socket is connected to before
+    anything is sent on it (for https, before the TLS handshake)."""
+
+    host: str
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        try:
+            address = sock.getpeername()[0]
+        except OSError:
+            address = ""
+        if not is_public_address(address):
+            sock.close()
+            raise InternalAddress(self.host, address or "desconhecido")
+        return sock
+
+
+class _CheckedHTTPConnection(_CheckedPeer, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedPeer, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class PublicAddressesOnly(HTTPAdapter):
+    """A requests adapter whose connections refuse non-public peers (see ``_CheckedPeer``).
+    No proxy is ever involved: the session neither reads the environment nor sets one."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
 
 
 class _CutQueryStrings(logging.Filter):

@@ -1,4 +1,5 @@
-"""The pieces of panel.providers.http that need no platform: Retry-After and redaction."""
+"""The pieces of panel.providers.http that need no platform: Retry-After, redaction of what a
+platform says back, and (production) calls that reach only public addresses."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from panel.providers.http import MASK, _install_urllib3_redaction, parse_retry_after, redact
+from panel.providers import Timeouts
+from panel.providers.http import MASK, _install_urllib3_redaction, is_public_address, parse_retry_after, redact
+from tests.raw_listener import RawListener
 
 
 @pytest.mark.parametrize(
@@ -73,3 +76,46 @@ def test_bad_settings_are_permanent_errors_that_quote_nothing(base_url, token, w
                 provider.list_products()
         assert token.strip() not in refused.value.message or not token.strip()
         assert refused.value.__context__ is None and refused.value.__cause__ is None
+
+
+# -- production: public addresses only --------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [("8.8.8.8", True), ("2001:4860:4860::8888", True), ("127.0.0.1", False), ("10.1.2.3", False),
+     ("172.16.0.1", False), ("192.168.0.10", False), ("169.254.169.254", False), ("100.64.0.1", False),
+     ("0.0.0.0", False), ("224.0.0.1", False), ("240.0.0.1", False), ("::1", False), ("fe80::1%eth0", False),
+     ("fd00::1", False), ("::ffff:127.0.0.1", False), ("::ffff:8.8.8.8", True), ("2002:0a00:0001::1", False),
+     ("64:ff9b::10.0.0.1", False), ("", False), ("nome", False)],
+)
+def test_which_addresses_are_public(address, public):
+    assert is_public_address(address) is public
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_public_only_client_refuses_an_internal_address_before_sending_a_byte(scheme):
+    from panel.providers import REGISTRY, PermanentError
+
+    with RawListener() as listener:
+        for adapter in REGISTRY.values():
+            with adapter(f"{scheme}://localhost:{listener.port}", "tok", public_only=True, timeouts=Timeouts(2, 2)) \
+                    as provider, pytest.raises(PermanentError) as refused:
+                provider.list_products()
+            assert "o servidor localhost resolve para um endereço interno (127.0.0.1)" in refused.value.message
+            assert refused.value.__context__ is None
+        # It did connect (the check is on the socket actually connected, so a DNS answer that
+        # changes between a check and the call cannot slip past it) and sent nothing: no TLS
+        # handshake, no request line, no token.
+        assert listener.wait_for_connections(len(REGISTRY)) == [b""] * len(REGISTRY)
+
+
+def test_without_public_only_the_same_call_goes_out():
+    # The control for the test above: the development client does send to 127.0.0.1.
+    from panel.providers import REGISTRY, RetryableError
+
+    with RawListener() as listener:
+        with REGISTRY["ittv"](f"http://localhost:{listener.port}", "tok", timeouts=Timeouts(2, 2)) as provider:
+            with pytest.raises(RetryableError):
+                provider.list_products()
+        [sent] = listener.wait_for_connections(1)
+        assert sent.startswith(b"GET /alpha/reseller/product HTTP/1.1")
