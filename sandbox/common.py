@@ -13,7 +13,10 @@ Admin endpoints (all but ``health`` need the same ``Authorization: Bearer <token
     Queue a fault for the next ``count`` (default 1) API requests matching ``match`` (optional,
     ``"METHOD /path-prefix"`` or ``"/path-prefix"``). Kinds:
     - ``error``: answer ``status`` (default 500) in the platform's error format; nothing changes.
-      With ``"echo": true`` the message quotes the request body back, as some platforms do.
+      With ``"echo": true`` the message quotes the request body back as it came (JSON, so
+      accents as ``\\u00e3`` and quotes as ``\\"``), as some platforms do; with ``"echo":
+      ["name", "zipcode", ...]`` it quotes just those fields of the JSON body, JSON-encoded the
+      same way (so a test can put them first, before the panel cuts a long message).
     - ``rate_limit``: answer 429 with ``Retry-After: <retry_after>`` (default 1 s); nothing changes.
     - ``timeout``: hold the request ``delay`` s (default 15), then close the connection without
       answering; nothing changes.
@@ -155,7 +158,11 @@ class Faults:
             }
         except (TypeError, ValueError):
             raise ApiError(422, "invalid_fault", "count, status, delay e retry_after devem ser números.") from None
-        fault["echo"] = bool(spec.get("echo", False))
+        echo = spec.get("echo", False)
+        if isinstance(echo, list) and all(isinstance(name, str) for name in echo):
+            fault["echo"] = echo
+        else:
+            fault["echo"] = bool(echo)
         if fault["remaining"] < 1 or not 400 <= fault["status"] <= 599 or fault["delay"] < 0 or fault["retry_after"] < 0:
             raise ApiError(422, "invalid_fault", "count deve ser ≥ 1, status um código 4xx/5xx e delay/retry_after ≥ 0.")
         with self._lock:
@@ -245,8 +252,12 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
             return None  # drop acts after the request is handled
         if fault["kind"] == "error":
             message = "Erro da plataforma (falha simulada)."
-            if fault["echo"]:  # like platforms that quote the request back in their errors
+            if fault["echo"] is True:  # like platforms that quote the request back in their errors
                 message += " Recebido: " + request.get_data(as_text=True)
+            elif fault["echo"]:
+                body = request.get_json(silent=True)
+                body = body if isinstance(body, dict) else {}
+                message += " Recebido: " + json.dumps({name: body.get(name) for name in fault["echo"]})
             return error_response(fault["status"], "injected_error", message)
         if fault["kind"] == "rate_limit":
             response = error_response(429, "rate_limited", "Muitas requisições; tente novamente mais tarde.")

@@ -649,3 +649,51 @@ def test_in_production_a_sync_to_a_host_that_resolves_internally_fails_with_the_
     assert INTERNAL in text_of(contract_page)
     assert listener.wait_for_connections(1) == [b""]
 
+
+# -- what a platform says back is stored and shown without personal data ----------------------
+
+def test_a_refusal_quoting_the_request_json_escaped_is_stored_and_shown_without_personal_data(
+    app, run_jobs, sandbox_for, login_as, client
+):
+    import html
+    import json
+    import unicodedata
+
+    from tests.factories import CPFS, make_client, make_contract
+    from tests.provisioning import act, history, operation, platform_at, subscription
+
+    ittv = platform_at(app, sandbox_for("ittv"))
+    person = {
+        "name": 'João "Jota" da Conceição', "email": "joao.conceicao@example.com.br", "phone": "(11) 98765-4321",
+        "zipcode": "37410-000", "street": "Rua das Acácias", "number": "1578", "complement": "Bloco Ipê",
+        "city": "Três Corações", "state": "MG",
+    }
+    contract_id = make_contract(app, make_client(app, document=CPFS[1], **person), ittv.plan_id)
+    # ITTV's wire names; the sandbox quotes them JSON-encoded (accents as \u00e3, quotes as \").
+    quoted = ["name", "zipcode", "number", "city", "address", "complement", "phone", "cpf"]
+    ittv.sandbox.inject("error", status=422, echo=quoted, match="POST /alpha/reseller/customer")
+
+    op_id = act(app, contract_id, "sync")
+    run_jobs()
+
+    failed = operation(app, op_id)
+    assert failed.status == "failed"
+    masked = ", ".join(f'"{field}": "***"' for field in quoted)
+    assert failed.last_error.endswith(f"Erro da plataforma (falha simulada). Recebido: {{{masked}}}"), failed.last_error
+    stored = [failed.last_error, subscription(app, contract_id).last_error, *(answer or "" for *_, answer in
+                                                                                history(app, contract_id))]
+
+    def forms(value: str) -> set[str]:
+        """How a value may be written: as typed, JSON-escaped, without accents, and its digits."""
+        plain = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
+        digits = "".join(c for c in value if c.isdigit())
+        return {value, json.dumps(value)[1:-1], plain, *([digits] if len(digits) >= 3 else [])} | set(value.split())
+
+    personal = set().union(*(forms(value) for key, value in person.items() if key != "state"), forms(CPFS[1]))
+    personal -= {"da", "das", "Rua", "(11)"}  # words under three characters, and the street's kind
+    for text in stored:
+        for value in personal:
+            assert value not in text, (value, text)
+    login_as("leitura")
+    shown = html.unescape(page(client, f"/financeiro/painel-do-cliente/contratos/{contract_id}"))
+    assert failed.last_error in shown

@@ -10,6 +10,7 @@ lost response, ends in the same platform state.
 from __future__ import annotations
 
 import enum
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,8 +99,18 @@ class SubscriberData:
         return SubscriberRef(self.external_ref, self.document)
 
     def personal_values(self) -> tuple[str, ...]:
-        """Values that must never reach a log line or an error message."""
-        return (self.name, self.document, self.email, self.phone, self.street, self.password, self.username)
+        """Values that must never reach a log line or an error message: every personal field
+        a platform may be sent, plus each word of the name and the e-mail's part before the @
+        (a platform may quote them apart: "Prezado João"). ``redact`` leaves values shorter
+        than three characters alone (the UF, a house number "12")."""
+        fields = (
+            self.name, self.document, self.email, self.phone, self.zipcode, self.street, self.number,
+            self.complement, self.city, self.state, self.username, self.password,
+        )
+        words = re.findall(r"[^\W_]+", self.name)  # 'João "Jota"' → João, Jota
+        logins = (value.partition("@")[0] for value in (self.email, self.username) if "@" in value)
+        extra = (*words, *logins)
+        return tuple(value for value in (*fields, *extra) if value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +123,11 @@ class RemoteSubscriber:
     email: str = field(repr=False)
     platform_status: str  # e.g. ACTIVE / INACTIVE (ITTV), active / inactive / cancelled (Skeelo)
     products: tuple[str, ...]
+
+    def personal_values(self) -> tuple[str, ...]:
+        """What we know of the person here, masked in what the platform answers about it."""
+        local = self.email.partition("@")[0] if "@" in self.email else ""
+        return tuple(value for value in (self.document, self.email, local) if value)
 
 
 @dataclass(frozen=True, slots=True)

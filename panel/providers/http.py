@@ -4,8 +4,9 @@ failure turned into a RetryableError or a PermanentError whose text is safe to s
 Safe means: no token and no personal data. The token only travels in the Authorization header;
 error texts are built here (never from requests' own exception text, which carries the URL and
 so, at ITTV, the CPF in the query string); the platform's message is kept but the request's
-personal values are masked in it; our exceptions are raised outside the ``except`` block, so no
-traceback drags the original along; and urllib3's debug lines get their query strings cut.
+personal values are masked in it (``redact``: on the decoded text, accents and case aside); our
+exceptions are raised outside the ``except`` block, so no traceback drags the original along; and
+urllib3's debug lines get their query strings cut.
 
 In production the client is built with ``public_only``: every new connection is checked, right
 after the TCP connect and before a byte is sent (no TLS handshake, no request), against the
@@ -22,6 +23,7 @@ import math
 import re
 import socket
 import time
+import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import timezone
@@ -41,6 +43,14 @@ log = logging.getLogger(__name__)
 
 MASK = "***"
 MAX_PLATFORM_MESSAGE = 300
+# Personal values shorter than this are not masked: "SP" or a house number "12" would mangle
+# ordinary words and numbers of the platform's message, and say little about anyone.
+MIN_MASKED_LENGTH = 3
+# Values of at least this many characters (digits, for numbers) are masked wherever they appear;
+# shorter ones only as whole words (whole numbers), so a house number "100" leaves "1000" alone.
+ANYWHERE_LENGTH = 7
+# Only the start of a platform's message is looked at (it is cut to MAX_PLATFORM_MESSAGE anyway).
+MAX_MESSAGE_SCANNED = 10_000
 MAX_RETRY_AFTER = 3600.0  # seconds; a platform asking for more is waited on in later retries
 # What an HTTP header value may hold (printable Latin-1, no control characters).
 _HEADER_SAFE = re.compile(r"[\x20-\x7e\xa0-\xff]+")
@@ -253,18 +263,126 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret masked; a document is masked however it is punctuated.
-    Control characters go, and the text is cut to a length a page can show."""
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
-    for secret in sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True):
-        if secret.isdigit():
-            pattern = r"\D?".join(re.escape(digit) for digit in secret)
-        else:
-            pattern = re.escape(secret)
-        text = re.sub(pattern, MASK, text, flags=re.IGNORECASE)
+    """The platform's ``text`` as it can be stored and shown: JSON escapes decoded (platforms
+    quote our request JSON-encoded: ``Jo\\u00e3o``, ``\\"``), control characters gone, each of
+    ``secrets`` masked, and cut to a length a page can show.
+
+    Matching ignores case and accents ("JOAO CONCEICAO" is "João Conceição") and how spaces fall
+    between words; a value made of digits (document, phone, CEP, number) matches however it is
+    punctuated ("529.982.247-25", "01310-100", "+55 (11) 98765-4321"). Values shorter than
+    MIN_MASKED_LENGTH are left alone, and values shorter than ANYWHERE_LENGTH match only whole
+    words or numbers, so that a short value does not mangle ordinary words of the message."""
+    text = _decode_json_escapes(text[:MAX_MESSAGE_SCANNED])
+    text = "".join(_printable(char) for char in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    patterns = [pattern for pattern in map(_secret_pattern, set(secrets)) if pattern is not None]
+    if patterns:
+        text = _mask(text, patterns)
     if len(text) > MAX_PLATFORM_MESSAGE:
         text = text[: MAX_PLATFORM_MESSAGE - 1] + "…"
     return text
+
+
+_JSON_ESCAPE = re.compile(
+    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|([\"\\/bfnrt]))"
+)
+_SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _decode_json_escapes(text: str) -> str:
+    """JSON string escapes turned into the characters they stand for, up to three levels deep
+    (a platform may quote a JSON text that itself quotes one)."""
+
+    def one(match: re.Match) -> str:
+        high, low, code, simple = match.groups()
+        if high:
+            return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
+        if code:
+            value = int(code, 16)
+            return "\ufffd" if 0xD800 <= value <= 0xDFFF else chr(value)
+        return _SIMPLE_ESCAPES[simple]
+
+    for _ in range(3):
+        decoded = _JSON_ESCAPE.sub(one, text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _printable(char: str) -> str:
+    """Control characters become spaces; invisible format characters (zero-width spaces, bidi
+    overrides) go, so they can neither hide a value from the mask nor disguise the text."""
+    category = unicodedata.category(char)
+    if category in ("Cc", "Zl", "Zp"):
+        return " "
+    return "" if category in ("Cf", "Cs", "Co", "Cn") else char
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """``text`` without accents and case, and for each of its characters the index of the
+    character of ``text`` it came from."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.combining(part):
+                continue
+            for piece in part.casefold():
+                folded.append(piece)
+                origin.append(index)
+    return "".join(folded), origin
+
+
+def _secret_pattern(value: str) -> re.Pattern | None:
+    """How one personal value is found in a folded text, or None when it is too short to mask."""
+    folded = " ".join(_fold(value or "")[0].split())
+    digits = [char for char in folded if char.isdigit()]
+    if digits and not any(char.isalpha() for char in folded):
+        # A number (document, phone, CEP, house number): its digits, whatever lies between them.
+        if len(digits) < MIN_MASKED_LENGTH:
+            return None
+        pattern = r"[\W_]{0,3}".join(digits)
+        if len(digits) < ANYWHERE_LENGTH:
+            pattern = rf"(?<!\d){pattern}(?!\d)"
+        return re.compile(pattern)
+    if len(folded.replace(" ", "")) < MIN_MASKED_LENGTH:
+        return None
+    pattern = r"\s+".join(re.escape(word) for word in folded.split())
+    if len(folded) < ANYWHERE_LENGTH:
+        if re.match(r"\w", folded):
+            pattern = rf"(?<!\w){pattern}"
+        if re.search(r"\w$", folded):
+            pattern = rf"{pattern}(?!\w)"
+    return re.compile(pattern)
+
+
+def _mask(text: str, patterns: list[re.Pattern]) -> str:
+    """Every match of ``patterns`` in the folded text masked in ``text`` itself (overlapping
+    matches become one mask)."""
+    folded, origin = _fold(text)
+    spans: list[tuple[int, int]] = []
+    for pattern in patterns:
+        for match in pattern.finditer(folded):
+            if match.end() > match.start():
+                start, end = origin[match.start()], origin[match.end() - 1] + 1
+                while end < len(text) and unicodedata.combining(text[end]):
+                    end += 1  # an accent written apart goes with its letter
+                spans.append((start, end))
+    if not spans:
+        return text
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, last = [], 0
+    for start, end in merged:
+        pieces += [text[last:start], MASK]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 # -- production: public addresses only ----------------------------------------------------------

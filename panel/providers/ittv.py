@@ -160,23 +160,30 @@ class IttvProvider(Provider):
         if wanted.products is not None and remote.products != wanted.products:
             remote = self._order(remote, wanted.products[0])
         if remote.platform_status != wanted.platform_status:
-            self.http.request("PUT", f"{_path(remote)}/status", json={"status": wanted.platform_status})
+            self.http.request(
+                "PUT", f"{_path(remote)}/status", json={"status": wanted.platform_status},
+                sensitive=remote.personal_values(),
+            )
             remote = replace(remote, platform_status=wanted.platform_status)
         return remote
 
     def _order(self, current: RemoteSubscriber, product: str) -> RemoteSubscriber:
-        self.http.request("PUT", f"{_path(current)}/order", json={"idProduct": product})
+        self.http.request(
+            "PUT", f"{_path(current)}/order", json={"idProduct": product}, sensitive=current.personal_values()
+        )
         return replace(current, products=(product,))
 
     def change_login(self, current: RemoteSubscriber, *, username: str, email: str) -> RemoteSubscriber:
         self.http.request(
-            "PUT", _path(current), json={"username": username, "email": email}, sensitive=(username, email)
+            "PUT", _path(current), json={"username": username, "email": email},
+            sensitive=(username, email, *current.personal_values()),
         )
         return replace(current, email=email)
 
     def change_password(self, current: RemoteSubscriber, password: str) -> None:
         self.http.request(
-            "POST", f"{_path(current)}/changepassword", json={"password": password}, sensitive=(password,)
+            "POST", f"{_path(current)}/changepassword", json={"password": password},
+            sensitive=(password, *current.personal_values()),
         )
 
 

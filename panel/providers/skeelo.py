@@ -131,7 +131,9 @@ class SkeeloProvider(Provider):
                 "O assinante está cancelado na Skeelo; o cancelamento é definitivo (é preciso um novo contrato).",
                 code="subscriber_cancelled",
             )
-        answer = self.http.request("PATCH", _path(current.external_ref or ""), json=changes)
+        answer = self.http.request(
+            "PATCH", _path(current.external_ref or ""), json=changes, sensitive=current.personal_values()
+        )
         return _remote(answer.body)
 
     def change_login(self, current: RemoteSubscriber, *, username: str, email: str) -> RemoteSubscriber:

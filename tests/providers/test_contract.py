@@ -46,6 +46,8 @@ class PlatformCase:
     one_subscriber_per_document: bool
     # ITTV gives a customer one product: a plan with two full packages cannot be served there.
     one_product_per_subscriber: bool
+    # The fields of the create request that carry personal data, as the wire names them.
+    personal_fields: tuple[str, ...]
 
     def __str__(self) -> str:
         return self.kind
@@ -62,6 +64,8 @@ CASES = [
         cancel_is_final=False,  # ITTV has no cancelled state: a cancelled customer is INACTIVE
         one_subscriber_per_document=True,
         one_product_per_subscriber=True,
+        personal_fields=("name", "cpf", "phone", "email", "username", "password", "zipcode", "address", "number",
+                         "complement", "city"),
     ),
     PlatformCase(
         kind="skeelo",
@@ -73,6 +77,7 @@ CASES = [
         cancel_is_final=True,
         one_subscriber_per_document=False,
         one_product_per_subscriber=False,
+        personal_fields=("name", "document", "email"),
     ),
 ]
 
@@ -540,6 +545,25 @@ def test_a_conflict_that_is_not_ours_is_a_permanent_error_without_personal_data(
 
 
 # -- secrets and personal data ----------------------------------------------------------------
+
+
+def test_an_error_quoting_the_request_json_escaped_shows_none_of_its_personal_fields(provider, sandbox, case,
+                                                                                      make_data):
+    # Accents travel as \u00e3 and quotes as \" in the JSON the platform quotes back; CEP,
+    # number, complement and city are personal too.
+    data = make_data(name='João "Jota" da Conceição', street="Rua das Acácias", number="1578",
+                     complement="Bloco Ipê", city="Três Corações", zipcode="37410000")
+
+    for field in case.personal_fields:
+        sandbox.inject("error", status=422, echo=[field], match="POST ")
+        with pytest.raises(PermanentError) as refused:
+            provider.create(data)
+        # The platform's words stay, decoded; the value it quoted is masked whole.
+        quoted = f'Erro da plataforma (falha simulada). Recebido: {{"{field}": "***"}}'
+        assert refused.value.message.endswith(quoted), (field, refused.value.message)
+        assert refused.value.platform_message == quoted
+    assert sandbox.records() == []
+
 
 
 def test_tokens_and_personal_data_never_reach_logs_or_errors(provider, sandbox, case, make_data, caplog):

@@ -3,13 +3,14 @@ platform says back, and (production) calls that reach only public addresses."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
 
-from panel.providers import Timeouts
+from panel.providers import PlanProducts, SubscriberData, Timeouts
 from panel.providers.http import MASK, _install_urllib3_redaction, is_public_address, parse_retry_after, redact
 from tests.raw_listener import RawListener
 
@@ -76,6 +77,85 @@ def test_bad_settings_are_permanent_errors_that_quote_nothing(base_url, token, w
                 provider.list_products()
         assert token.strip() not in refused.value.message or not token.strip()
         assert refused.value.__context__ is None and refused.value.__cause__ is None
+
+
+# -- what a platform says back: decoded, then masked ------------------------------------------
+
+PERSON = SubscriberData(
+    external_ref="contrato-7",
+    name='João "Jota" da Conceição',
+    document="52998224725",
+    email="joao.conceicao@example.com.br",
+    plan=PlanProducts(("PLAYHUB-PREMIUM",)),
+    phone="11987654321",
+    zipcode="37410000",
+    street="Rua das Acácias",
+    number="1578",
+    complement="Bloco Ipê",
+    city="Três Corações",
+    state="MG",
+    username="joao.conceicao@example.com.br",
+    password="52998224725",
+)
+
+
+def test_a_request_quoted_back_json_escaped_has_every_personal_field_masked():
+    # What a platform answers when it quotes our JSON body in its message (json.dumps escapes
+    # accents as \u00e3 and quotes as \"), as the panel receives it after decoding the answer.
+    quoted = json.dumps({
+        "name": PERSON.name, "cpf": PERSON.document, "phone": PERSON.phone, "email": PERSON.email,
+        "zipcode": PERSON.zipcode, "address": PERSON.street, "number": PERSON.number,
+        "complement": PERSON.complement, "city": PERSON.city, "state": PERSON.state,
+    })
+    assert "\\u00e3" in quoted and '\\"Jota\\"' in quoted  # the platform's text really is escaped
+
+    said = redact("Dados inválidos. Recebido: " + quoted, [*PERSON.personal_values()])
+
+    assert said == (
+        'Dados inválidos. Recebido: {"name": "***", "cpf": "***", "phone": "***", "email": "***", '
+        '"zipcode": "***", "address": "***", "number": "***", "complement": "***", "city": "***", "state": "MG"}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform_says", "shown"),
+    [
+        # accents and case aside, however the words are spaced
+        ("Cliente JOAO \"JOTA\" DA CONCEICAO já existe", "Cliente *** já existe"),
+        ("Cliente joão  \"jota\"\tda conceição já existe", "Cliente *** já existe"),
+        # a word of the name alone, also with the accent written apart (combining tilde)
+        ("Prezado Joa\u0303o, confira", "Prezado ***, confira"),
+        ("Prezado Jo\u200bão, confira", "Prezado ***, confira"),  # a zero-width space does not hide it
+        ("Apelido &quot;Jota&quot; em uso", "Apelido &quot;***&quot; em uso"),  # a word of the name, quoted
+        # numbers however punctuated
+        ("CEP 37410-000 não atendido", "CEP *** não atendido"),
+        ("Telefone +55 (11) 98765-4321 inválido", "Telefone +55 (*** inválido"),
+        ("CPF 529.982.247-25 duplicado", "CPF *** duplicado"),
+        ("Número 1.578 e cidade TRES CORACOES", "Número *** e cidade ***"),
+        # escapes of every kind, twice over (a JSON text quoted inside another)
+        ('Recebido: {\\"address\\": \\"Rua das Ac\\\\u00e1cias\\"}', 'Recebido: {"address": "***"}'),
+        ("Login joao.conceicao@example.com.br \\/ joao.conceicao", "Login *** / ***"),
+        ("Prezado Jo\\ud83d\\ude00ão", "Prezado Jo\U0001F600ão"),  # a surrogate pair is one character
+    ],
+)
+def test_personal_values_are_masked_however_the_platform_writes_them(platform_says, shown):
+    assert redact(platform_says, PERSON.personal_values()) == shown
+
+
+def test_short_values_and_parts_of_longer_numbers_and_words_are_left_alone():
+    # "MG" (the UF) is under three characters: masking it would mangle ordinary words. A short
+    # number masks only as a whole number, a short word only as a whole word.
+    person = SubscriberData(external_ref="x", name="Ana Lu", document="52998224725", email="", number="100",
+                            state="MG", complement="ap 1", plan=PlanProducts(("P",)))
+
+    said = redact("MG: limite de 1000 na Análise; Ana, 100 e ap 1 LU", person.personal_values())
+
+    assert said == "MG: limite de 1000 na Análise; ***, *** e *** LU"
+
+
+def test_redact_decodes_escapes_and_keeps_the_platforms_accents():
+    assert redact('Nome \\"inv\\u00e1lido\\" em C:\\\\dados \\/ teste', []) == 'Nome "inválido" em C:\\dados / teste'
+    assert redact("a\u202eb\u200bc\u2028d", []) == "abc d"  # bidi overrides and invisible characters go
 
 
 # -- production: public addresses only --------------------------------------------------------
