@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from panel.domain import DomainError
 from panel.domain.platforms import check_server_url
 from panel.extensions import db
+from panel.jobs import circuit
 from panel.models import AuditEvent, Platform, PlatformTask, Product
 from tests.conftest import post_form
 
@@ -637,6 +638,9 @@ def test_in_production_a_sync_to_a_host_that_resolves_internally_fails_with_the_
         db.session.commit()
     contract_id = make_contract(app, make_client(app), plan_id)
     op_id = act(app, contract_id, "sync")
+    with app.app_context():  # ITTV failed twice before: our own refusal must not count as its answer
+        circuit.record_failure(platform_id, "HTTP 503")
+        circuit.record_failure(platform_id, "HTTP 503")
 
     run_jobs_with(make_app(PANEL_ENV="production", PLATFORM_ALLOWED_HOSTS=("localhost",)))
 
@@ -648,6 +652,9 @@ def test_in_production_a_sync_to_a_host_that_resolves_internally_fails_with_the_
     contract_page = page(client, f"/financeiro/painel-do-cliente/contratos/{contract_id}")
     assert INTERNAL in text_of(contract_page)
     assert listener.wait_for_connections(1) == [b""]
+    with app.app_context():
+        failures = app.extensions["redis"].hget(circuit.CIRCUIT_KEY.format(platform_id=platform_id), "failures")
+    assert failures == b"2"
 
 
 # -- what a platform says back is stored and shown without personal data ----------------------

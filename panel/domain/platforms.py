@@ -241,9 +241,13 @@ def create_platform(
     return platform
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
+def _origin(url: str) -> tuple[str, str] | None:
+    """Scheme and host:port; None for a stored URL no parser reads (written before today's checks)."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), parts.netloc.lower()
+    except ValueError:
+        return None
 
 
 def update_platform(
@@ -258,7 +262,7 @@ def update_platform(
         lambda: _check_concurrency(concurrency_limit),
         lambda: _check_token(token) if (token or "").strip() else None,
     )
-    if new_token is None and _origin(url) != _origin(platform.server_url):
+    if new_token is None and (_origin(url) is None or _origin(url) != _origin(platform.server_url)):
         raise DomainError("O servidor mudou: informe o token de novo.", "token")
     before = _snapshot(platform)
     platform.code, platform.name, platform.server_url, platform.concurrency_limit = code, name, url, limit

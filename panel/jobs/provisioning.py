@@ -155,7 +155,8 @@ def _run(work: Work) -> str:
         _retry(work, error.message, error.retry_after)
         return "retry"
     except PermanentError as error:
-        _platform_answered(work.platform_id)  # a refusal is an answer: it is up
+        if error.status_code is not None:  # the platform's refusal is an answer: it is up (ours is not)
+            _platform_answered(work.platform_id)
         _send_now(operations.fail(work, error.message))
         return "failed"
     except DomainError as error:  # our side: the token cannot be read, the URL is not allowed
