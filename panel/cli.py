@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from panel.domain import Actor, DomainError
+from panel.database import unit_of_work
+from panel.demo import DEMO_USERS, seed
+from panel.domain import Actor, DomainError, invoices
 from panel.domain import users as users_domain
+from panel.domain.common import local_today
+from panel.domain.platforms import reencrypt_tokens
 from panel.jobs.queues import QUEUE_SPECS
+from panel.jobs.worker import run_scheduler, run_worker
 from panel.models import Role
 
 CLI_ACTOR = Actor.system("Sistema (linha de comando)")
@@ -30,7 +38,7 @@ def create_user_command(username: str, role: str, name: str | None, password: st
         )
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"Usuário {user.username} criado com perfil {user.role_enum.label}.")
+    click.echo(f"Usuário {user.username} criado com perfil {user.role.label}.")
 
 
 @click.command("seed-demo")
@@ -38,11 +46,6 @@ def create_user_command(username: str, role: str, name: str | None, password: st
 def seed_demo_command() -> None:
     """Create the demo data (idempotent): one operator per role, and both platforms registered
     against their local sandboxes with their products, a plan of each type and the réguas."""
-    import os
-    from pathlib import Path
-
-    from panel.demo import DEMO_USERS, seed
-
     if current_app.config["PANEL_ENV"] == "production":
         raise click.ClickException("seed-demo cria senhas conhecidas e não roda em produção.")
     try:
@@ -57,8 +60,6 @@ def seed_demo_command() -> None:
 def reencrypt_secrets_command() -> None:
     """Rewrite the stored platform tokens with the newest ENCRYPTION_KEY (list the new key first,
     the old one after a comma; run this; then drop the old key)."""
-    from panel.domain.platforms import reencrypt_tokens
-
     rewritten, unreadable = reencrypt_tokens(CLI_ACTOR)
     click.echo(f"{rewritten} token(s) recriptografado(s) com a chave mais nova.")
     if unreadable:
@@ -73,19 +74,15 @@ def reencrypt_secrets_command() -> None:
 @click.option("--queue", "queues", multiple=True, type=click.Choice(list(QUEUE_SPECS)), help="Filas a atender (padrão: todas).")
 @click.option("--burst", is_flag=True, help="Sai quando as filas esvaziarem.")
 def worker_command(queues: tuple[str, ...], burst: bool) -> None:
-    """Run an RQ worker for the panel's queues."""
-    from panel.jobs.worker import run_worker
-
-    run_worker(list(queues) or None, burst=burst)
+    """Run an RQ worker for the panel's queues (under a supervisor that starts it again)."""
+    raise SystemExit(run_worker(list(queues) or None, burst=burst))
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the periodic jobs (RQ cron scheduler)."""
-    from panel.jobs.worker import run_scheduler
-
-    run_scheduler()
+    """Run the periodic jobs (RQ cron scheduler, under a supervisor that starts it again)."""
+    raise SystemExit(run_scheduler())
 
 
 @click.group("invoices")
@@ -98,15 +95,16 @@ def invoices_group() -> None:
 @click.option("--month", default=None, help="Mês de referência, AAAA-MM (padrão: o mês corrente).")
 def generate_invoices_command(month: str | None) -> None:
     """Generate this month's (or --month's) invoice of every active contract that has none yet.
-    Safe to run again: existing invoices are skipped."""
-    from panel.domain import invoices
-    from panel.domain.common import local_today
-
+    Safe to run again: existing invoices are skipped; each batch is committed as it is made."""
     try:
         reference = invoices.parse_month(month) if month else invoices.month_start(local_today())
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    made = invoices.generate_month(CLI_ACTOR, reference)
+    made, after_id = 0, 0
+    while after_id is not None:
+        with unit_of_work():
+            count, after_id = invoices.generate_batch(CLI_ACTOR, reference, after_id)
+        made += count
     click.echo(f"{made} título(s) gerado(s) para {invoices.month_label(reference)}.")
 
 

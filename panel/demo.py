@@ -20,12 +20,12 @@ from sqlalchemy import select
 
 from panel.config import instance_secret
 from panel.domain import Actor
-from panel.domain import billing_rules, clients, contracts, platforms, plans, users
+from panel.domain import billing_rules, clients, contracts, platforms, plans, products, users
 from panel.domain.common import local_today
 from panel.domain.fiscal import Line
 from panel.extensions import db
 from panel.models import BillingRule, Client, CompositionMode, Plan, Platform, Role
-from panel.providers import ADAPTERS
+from panel.domain.kinds import KINDS, kind_of
 
 ACTOR = Actor.system("Sistema (demonstração)")
 
@@ -69,13 +69,13 @@ def demo_sandboxes(instance: Path, env: dict[str, str]) -> list[DemoSandbox]:
     base_port = int(env.get("SANDBOX_BASE_PORT") or 5101)
     return [
         DemoSandbox(
-            kind=adapter.kind,
-            label=adapter.label,
+            kind=kind.name,
+            label=kind.label,
             port=base_port + index,
-            token=instance_secret(instance, f"sandbox_token_{adapter.kind}", lambda: secrets.token_urlsafe(24)),
-            state_file=instance / f"sandbox-{adapter.kind}.json",
+            token=instance_secret(instance, f"sandbox_token_{kind.name}", lambda: secrets.token_urlsafe(24)),
+            state_file=instance / f"sandbox-{kind.name}.json",
         )
-        for index, adapter in enumerate(ADAPTERS)
+        for index, kind in enumerate(KINDS.values())
     ]
 
 
@@ -89,7 +89,7 @@ DEMO_PLATFORMS = {
 @dataclass(frozen=True)
 class DemoPlan:
     name: str
-    kind: str  # the platform's adapter
+    kind: str  # the platform's kind
     value: str
     composition: tuple[tuple[str, CompositionMode, str], ...]
     codes: tuple[str, ...]
@@ -134,8 +134,8 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
                 ACTOR, kind=sandbox.kind, code=code, name=name, server_url=sandbox.url, token=sandbox.token
             )
             for product_code, product_name in catalogue(sandbox.kind):
-                platforms.add_product(ACTOR, platform, code=product_code, name=product_name,
-                                      is_base=product_code == base)
+                products.add_product(ACTOR, platform, code=product_code, name=product_name,
+                                     is_base=product_code == base)
             echo(f"criado: {platform.name} em {sandbox.url}, com {len(platform.products)} produtos")
         registered[sandbox.kind] = platform
 
@@ -145,7 +145,7 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
             continue
         plan = plans.create_plan(ACTOR, plans.PlanTerms(
             name=demo.name,
-            plan_type=platforms.adapter(demo.kind).plan_type,
+            plan_type=kind_of(demo.kind).plan_type,
             contract_months=12,
             monthly_value=Decimal(demo.value),
             composition=tuple(Line(service, mode, Decimal(amount)) for service, mode, amount in demo.composition),

@@ -1,14 +1,18 @@
-"""Numbers as Brazilian operators read and type them: "R$ 1.234,56", "33,33%".
+"""Numbers and times as Brazilian operators read and type them: "R$ 1.234,56", "33,33%",
+"30/11/2026 14:05" (in DISPLAY_TIMEZONE; stored in UTC).
 
-Parsing and formatting go through Babel's pt_BR locale data; values are always Decimal.
+Parsing and formatting numbers go through Babel's pt_BR locale data; values are always Decimal.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+from flask import current_app
 
 LOCALE = "pt_BR"
 # "39.90" is not pt-BR, but people type it: a lone dot followed by one or two digits is taken as
@@ -102,3 +106,12 @@ def zipcode(value: str | None) -> str:
     """'01310-100'."""
     value = value or ""
     return f"{value[:5]}-{value[5:]}" if len(value) == 8 and value.isdigit() else value
+
+
+def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored UTC datetime as the operators read it (DISPLAY_TIMEZONE, America/Sao_Paulo by default)."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(fmt)

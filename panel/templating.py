@@ -1,25 +1,24 @@
-"""Jinja filters and globals: dates shown in the operators' time zone, role checks for menus."""
+"""Jinja filters and globals, app-wide (every blueprint's templates use them): dates in the
+operators' time zone, pt-BR numbers, the operators' words for statuses and platforms, a
+request's progress in one line, role checks for menus, and the machinery banner."""
 
 from __future__ import annotations
-
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_login import current_user
 
 from panel import formats
-from panel.models import ClientKind, PlanType, Role, RuleAction, RuleType
-from panel.providers import REGISTRY, AccessStatus
-
-
-def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    """A stored UTC datetime as the operators read it (America/Sao_Paulo by default)."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(fmt)
+from panel.domain import operations, platform_checks
+from panel.domain.kinds import KINDS, kind_of
+from panel.domain.platforms import UNREADABLE_TOKEN
+from panel.domain.vocabulary import AccessStatus
+from panel.formats import local_datetime
+from panel.jobs.circuit import circuit_state
+from panel.jobs.health import machinery_status
+from panel.models import (
+    ClientKind, Operation, OutboxStatus, PlanType, Platform, Role, RuleAction, RuleType, Subscription,
+)
+from panel.models.types import utcnow
 
 
 # How audited fields read in the Auditoria page (the stored keys are the models' attributes).
@@ -53,8 +52,8 @@ def audit_value(value, field: str) -> str:
         return "—"
     if field == "active":
         return "Ativo" if value else "Inativo"
-    if field == "kind" and value in REGISTRY:
-        return REGISTRY[value].label
+    if field == "kind" and value in KINDS:
+        return KINDS[value].label
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "—"
     if isinstance(value, str) and value in _CODE_LABELS.get(field, {}):
@@ -66,13 +65,59 @@ def audit_value(value, field: str) -> str:
 
 def platform_label(kind: str) -> str:
     """'ITTV (operadora)'."""
-    adapter = REGISTRY.get(kind)
-    return f"{adapter.label} ({adapter.role_label})" if adapter else kind
+    return KINDS[kind].title if kind in KINDS else kind
+
+
+def supports_base_products(kind: str) -> bool:
+    return kind_of(kind).has_partial_block
+
+
+def describe(operation: Operation) -> str:
+    """One line for operators: where the request is, and what happened to it."""
+    status = operation.status
+    max_attempts = current_app.config["PROVISIONING_MAX_ATTEMPTS"]
+    if status is OutboxStatus.done:
+        return f"Concluída: {operation.result}" if operation.result else "Concluída"
+    if status is OutboxStatus.failed:
+        return f"Falhou: {operation.last_error}" if operation.last_error else "Falhou"
+    if status is OutboxStatus.running:
+        return f"Em execução (tentativa {operation.attempts} de {max_attempts})" if operation.attempts > 1 \
+            else "Em execução"
+    if operation.next_attempt_at is not None and operation.next_attempt_at > utcnow():
+        when = local_datetime(operation.next_attempt_at, "%H:%M:%S")
+        if operation.last_error:
+            return (f"Nova tentativa às {when} (tentativa {operation.attempts + 1} de {max_attempts}): "
+                    f"{operation.last_error}")
+        return f"Na fila, para as {when}"
+    if status is OutboxStatus.pending:
+        return "Pendente (aguardando envio à fila)"
+    return "Na fila"
 
 
 def access_label(status: str | None) -> str:
     """An access status as operators read it ("Bloqueio parcial"); "—" before any."""
     return AccessStatus(status).label if status else "—"
+
+
+def operation_detail(operation: Operation) -> str:
+    """``describe`` without its leading progress label, for a page that shows the label as a
+    badge: "tentativa 2 de 8", "ITTV confirmou ACTIVE", the platform's error…"""
+    text = describe(operation)
+    label = operation.status.label
+    if text.startswith(label):
+        text = text[len(label):].lstrip(":").strip()
+        if text.startswith("(") and text.endswith(")"):
+            text = text[1:-1]
+    return text
+
+
+def recent_operations(subscription: Subscription, limit: int = 3) -> list[Operation]:
+    return operations.recent_of(subscription.id, limit)
+
+
+def platform_circuit(platform: Platform):
+    """The platform's open circuit, if calls to it are paused."""
+    return circuit_state(platform.id, platform.name)
 
 
 def can(role: str | Role) -> bool:
@@ -85,13 +130,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_datetime=local_datetime, audit_field=audit_field, audit_value=audit_value,
         money=formats.money, percent=formats.percent, document=formats.document, phone=formats.phone,
-        zipcode=formats.zipcode, access_label=access_label,
+        zipcode=formats.zipcode, access_label=access_label, describe=describe,
     )
-    from panel.domain import platforms
-
     app.jinja_env.globals.update(
-        can=can, Role=Role, task_display_status=platforms.task_display_status, platform_label=platform_label,
-        unreadable_token_message=platforms.UNREADABLE_TOKEN, supports_base_products=platforms.supports_base_products,
+        can=can, Role=Role, task_display_status=platform_checks.display_status, platform_label=platform_label,
+        operation_state=describe, operation_detail=operation_detail, recent_operations=recent_operations,
+        platform_circuit=platform_circuit,
+        unreadable_token_message=UNREADABLE_TOKEN, supports_base_products=supports_base_products,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -101,6 +146,4 @@ def init_app(app: Flask) -> None:
         # Only for logged-in pages: the banner that says the worker or scheduler has stopped.
         if not current_user.is_authenticated:
             return {}
-        from panel.jobs.health import machinery_status
-
         return {"machinery": machinery_status(app.extensions["redis"], app.config["WORKER_TTL"])}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from panel.domain import Actor, DomainError
+from panel.extensions import db
 from panel.inputs import parse_id, without_control_characters
 
 SEARCH_MAX = 120
@@ -62,3 +66,53 @@ def search_arg(name: str = "q", limit: int = SEARCH_MAX) -> str:
     """A search box's text from the query string: control characters (a NUL would fail the query
     on PostgreSQL) read as spaces, runs of spaces as one, at most ``limit`` characters."""
     return " ".join(without_control_characters(request.args.get(name, "")).split())[:limit]
+
+
+# -- one view shape ---------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What ``attempt`` did: truthy when the domain accepted the action, with its result."""
+
+    ok: bool
+    value: T | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def attempt(action: Callable[[], T], *, form: FlaskForm | None = None,
+            success: str | Callable[[T], str] | None = None) -> Outcome[T]:
+    """Run one domain action for a view. Accepted: its changes are committed with the request
+    (panel.database) and ``success`` is flashed. Refused (DomainError): everything it changed is
+    rolled back and the refusal is shown — next to its field in ``form``, or flashed."""
+    try:
+        value = action()
+    except DomainError as error:
+        db.session.rollback()
+        if form is not None:
+            attach_error(form, error)
+        else:
+            flash(error.message, "danger")
+        return Outcome(False)
+    if success is not None:
+        flash(success(value) if callable(success) else success, "success")
+    return Outcome(True, value)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list read newest first by keyset (``?antes=<key>``): no OFFSET, no COUNT."""
+
+    items: list[T]
+    next_key: int | None  # pass as ``antes`` for the next page; None on the last one
+
+
+def keyset_page(fetch: Callable[[int], list[T]], size: int, key: Callable[[T], int] = lambda item: item.id) -> Page[T]:
+    """``fetch(limit)`` reads the page plus one row: that one tells whether a next page exists."""
+    found = fetch(size + 1)
+    items = found[:size]
+    return Page(items, key(items[-1]) if len(found) > size and items else None)

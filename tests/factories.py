@@ -7,6 +7,8 @@ from decimal import Decimal
 from panel.domain import Actor
 from panel.domain import platforms as platforms_domain
 from panel.domain import plans as plans_domain
+from panel.domain import products as products_domain
+from panel.domain.kinds import kind_of
 from panel.domain.fiscal import Line
 from panel.extensions import db
 from panel.models import CompositionMode, Platform, Product
@@ -24,7 +26,7 @@ def make_platform(app, kind: str, products=(), *, code: str | None = None, activ
             server_url="http://127.0.0.1:9", token="tok-123", active=active,
         )
         for product_code, name, is_base in products:
-            platforms_domain.add_product(SYSTEM, platform, code=product_code, name=name, is_base=is_base)
+            products_domain.add_product(SYSTEM, platform, code=product_code, name=name, is_base=is_base)
         return platform.id
 
 
@@ -39,12 +41,12 @@ def make_plan_in_db(app, platform_id: int, name: str, *, codes: tuple[str, ...] 
         platform = db.session.get(Platform, platform_id)
         products = [p for p in platform.products if codes is None or p.code in codes]
         if not products:
-            products = [platforms_domain.add_product(SYSTEM, platform, code=f"P-{name[:8]}".replace(" ", "-"),
-                                                     name=name)]
+            products = [products_domain.add_product(SYSTEM, platform, code=f"P-{name[:8]}".replace(" ", "-"),
+                                                    name=name)]
         if platform.kind == "ittv" and codes is None:
             products = [p for p in products if p.is_base][:1] + [p for p in products if not p.is_base][:1]
         plan = plans_domain.create_plan(SYSTEM, plans_domain.PlanTerms(
-            name=name, plan_type=platforms_domain.adapter(platform.kind).plan_type, contract_months=12,
+            name=name, plan_type=kind_of(platform.kind).plan_type, contract_months=12,
             monthly_value=Decimal("39.90"), composition=(Line("SCM", CompositionMode.percent, Decimal(100)),),
             platform_id=platform.id, product_ids=tuple(p.id for p in products),
         ))

@@ -49,7 +49,7 @@ ALLOWED = {200, 301, 302, 303, 308, 400, 404, 405, 422}
 def seed(app) -> dict[str, int]:
     """One of everything a URL names: platforms with products, plans, a client with a synced
     contract (subscription and operation), a título, a régua, a platform task, a user."""
-    from panel.domain import billing_rules, invoices, platforms
+    from panel.domain import billing_rules, invoices, platform_checks
     from panel.domain.users import create_user
     from panel.models import (
         BillingRule,
@@ -75,7 +75,7 @@ def seed(app) -> dict[str, int]:
         invoices.generate_for_contract(SYSTEM, contract)
         billing_rules.save_rule(SYSTEM, None, rule_type="connection_maintenance", days_overdue=15,
                                 action="tv_block", platform_id=None, unblock_on_payment=True, active=True)
-        platforms.request_task(SYSTEM, contract.platform, TaskKind.test_connection)
+        platform_checks.request_task(SYSTEM, contract.platform, TaskKind.test_connection)
         create_user(SYSTEM, username="outro", name="Outro", role="operador", password=PASSWORD)
         first = {model: db.session.scalar(db.select(model.id).order_by(model.id))
                  for model in (Invoice, Subscription, Operation, BillingRule, Plan, PlatformTask, Product, User)}

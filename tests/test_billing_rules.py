@@ -32,7 +32,7 @@ def test_admin_creates_the_seed_rule_and_sees_it_listed(app, login_as, client):
         rule = db.session.scalars(db.select(BillingRule)).one()
         assert (rule.rule_type, rule.days_overdue, rule.action, rule.platform_id, rule.unblock_on_payment,
                 rule.active) == ("connection_maintenance", 15, "tv_block", ittv_id, True, True)
-        assert rule.action_enum.access_status == "blocked" and rule.action_enum.plan_type == "tv_ott"
+        assert rule.action.access_status == "blocked" and rule.action.plan_type == "tv_ott"
         event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "billing_rule.created")).one()
         assert event.changes["days_overdue"] == [None, 15] and event.changes["platform"] == [None, "ITTV"]
 

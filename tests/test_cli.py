@@ -84,7 +84,7 @@ def test_the_seeded_platforms_answer_at_their_sandboxes(app, runner, instance_pa
     started with the demo port and token, and its products are the sandbox's whole catalogue."""
     from panel.demo import demo_sandboxes
     from panel.domain import Actor
-    from panel.domain.platforms import request_task
+    from panel.domain.platform_checks import request_task
     from panel.models import Platform, PlatformTask, TaskKind
     from tests.sandboxes import start_sandbox
 

@@ -15,9 +15,9 @@ from panel.domain import contracts as contracts_domain
 from panel.domain.contract_rules import ContractAction, PlatformTraits, State, allowed, decide
 from panel.extensions import db
 from panel.models import Contract, ContractEvent, ContractStatus, ListTab, Operation, OperationKind, Subscription
-from panel.providers import AccessStatus
-from panel.providers.ittv import IttvProvider
-from panel.providers.skeelo import SkeeloProvider
+from panel.domain.kinds.ittv import ITTV as IttvProvider
+from panel.domain.kinds.skeelo import SKEELO as SkeeloProvider
+from panel.domain.vocabulary import AccessStatus
 from tests.factories import SYSTEM, ittv_plan, make_client, make_contract
 
 ITTV = PlatformTraits("ITTV", IttvProvider.supported_statuses, IttvProvider.reactivation_needs_unblock)

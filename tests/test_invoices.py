@@ -144,6 +144,7 @@ def test_baixar_titulo_refuses_what_cannot_be_a_payment(app, paid_on, amount, fi
     with app.app_context():
         invoice = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
                                                         date(2026, 10, 1))
+        db.session.commit()
         with pytest.raises(DomainError, match=re.escape(message)) as refusal:
             invoices_domain.pay(SYSTEM, invoice, paid_on=paid_on, paid_amount=Decimal(amount))
         assert refusal.value.field == field

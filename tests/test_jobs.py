@@ -122,7 +122,7 @@ def test_scheduler_registers_itself_and_enqueues_the_periodic_jobs(app, panel_en
         queue = Queue("default", connection=connection)
         wait_until(lambda: queue.count >= 2, message="the periodic jobs enqueued by cron")
         assert {job.func_name for job in queue.jobs} >= {
-            "panel.jobs.maintenance.heartbeat", "panel.jobs.provisioning.relay",
+            "panel.jobs.maintenance.heartbeat", "panel.jobs.relay.relay",
         }
         assert "O agendador está parado" not in client.get("/").get_data(as_text=True)
     finally:

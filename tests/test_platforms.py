@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from panel.domain import DomainError
-from panel.domain.platforms import check_server_url
+from panel.domain.server_urls import check_server_url
 from panel.extensions import db
 from panel.jobs import circuit
 from panel.models import AuditEvent, Platform, PlatformTask, Product
@@ -557,7 +557,7 @@ def saved_by_an_older_version(app, url: str) -> int:
 
 @pytest.mark.parametrize(("url", "words"), CONFUSING_URLS)
 def test_urls_two_parsers_could_read_differently_are_refused_by_the_job(url, words, app, run_jobs):
-    from panel.domain.platforms import request_task
+    from panel.domain.platform_checks import request_task
     from panel.models import TaskKind
     from tests.factories import SYSTEM
 
@@ -603,7 +603,8 @@ INTERNAL = "o servidor localhost resolve para um endereço interno (127.0.0.1)"
 def test_in_production_testar_conexao_to_a_host_that_resolves_internally_is_refused_before_tls(
     app, make_app, login_as, client, listener
 ):
-    from panel.domain.platforms import create_platform, request_task
+    from panel.domain.platform_checks import request_task
+    from panel.domain.platforms import create_platform
     from panel.models import TaskKind
     from tests.factories import SYSTEM
 

@@ -14,8 +14,11 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event
 
 from panel.domain import operations
+from panel.domain import provisioning as engine
+from panel.domain.outbox import Delivery
 from panel.extensions import db
-from panel.jobs import circuit, provisioning
+from panel.jobs import circuit, dispatch, provisioning
+from panel.jobs.relay import relay
 from panel.models import Contract, Operation
 from panel.models.types import utcnow
 from tests.factories import CPFS
@@ -151,7 +154,7 @@ def test_the_same_job_delivered_twice_has_one_effect(app, ittv, run_jobs):
     op_id = act(app, contract_id, "sync")
     with app.app_context():
         # A second enqueue of the same operation is a no-op while the first is waiting...
-        assert provisioning.send([(op_id, f"op-{op_id}")]) == 0
+        assert dispatch.send([Delivery(Operation, op_id, f"op-{op_id}")]) == 0
         assert Queue("provisioning", connection=app.extensions["redis"]).count == 1
     run_jobs()
     with app.app_context():
@@ -200,7 +203,8 @@ def test_an_operation_waits_for_the_running_one_of_its_subscriber(app, ittv, run
     act_and_run(app, run_jobs, contract_id, "sync")
     first = act(app, contract_id, "block")
     with app.app_context():
-        holder = operations.claim(first)  # a worker took the block and is talking to ITTV
+        holder = engine.claim(first)  # a worker took the block and is talking to ITTV
+        db.session.commit()
     second = act(app, contract_id, "unblock")
     with app.app_context():
         assert provisioning.run_operation(second) == "busy"
@@ -208,8 +212,10 @@ def test_an_operation_waits_for_the_running_one_of_its_subscriber(app, ittv, run
     assert waiting.status == "queued" and waiting.attempts == 0 and waiting.deliveries == 1
     with app.app_context():
         # The first ends; the one waiting for it is handed on at once.
-        waiting_ops = operations.complete(holder, confirmed=holder.desired, external_id=None, answer="ok")
-        assert [op.id for op in waiting_ops] == [second]
+        assert engine.complete(holder, confirmed=holder.desired, external_id=None, answer="ok")
+        db.session.commit()
+    handed_on = operation(app, second)
+    assert handed_on.status == "queued" and handed_on.deliveries == 2 and handed_on.next_attempt_at is None
 
 
 def test_editing_the_clients_email_updates_the_ittv_login(app, ittv, run_jobs):
@@ -263,7 +269,7 @@ def test_a_retryable_failure_waits_and_goes_again(app, ittv, run_jobs):
     assert registry.get_job_ids() == [f"op-{op_id}-1"]
     # A job that arrives early (the relay and the retry crossing) does not run before its time.
     with app.app_context():
-        assert operations.claim(op_id) is None
+        assert engine.claim(op_id) is None
 
 
 def test_a_429_waits_at_least_its_retry_after(app, ittv, run_jobs):
@@ -282,11 +288,11 @@ def test_a_429_waits_at_least_its_retry_after(app, ittv, run_jobs):
 def test_backoff_grows_is_capped_and_honours_retry_after(app):
     with app.app_context():
         app.config.update(PROVISIONING_RETRY_BASE=10.0, PROVISIONING_RETRY_MAX=1800.0)
-        assert 8 <= operations.backoff(1) <= 12
-        assert 32 <= operations.backoff(3) <= 48
-        assert operations.backoff(20) <= 1800 * 1.2
-        assert operations.backoff(1, retry_after=120) >= 120
-        assert len({round(operations.backoff(2), 6) for _ in range(20)}) > 1  # jitter
+        assert 8 <= engine.backoff(1) <= 12
+        assert 32 <= engine.backoff(3) <= 48
+        assert engine.backoff(20) <= 1800 * 1.2
+        assert engine.backoff(1, retry_after=120) >= 120
+        assert len({round(engine.backoff(2), 6) for _ in range(20)}) > 1  # jitter
 
 
 def test_the_last_attempt_fails_visibly(app, ittv, run_jobs):
@@ -325,8 +331,8 @@ def test_after_redis_is_emptied_the_relay_sends_every_pending_operation_again(ap
     with app.app_context():
         db.session.execute(db.update(Operation).values(updated_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
-        assert provisioning.relay() == {"lost": 0, "resent": 3}
-        assert provisioning.relay() == {"lost": 0, "resent": 0}  # on their way now: not sent twice
+        assert relay() == {"lost": 0, "resent": 3}
+        assert relay() == {"lost": 0, "resent": 0}  # on their way now: not sent twice
     assert run_jobs() == 3
     assert {operation(app, op).status for op in ops} == {"done"}
     assert len(customers(ittv.sandbox)) == 3
@@ -337,10 +343,11 @@ def test_a_run_whose_worker_died_goes_again_after_its_lease(app, ittv, run_jobs)
     contract_id = ittv.contract(app)
     op_id = act(app, contract_id, "sync")
     with app.app_context():
-        assert operations.claim(op_id) is not None  # ...and its worker died here
+        assert engine.claim(op_id) is not None  # ...and its worker died here
+        db.session.commit()
         app.extensions["redis"].flushdb()
         time.sleep(0.3)
-        assert provisioning.relay()["lost"] == 1
+        assert relay()["lost"] == 1
     again = operation(app, op_id)
     assert again.status == "queued" and "O worker parou" in again.last_error
     app.config["PROVISIONING_LEASE"] = 180.0
@@ -398,7 +405,7 @@ def _due_now(app, op_id: int) -> None:
         op.next_attempt_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
         connection = app.extensions["redis"]
-        job = Job.fetch(operations.job_id(op), connection=connection)
+        job = Job.fetch(op.job_id, connection=connection)
         ScheduledJobRegistry("provisioning", connection=connection).remove(job)
         Queue("provisioning", connection=connection).enqueue_job(job)
 
@@ -412,7 +419,7 @@ def test_a_retry_no_scheduler_moved_is_sent_again_by_the_relay(app, ittv, run_jo
         db.session.execute(db.update(Operation).values(
             next_attempt_at=utcnow() - timedelta(minutes=2), updated_at=utcnow() - timedelta(minutes=2)))
         db.session.commit()
-        assert provisioning.relay() == {"lost": 0, "resent": 1}
+        assert relay() == {"lost": 0, "resent": 1}
     run_jobs()
     done = operation(app, op_id)
     assert done.status == "done" and done.attempts == 2 and done.deliveries == 2

@@ -78,17 +78,16 @@ def kill_hard(process) -> None:
 
 def report(app) -> str:
     """Where every operation stands, and its job in Redis: the message of a wait that timed out."""
-    from panel.domain.operations import job_id
     from panel.extensions import db
-    from panel.jobs.provisioning import job_statuses
+    from panel.jobs.dispatch import job_statuses
     from panel.models import Operation
 
     with app.app_context():
         ops = list(db.session.scalars(db.select(Operation).order_by(Operation.id)))
-        jobs = job_statuses([job_id(op) for op in ops], app.extensions["redis"])
+        jobs = job_statuses([op.job_id for op in ops], app.extensions["redis"])
         return "\n".join(
             f"op {op.id} {op.kind} {op.status} attempts={op.attempts} deliveries={op.deliveries} "
-            f"next={op.next_attempt_at} lease={op.lease_until} job={jobs[job_id(op)]} error={op.last_error}"
+            f"next={op.next_attempt_at} lease={op.lease_until} job={jobs[op.job_id]} error={op.last_error}"
             for op in ops
         )
 
@@ -241,3 +240,36 @@ def test_nothing_ever_silently_disappears(app, sandbox_for, processes):
     for contract_id in contracts:
         sub = subscription(app, contract_id)
         assert sub.remote_status == sub.desired_status
+
+
+def test_a_connection_check_whose_worker_died_ends_done_after_the_relay(app, sandbox_for, processes, login_as,
+                                                                        client):
+    """One outbox: a *Testar conexão* is sent again by the relay like an operation."""
+    from panel.domain.platform_checks import request_task
+    from panel.extensions import db
+    from panel.models import Platform, PlatformTask, TaskKind
+    from tests.provisioning import SYSTEM
+
+    ittv = platform_at(app, sandbox_for("ittv"))
+    ittv.sandbox.inject("slow", delay=3, match="GET /alpha/reseller/product")
+    first = processes("worker")
+    with app.app_context():
+        task_id = request_task(SYSTEM, db.session.get(Platform, ittv.platform_id), TaskKind.test_connection).id
+
+    def task() -> PlatformTask:
+        with app.app_context():
+            found = db.session.get(PlatformTask, task_id)
+            db.session.expunge(found)
+            return found
+
+    wait_until(lambda: task().status == "running", timeout=30, message="the check to start")
+    kill_hard(first)  # the machine is lost while ITTV answers
+    assert task().status == "running"  # nobody knows yet
+    processes("worker")
+    processes("scheduler")
+    wait_until(lambda: task().status in ("done", "failed"), timeout=60, message="the lost check to end")
+    done = task()
+    assert done.status == "done" and done.attempts == 2 and done.message.startswith("Conexão OK")
+    login_as("leitura")
+    page = client.get(f"/configuracoes/plataformas/{ittv.platform_id}").get_data(as_text=True)
+    assert "Conexão OK" in page

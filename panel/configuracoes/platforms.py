@@ -7,13 +7,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from panel.configuracoes import bp
 from panel.configuracoes.forms import PlatformForm, ProductForm
-from panel.domain import DomainError
+from panel.domain import DomainError, platform_checks
 from panel.domain import platforms as platforms_domain
+from panel.domain import products as products_domain
+from panel.domain.kinds import KINDS, kind_of
 from panel.extensions import db
+from panel.formats import local_datetime
 from panel.models import Platform, PlatformTask, Product, Role, TaskKind
-from panel.providers import REGISTRY
 from panel.security import requires
-from panel.templating import local_datetime
 from panel.web import attach_error, current_actor
 
 
@@ -22,19 +23,19 @@ def _load(platform_id: int) -> Platform:
 
 
 def _kind_choices() -> list[tuple[str, str]]:
-    return [(kind, f"{cls.label} ({cls.role_label})") for kind, cls in REGISTRY.items()]
+    return [(name, kind.title) for name, kind in KINDS.items()]
 
 
 @bp.route("/plataformas")
 @requires(Role.leitura)
 def platforms():
     kind = request.args.get("tipo")
-    if kind is not None and kind not in REGISTRY:
+    if kind is not None and kind not in KINDS:
         abort(404)
     listed = platforms_domain.list_platforms(kinds=[kind] if kind else None)
-    checks = {p.id: platforms_domain.latest_task(p, TaskKind.test_connection) for p in listed}
+    checks = {p.id: platform_checks.latest_task(p, TaskKind.test_connection) for p in listed}
     return render_template(
-        "configuracoes/platforms.html", platforms=listed, checks=checks, adapters=REGISTRY, kind=kind,
+        "configuracoes/platforms.html", platforms=listed, checks=checks, kinds=KINDS, kind=kind,
     )
 
 
@@ -44,7 +45,7 @@ def platform_new():
     form = PlatformForm()
     form.kind.choices = _kind_choices()
     kind = request.args.get("tipo")
-    if request.method == "GET" and kind in REGISTRY:
+    if request.method == "GET" and kind in KINDS:
         form.kind.data = kind
         if platforms_domain.code_is_free(kind):
             form.code.data = kind.upper()  # the usual code, unless a first account took it
@@ -66,7 +67,7 @@ def platform_new():
 def _after_save(platform: Platform, what: str):
     flash(f"Plataforma {platform.name} {what}.", "success")
     if request.form.get("and_test"):
-        platforms_domain.request_task(current_actor(), platform, TaskKind.test_connection)
+        platform_checks.request_task(current_actor(), platform, TaskKind.test_connection)
     return redirect(url_for("configuracoes.platform_detail", platform_id=platform.id))
 
 
@@ -78,13 +79,13 @@ def platform_detail(platform_id: int):
     return render_template(
         "configuracoes/platform_detail.html",
         platform=platform,
-        adapter=platforms_domain.adapter(platform.kind),
-        has_base=platforms_domain.supports_base_products(platform.kind),
+        kind=kind_of(platform.kind),
+        has_base=kind_of(platform.kind).has_partial_block,
         token_readable=platforms_domain.token_readable(platform),
-        check=platforms_domain.latest_task(platform, TaskKind.test_connection),
-        sync=platforms_domain.latest_task(platform, TaskKind.sync_products),
+        check=platform_checks.latest_task(platform, TaskKind.test_connection),
+        sync=platform_checks.latest_task(platform, TaskKind.sync_products),
         products=products,
-        plans_by_product={product.id: platforms_domain.plans_using(product) for product in products},
+        plans_by_product={product.id: products_domain.plans_using(product) for product in products},
     )
 
 
@@ -130,7 +131,7 @@ def platform_delete(platform_id: int):
 @requires(Role.admin)
 def platform_test(platform_id: int):
     platform = _load(platform_id)
-    platforms_domain.request_task(current_actor(), platform, TaskKind.test_connection)
+    platform_checks.request_task(current_actor(), platform, TaskKind.test_connection)
     flash("Teste de conexão solicitado; o resultado aparece abaixo.", "info")
     return redirect(url_for("configuracoes.platform_detail", platform_id=platform_id))
 
@@ -139,7 +140,7 @@ def platform_test(platform_id: int):
 @requires(Role.admin)
 def platform_sync(platform_id: int):
     platform = _load(platform_id)
-    platforms_domain.request_task(current_actor(), platform, TaskKind.sync_products)
+    platform_checks.request_task(current_actor(), platform, TaskKind.sync_products)
     flash("Sincronização de produtos solicitada; o resultado aparece abaixo.", "info")
     return redirect(url_for("configuracoes.platform_detail", platform_id=platform_id) + "#produtos")
 
@@ -158,7 +159,7 @@ def platform_task(platform_id: int, task_id: int):
 
 def _product_form(platform: Platform, product: Product | None = None) -> ProductForm:
     form = ProductForm(obj=product)
-    if not platforms_domain.supports_base_products(platform.kind):
+    if not kind_of(platform.kind).has_partial_block:
         del form.is_base  # no partial block there: a base package would mean nothing
     return form
 
@@ -178,7 +179,7 @@ def product_new(platform_id: int):
     form = _product_form(platform)
     if form.validate_on_submit():
         try:
-            product = platforms_domain.add_product(
+            product = products_domain.add_product(
                 current_actor(), platform, code=form.code.data, name=form.name.data, is_base=_is_base(form)
             )
         except DomainError as error:
@@ -200,7 +201,7 @@ def product_edit(product_id: int):
     form = _product_form(product.platform, product)
     if form.validate_on_submit():
         try:
-            platforms_domain.update_product(
+            products_domain.update_product(
                 current_actor(), product, code=form.code.data, name=form.name.data, is_base=_is_base(form)
             )
         except DomainError as error:
@@ -217,7 +218,7 @@ def product_delete(product_id: int):
     product = _load_product(product_id)
     platform_id, code = product.platform_id, product.code
     try:
-        platforms_domain.remove_product(current_actor(), product)
+        products_domain.remove_product(current_actor(), product)
     except DomainError as error:
         flash(error.message, "danger")
     else:

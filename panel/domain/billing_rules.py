@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from panel.domain import audit
 from panel.domain.common import Actor, DomainError
-from panel.domain.platforms import adapter, supports_base_products
+from panel.domain.kinds import kind_of
 from panel.extensions import db
 from panel.models import BillingRule, Platform, RuleAction, RuleType
 
@@ -34,9 +34,9 @@ def _check(rule_type: str, days_overdue: int | None, action: str, platform_id: i
         platform = db.session.get(Platform, platform_id)
         if platform is None:
             raise DomainError("Plataforma não encontrada.", "platform_id")
-        if adapter(platform.kind).plan_type != what.plan_type:
+        if kind_of(platform.kind).plan_type != what.plan_type:
             raise DomainError(f"{what.label} não se aplica a {platform.name}.", "platform_id")
-        if what is RuleAction.tv_partial_block and not supports_base_products(platform.kind):
+        if what is RuleAction.tv_partial_block and not kind_of(platform.kind).has_partial_block:
             raise DomainError(f"{platform.name} não tem bloqueio parcial.", "platform_id")
     description = " ".join((description or "").split())
     if len(description) > 120:
@@ -47,7 +47,7 @@ def _check(rule_type: str, days_overdue: int | None, action: str, platform_id: i
 def scope_label(rule: BillingRule) -> str:
     if rule.platform is not None:
         return rule.platform.name
-    return "Todas as operadoras (TV/OTT)" if rule.action_enum.plan_type == "tv_ott" else "Todos os fornecedores (SVA)"
+    return "Todas as operadoras (TV/OTT)" if rule.action.plan_type == "tv_ott" else "Todos os fornecedores (SVA)"
 
 
 def _snapshot(rule: BillingRule) -> dict:
@@ -94,7 +94,7 @@ def save_rule(actor: Actor, rule: BillingRule | None, *, rule_type: str, days_ov
             return target
         audit.record(actor, "billing_rule.updated", f"Alterou a régua {target.title}.", target=target,
                      changes=changes)
-    db.session.commit()
+    db.session.flush()
     return target
 
 
@@ -102,7 +102,7 @@ def delete_rule(actor: Actor, rule: BillingRule) -> None:
     audit.record(actor, "billing_rule.deleted", f"Removeu a régua {rule.title}.", target=rule,
                  changes={key: [value, None] for key, value in _snapshot(rule).items()})
     db.session.delete(rule)
-    db.session.commit()
+    db.session.flush()
 
 
 def list_rules() -> list[BillingRule]:

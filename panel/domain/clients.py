@@ -18,7 +18,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from validate_docbr import CNPJ, CPF
 
-from panel.domain import audit, operations
+from panel.domain import audit
+from panel.domain.contracts import schedule_login_update, synced_with_login
 from panel.domain.common import Actor, DomainError, check_all
 from panel.extensions import db
 from panel.formats import digits
@@ -156,14 +157,12 @@ def _snapshot(client: Client) -> dict:
 
 @contextmanager
 def _saving():
-    """Commit what the block writes; the same document registered at the same moment by
-    someone else (caught by the unique key, at a flush or at the commit) reads as the check's
-    refusal."""
+    """Flush what the block writes; the same document registered at the same moment by someone
+    else (caught by the unique key) reads as the check's refusal (the caller rolls back)."""
     try:
         yield
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise DomainError("Já existe um cliente com este documento.", "document") from None
 
 
@@ -181,17 +180,14 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
     """Change a client's register. A new e-mail or document reaches every platform where a
     contract of theirs is synced and they log in with it (the login-data update is scheduled
     here, with the change)."""
-    from panel.domain import contracts  # contracts build on clients
-
     cleaned = _clean(data, client)
     if cleaned["kind"] != client.kind:
         raise DomainError("O tipo do cadastro não muda: cadastre a empresa ou a pessoa à parte.", "kind")
     login_fields = [field for field in ("email", "document") if cleaned[field] != getattr(client, field)]
-    if "email" in login_fields and not cleaned["email"] and contracts.synced_with_login(client):
+    if "email" in login_fields and not cleaned["email"] and synced_with_login(client):
         raise DomainError("Este cliente tem contrato sincronizado em plataforma com login: o e-mail não pode "
                           "ficar vazio.", "email")
     before = _snapshot(client)
-    login_updates = []
     with _saving():
         for key, value in cleaned.items():
             setattr(client, key, value)
@@ -201,8 +197,7 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
         audit.record(actor, "client.updated", f"Alterou o cadastro do cliente {client.name}.", target=client,
                      changes=changes)
         if login_fields:
-            login_updates = contracts.schedule_login_update(actor, client, login_fields)
-    operations.submit(login_updates)
+            schedule_login_update(actor, client, login_fields)
     return client
 
 

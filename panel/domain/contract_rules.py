@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from panel.domain.common import DomainError
 from panel.models import ContractStatus, OperationKind
-from panel.providers import AccessStatus
+from panel.domain.vocabulary import AccessStatus
 
 
 class ContractAction(str, enum.Enum):

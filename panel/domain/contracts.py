@@ -5,8 +5,8 @@ uses (partial block, total block, unblock).
 Every action runs the same way: the transition table (``contract_rules.decide``) says whether
 it is allowed and what it leads to; then one transaction records the new contract status and
 the subscriber's desired status, an Operation for the platform when it must hear of it, and a
-line in the contract history. No platform is called here: the provisioning jobs run the
-Operations.
+line in the contract history (the caller commits; the Operation then goes to the queue). No
+platform is called here: the provisioning jobs run the Operations.
 """
 
 from __future__ import annotations
@@ -19,67 +19,42 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from panel.domain import audit, fiscal, operations
+from panel.domain import fiscal, outbox
 from panel.domain.common import Actor, DomainError, check_all, local_today, lock_row
 from panel.domain.contract_rules import ContractAction, PlatformTraits, State, allowed, decide
-from panel.domain.platforms import adapter
+from panel.domain.history import add_event
+from panel.domain.kinds import kind_of
 from panel.domain.plans import describe_line, plan_products
+from panel.domain.vocabulary import AccessStatus
 from panel.extensions import db
 from panel.formats import money
 from panel.models import (
     Client, CompositionMode, Contract, ContractEvent, ContractStatus, ListTab, Operation, OperationKind, Plan, Platform, Subscription,
 )
 from panel.models.types import utcnow
-from panel.providers import AccessStatus, PlanProducts
 
 
 def traits(platform: Platform) -> PlatformTraits:
-    provider = adapter(platform.kind)
-    return PlatformTraits(platform.name, provider.supported_statuses, provider.reactivation_needs_unblock)
+    kind = kind_of(platform.kind)
+    return PlatformTraits(platform.name, kind.supported_statuses, kind.reactivation_needs_unblock)
 
 
 def state_of(contract: Contract) -> State:
     subscription = contract.subscription
-    return State(contract.status_enum, AccessStatus(subscription.desired_status) if subscription else None)
+    return State(contract.status, AccessStatus(subscription.desired_status) if subscription else None)
 
 
 def allowed_actions(contract: Contract) -> set[ContractAction]:
     return allowed(state_of(contract), traits(contract.platform))
 
 
-def contract_products(contract: Contract) -> PlanProducts:
-    """The packages this contract gives at its platform (its own copy of the plan's)."""
-    return PlanProducts(tuple(contract.product_codes), tuple(contract.base_codes))
-
-
-# -- history --------------------------------------------------------------------------------
-
-def add_event(contract: Contract, actor: Actor, action: str, asked: str, *, operation: Operation | None = None,
-              answer: str | None = None, details: dict | None = None, audited: bool = True) -> ContractEvent:
-    """A line of the contract history, in the caller's transaction; also in the audit trail
-    unless ``audited`` is off (the platforms' answers, recorded by the workers, are history only)."""
-    event = ContractEvent(
-        contract=contract, actor_id=actor.user.id if actor.user is not None else None, actor_name=actor.name,
-        action=action, asked=asked, answer=answer, operation=operation, details=details,
-    )
-    db.session.add(event)
-    if audited:
-        audit.record(actor, f"contract.{action}", f"Contrato {contract.id}: {asked}", target=contract)
-    return event
-
-
-def history(contract: Contract) -> list[ContractEvent]:
-    return list(db.session.scalars(
-        select(ContractEvent).where(ContractEvent.contract_id == contract.id).order_by(ContractEvent.id.desc())
-    ))
-
-
 def _operation(actor: Actor, subscription: Subscription, kind: OperationKind, details: dict | None = None) -> Operation:
     operation = Operation(
-        subscription=subscription, kind=kind.value, target_status=subscription.desired_status, details=details,
+        subscription=subscription, kind=kind, target_status=subscription.desired_status, details=details,
         requested_by_id=actor.user.id if actor.user is not None else None, requested_by_name=actor.name,
     )
     db.session.add(operation)
+    outbox.deliver(operation)  # (once the caller commits)
     return operation
 
 
@@ -130,7 +105,7 @@ def create_contract(actor: Actor, client: Client, *, plan_id: int | None, start_
                                  lambda: _check_due_day(due_day))
     products = plan_products(plan)
     contract = Contract(
-        client=client, plan=plan, status=ContractStatus.active.value, start_date=start, due_day=due,
+        client=client, plan=plan, status=ContractStatus.active, start_date=start, due_day=due,
         plan_name=plan.name, plan_type=plan.plan_type, contract_months=plan.contract_months,
         monthly_value=plan.monthly_value, platform=plan.platform,
         composition=[{"service": c.service, "mode": c.mode, "amount": str(c.amount)} for c in plan.composition],
@@ -141,7 +116,7 @@ def create_contract(actor: Actor, client: Client, *, plan_id: int | None, start_
     add_event(contract, actor, "created",
               f"Contrato criado com o plano {plan.name} ({money(plan.monthly_value)} por mês, "
               f"{plan.contract_months} meses), vencimento todo dia {due}.")
-    db.session.commit()
+    db.session.flush()
     return contract
 
 
@@ -159,16 +134,16 @@ class Result:
 def _check_sync(contract: Contract) -> None:
     """The seed's rules for a contract to be sent to its platform."""
     client, platform = contract.client, contract.platform
-    provider = adapter(platform.kind)
+    kind = kind_of(platform.kind)
     if not platform.active:
         raise DomainError(f"A plataforma {platform.name} está desativada: reative-a em Configurações.")
     if not client.active:
         raise DomainError("O cadastro do cliente está inativo.")
     if not client.email:
-        why = (f"na {platform.name}, o e-mail e o {client.kind_enum.document_label} são o login e a senha do "
-               "assinante" if provider.has_login else f"a {platform.name} o exige")
+        why = (f"na {platform.name}, o e-mail e o {client.kind.document_label} são o login e a senha do "
+               "assinante" if kind.has_login else f"a {platform.name} o exige")
         raise DomainError(f"Informe o e-mail do cliente antes de sincronizar: {why}.")
-    if provider.one_contract_per_client:
+    if kind.one_contract_per_client:
         other = db.session.scalar(select(Subscription.contract_id).where(
             Subscription.platform_id == platform.id, Subscription.exclusive_client_id == client.id,
             Subscription.contract_id != contract.id,
@@ -180,7 +155,7 @@ def _check_sync(contract: Contract) -> None:
 
 def sync_problem(contract: Contract) -> str | None:
     """Why *Sincronizar* would be refused now (for the page to say before the click), if it would."""
-    if contract.status_enum is not ContractStatus.active:
+    if contract.status is not ContractStatus.active:
         return None
     try:
         _check_sync(contract)
@@ -190,10 +165,10 @@ def sync_problem(contract: Contract) -> str | None:
 
 
 def _new_subscription(contract: Contract) -> Subscription:
-    exclusive = adapter(contract.platform.kind).one_contract_per_client
+    exclusive = kind_of(contract.platform.kind).one_contract_per_client
     subscription = Subscription(
         contract=contract, platform=contract.platform, desired_status=AccessStatus.ACTIVE.value,
-        list_tab=ListTab.of(contract.status, AccessStatus.ACTIVE.value).value,
+        list_tab=ListTab.of(contract.status, AccessStatus.ACTIVE.value),
         external_ref=f"psva-{contract.id}-{secrets.token_hex(4)}",
         exclusive_client_id=contract.client_id if exclusive else None,
     )
@@ -248,7 +223,7 @@ def _apply(actor: Actor, contract: Contract, action: ContractAction) -> Result:
     if subscription is None and outcome.state.desired is not None:
         subscription = _new_subscription(contract)
     if outcome.state.contract != before.contract:
-        contract.status = outcome.state.contract.value
+        contract.status = outcome.state.contract
         contract.status_changed_at = utcnow()
     if subscription is not None:
         subscription.set_state(contract.status, outcome.state.desired.value)
@@ -273,17 +248,15 @@ def _conflict(action: ContractAction, platform_name: str) -> DomainError:
 
 
 def act(actor: Actor, contract: Contract, action: ContractAction | str) -> Result:
-    """Apply one action to a contract, in one transaction (or refuse it with a DomainError);
-    the platform's operation goes to the workers after the commit."""
+    """Apply one action to a contract (or refuse it with a DomainError); the platform's
+    operation goes to the workers once the caller commits."""
     action = ContractAction(action)
     platform_name = contract.platform.name
     try:
         result = _apply(actor, contract, action)
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise _conflict(action, platform_name) from None
-    operations.submit([result.operation])
     return result
 
 
@@ -298,7 +271,7 @@ BULK_LIMIT = 500
 
 def act_many(actor: Actor, contract_ids: list[int], action: ContractAction | str) -> BulkResult:
     """The same action on several contracts (Integradores' selection): every one the rules
-    accept is recorded in one transaction, and their operations are enqueued together."""
+    accept is recorded in one transaction, and their operations go to the queue together."""
     action = ContractAction(action)
     ids = list(dict.fromkeys(contract_ids))
     if not ids:
@@ -316,11 +289,9 @@ def act_many(actor: Actor, contract_ids: list[int], action: ContractAction | str
                 results.append(_apply(actor, contract, action))
             except DomainError as error:
                 refused.append((contract_id, error.message))
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise DomainError("Os contratos mudaram ao mesmo tempo em outra tela: nada foi feito; tente de novo.") from None
-    operations.submit(result.operation for result in results)
     return BulkResult(results, refused)
 
 
@@ -329,10 +300,10 @@ def act_many(actor: Actor, contract_ids: list[int], action: ContractAction | str
 def _login_subscriptions(client: Client) -> list[Subscription]:
     subscriptions = db.session.scalars(
         select(Subscription).join(Subscription.contract).join(Subscription.platform).where(
-            Contract.client_id == client.id, Contract.status != ContractStatus.cancelled.value,
+            Contract.client_id == client.id, Contract.status != ContractStatus.cancelled,
         )
     )
-    return [s for s in subscriptions if adapter(s.platform.kind).has_login]
+    return [s for s in subscriptions if kind_of(s.platform.kind).has_login]
 
 
 def exclusive_syncs(client: Client) -> list[Subscription]:
@@ -348,7 +319,7 @@ def synced_with_login(client: Client) -> bool:
 def schedule_login_update(actor: Actor, client: Client, fields: list[str]) -> list[Operation]:
     """In the caller's transaction: one login-data Operation per synced contract at a platform
     where the client logs in with the changed data."""
-    names = {"email": "e-mail", "document": client.kind_enum.document_label}
+    names = {"email": "e-mail", "document": client.kind.document_label}
     changed = " e ".join(names[field] for field in fields)
     operations = []
     for subscription in _login_subscriptions(client):
@@ -362,10 +333,6 @@ def schedule_login_update(actor: Actor, client: Client, fields: list[str]) -> li
 
 
 # -- reading --------------------------------------------------------------------------------
-
-def contract_count(plan: Plan) -> int:
-    return db.session.scalar(select(func.count()).select_from(Contract).where(Contract.plan_id == plan.id)) or 0
-
 
 def composition_of(contract: Contract) -> list[str]:
     """The contract's fiscal composition as operators read it ("SCM R$ 29,90")."""

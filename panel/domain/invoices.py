@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from panel.domain.common import Actor, DomainError, check_all, local_today, lock_row
-from panel.domain.contracts import add_event
+from panel.domain.history import add_event
 from panel.extensions import db
 from panel.formats import money
 from panel.models import Contract, ContractStatus, Invoice
@@ -52,7 +52,7 @@ def parse_month(text: str) -> date:
 
 
 def _billable(contract: Contract, month: date) -> bool:
-    return contract.status_enum is ContractStatus.active and due_date(contract, month) >= contract.start_date
+    return contract.status is ContractStatus.active and due_date(contract, month) >= contract.start_date
 
 
 def first_month(contract: Contract) -> date:
@@ -83,8 +83,8 @@ def can_bill(contract: Contract, day: date) -> bool:
 def generate_for_contract(actor: Actor, contract: Contract, month: date | None = None) -> Invoice:
     """The contract's invoice for ``month`` (default: this month), refused when it exists."""
     month = month_start(month or local_today())
-    if contract.status_enum is not ContractStatus.active:
-        raise DomainError(f"Só contratos ativos geram títulos (este está {contract.status_enum.label.lower()}).")
+    if contract.status is not ContractStatus.active:
+        raise DomainError(f"Só contratos ativos geram títulos (este está {contract.status.label.lower()}).")
     if not _billable(contract, month):
         raise DomainError(f"O contrato começa em {contract.start_date:%d/%m/%Y}: o primeiro título é o de "
                           f"{month_label(first_month(contract))}.")
@@ -94,35 +94,34 @@ def generate_for_contract(actor: Actor, contract: Contract, month: date | None =
         raise DomainError(f"O título de {month_label(month)} deste contrato já existe.")
     invoice = _new_invoice(actor, contract, month)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # generated at the same moment by another request or the CLI
-        db.session.rollback()
         raise DomainError(f"O título de {month_label(month)} deste contrato já existe.") from None
     return invoice
 
 
-def generate_month(actor: Actor, month: date) -> int:
-    """Every active contract's invoice for ``month`` that does not exist yet; returns how many
-    were made. Safe to run again (it skips what exists), in batches of ``BATCH`` contracts."""
+def generate_batch(actor: Actor, month: date, after_id: int = 0) -> tuple[int, int | None]:
+    """The next ``BATCH`` active contracts (by id, after ``after_id``) without their invoice for
+    ``month`` get it. Returns how many were made and the id to continue after (None: done). Safe
+    to run again (it skips what exists); the caller commits each batch."""
     month = month_start(month)
     last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     billed = select(Invoice.contract_id).where(Invoice.reference_month == month)
-    made, after_id = 0, 0
-    while True:
-        batch = list(db.session.scalars(
-            select(Contract).where(
-                Contract.id > after_id, Contract.status == ContractStatus.active.value,
-                Contract.start_date <= last_day, Contract.id.not_in(billed),
-            ).order_by(Contract.id).limit(BATCH)
-        ))
-        if not batch:
-            return made
-        for contract in batch:
-            if _billable(contract, month):  # its due day may still fall before the start
-                _new_invoice(actor, contract, month)
-                made += 1
-        db.session.commit()
-        after_id = batch[-1].id
+    batch = list(db.session.scalars(
+        select(Contract).where(
+            Contract.id > after_id, Contract.status == ContractStatus.active,
+            Contract.start_date <= last_day, Contract.id.not_in(billed),
+        ).order_by(Contract.id).limit(BATCH)
+    ))
+    if not batch:
+        return 0, None
+    made = 0
+    for contract in batch:
+        if _billable(contract, month):  # its due day may still fall before the start
+            _new_invoice(actor, contract, month)
+            made += 1
+    db.session.flush()
+    return made, batch[-1].id
 
 
 def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: Decimal | None) -> Invoice:
@@ -158,7 +157,7 @@ def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: De
     invoice.paid_by_name, invoice.paid_recorded_at = actor.name, utcnow()
     add_event(invoice.contract, actor, "invoice_paid",
               f"Título {month_label(invoice.reference_month)} baixado: {money(amount)} pago em {when:%d/%m/%Y}.")
-    db.session.commit()
+    db.session.flush()
     return invoice
 
 

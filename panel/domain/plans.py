@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from panel.domain import audit, fiscal
 from panel.domain.common import Actor, DomainError
-from panel.domain.platforms import adapter, kinds_for_plan_type, package_problem, supports_base_products
+from panel.domain.kinds import kind_of, kinds_for_plan_type
+from panel.domain.products import package_problem
+from panel.domain.vocabulary import PlanProducts
 from panel.extensions import db
 from panel.formats import money, percent
-from panel.models import CompositionMode, Plan, PlanComponent, PlanType, Platform, Product
-from panel.providers import PlanProducts
+from panel.models import CompositionMode, Contract, Plan, PlanComponent, PlanType, Platform, Product
 
 MAX_CONTRACT_MONTHS = 120
 
@@ -73,7 +74,7 @@ def check_terms(contract_months: int | None, monthly_value: Decimal | None,
 
 def platforms_for(plan_type: PlanType | str, *, include: Platform | None = None) -> list[Platform]:
     """The active platforms a plan of this type may use (plus ``include``, a plan's own)."""
-    kinds = kinds_for_plan_type(PlanType(plan_type).value)
+    kinds = [kind.name for kind in kinds_for_plan_type(PlanType(plan_type))]
     platforms = list(db.session.scalars(
         select(Platform).where(Platform.kind.in_(kinds), Platform.active).order_by(Platform.name)
     ))
@@ -91,7 +92,7 @@ def check_packages(plan_type: PlanType, platform_id: int | None, product_ids: Se
         raise DomainError(f"Escolha {role}.", "platform_id")
     if plan is not None and platform.id != plan.platform_id:
         raise DomainError("A plataforma de um plano não muda: cadastre um novo plano.", "platform_id")
-    if adapter(platform.kind).plan_type != plan_type.value:
+    if kind_of(platform.kind).plan_type != plan_type:
         raise DomainError(f"Um plano {plan_type.label} precisa de {role}; {platform.name} não é.", "platform_id")
     if plan is None and not platform.active:
         raise DomainError(f"A plataforma {platform.name} está desativada.", "platform_id")
@@ -150,9 +151,9 @@ def create_plan(actor: Actor, terms: PlanTerms) -> Plan:
     _apply(plan, terms, None)
     db.session.add(plan)
     db.session.flush()
-    audit.record(actor, "plan.created", f"Cadastrou o plano {plan.name} ({plan.type_enum.label}).", target=plan,
+    audit.record(actor, "plan.created", f"Cadastrou o plano {plan.name} ({plan.plan_type.label}).", target=plan,
                  changes={key: [None, value] for key, value in _snapshot(plan).items()})
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -162,7 +163,7 @@ def update_plan(actor: Actor, plan: Plan, terms: PlanTerms) -> Plan:
     changes = audit.diff(before, _snapshot(plan))
     if changes:
         audit.record(actor, "plan.updated", f"Alterou o plano {plan.name}.", target=plan, changes=changes)
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -173,7 +174,7 @@ def set_plan_active(actor: Actor, plan: Plan, active: bool) -> Plan:
     plan.active = bool(active)
     audit.record(actor, "plan.updated", f"{'Reativou' if active else 'Desativou'} o plano {plan.name}.",
                  target=plan, changes={"active": [not plan.active, plan.active]})
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -181,21 +182,22 @@ def delete_plan(actor: Actor, plan: Plan) -> None:
     """Remove a plan no contract uses (contracts refer to their plan: once one exists the
     database refuses the removal, and the plan can only be deactivated)."""
     name = plan.name
-    from panel.domain.contracts import contract_count  # contracts build on plans
-
     if contract_count(plan):
         raise DomainError(f"O plano {name} já é usado por contratos: desative-o em vez de removê-lo.")
     audit.record(actor, "plan.deleted", f"Removeu o plano {name}.", target=plan,
                  changes={key: [value, None] for key, value in _snapshot(plan).items()})
     db.session.delete(plan)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise DomainError(f"O plano {name} já é usado por contratos: desative-o em vez de removê-lo.") from None
 
 
 # -- reading --------------------------------------------------------------------------------
+
+def contract_count(plan: Plan) -> int:
+    return db.session.scalar(select(func.count()).select_from(Contract).where(Contract.plan_id == plan.id)) or 0
+
 
 def list_plans() -> list[Plan]:
     return list(db.session.scalars(select(Plan).order_by(Plan.active.desc(), Plan.name)))
@@ -211,5 +213,5 @@ def resolved_composition(plan: Plan) -> list[fiscal.ResolvedLine]:
 
 def plan_products(plan: Plan) -> PlanProducts:
     """The packages the plan gives at its platform, as the adapters take them."""
-    base = tuple(p.code for p in plan.products if p.is_base) if supports_base_products(plan.platform.kind) else ()
+    base = tuple(p.code for p in plan.products if p.is_base) if kind_of(plan.platform.kind).has_partial_block else ()
     return PlanProducts(tuple(p.code for p in plan.products), base)

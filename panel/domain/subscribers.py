@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from panel.domain.clients import matching
 from panel.domain.contract_rules import SUBSCRIBER_ACTIONS, ContractAction
 from panel.domain.operations import latest_ids_query
-from panel.domain.platforms import adapter, kinds_for_plan_type
+from panel.domain.kinds import kind_of, kinds_for_plan_type
 from panel.extensions import db
 from panel.inputs import without_control_characters
 from panel.models import Client, Contract, ListTab, Operation, OperationStatus, Platform, Subscription
@@ -30,9 +30,9 @@ PAGE_SIZE = 50
 
 
 def area_platforms(plan_type: str) -> list[Platform]:
-    """The platforms whose adapter serves ``plan_type`` ('tv_ott': ITTV; 'sva': Skeelo), active
+    """The platforms whose kind serves ``plan_type`` ('tv_ott': ITTV; 'sva': Skeelo), active
     ones first (an inactive one still has subscribers to look after)."""
-    kinds = kinds_for_plan_type(plan_type)
+    kinds = [kind.name for kind in kinds_for_plan_type(plan_type)]
     return list(db.session.scalars(
         select(Platform).where(Platform.kind.in_(kinds)).order_by(Platform.active.desc(), Platform.name)
     ))
@@ -41,7 +41,7 @@ def area_platforms(plan_type: str) -> list[Platform]:
 def actions_for(platforms: list[Platform]) -> set[ContractAction]:
     """The subscriber actions at least one of these platforms can take (Skeelo has no partial
     block): the actions a list offers."""
-    supported = set().union(*(adapter(platform.kind).supported_statuses for platform in platforms))
+    supported = set().union(*(kind_of(platform.kind).supported_statuses for platform in platforms))
     return {action for action, status in SUBSCRIBER_ACTIONS.items() if status in supported}
 
 
@@ -67,11 +67,11 @@ class Row:
     @property
     def unfinished(self) -> bool:
         """Its latest request is still on its way (the page follows it)."""
-        return self.operation is not None and not self.operation.status_enum.finished
+        return self.operation is not None and not self.operation.status.finished
 
     @property
     def failed(self) -> bool:
-        return self.operation is not None and self.operation.status_enum is OperationStatus.failed
+        return self.operation is not None and self.operation.status is OperationStatus.failed
 
     @property
     def pending(self) -> bool:

@@ -55,7 +55,7 @@ def authenticate(username: str, password: str, ip: str | None = None) -> User | 
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
     audit.record(Actor.for_user(user, ip), "auth.login", "Entrou no painel.", target=user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -68,14 +68,14 @@ def _record_refused_login(user: User | None, ip: str | None) -> None:
     else:
         actor, summary = Actor.for_user(user, ip), "Login recusado: senha incorreta."
     audit.record(actor, "auth.login_refused", summary, target=user)
-    db.session.commit()
+    db.session.flush()
 
 
 def end_sessions(user: User, actor: Actor) -> None:
     """Logout: every session of this user ends, including copies of its cookie."""
     user.rotate_session_token()
     audit.record(actor, "auth.logout", "Saiu do painel.", target=user)
-    db.session.commit()
+    db.session.flush()
 
 
 def _check_password(password: str, field: str = "password") -> None:
@@ -130,7 +130,7 @@ def create_user(actor: Actor, *, username: str, name: str, role: str, password: 
         target=user,
         changes={"username": [None, username], "name": [None, name], "role": [None, role_enum.value]},
     )
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -162,7 +162,7 @@ def update_user(actor: Actor, user: User, *, name: str, role: str, active: bool)
     else:
         summary = f"Alterou o usuário {user.username}."
     audit.record(actor, "user.updated", summary, target=user, changes=changes)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -184,7 +184,7 @@ def reset_password(actor: Actor, user: User, new_password: str) -> None:
         target=user,
         changes={"password": [audit.SECRET_MASK, audit.SECRET_MASK]},
     )
-    db.session.commit()
+    db.session.flush()
 
 
 def change_own_password(actor: Actor, user: User, current: str, new: str) -> None:
@@ -199,7 +199,7 @@ def change_own_password(actor: Actor, user: User, current: str, new: str) -> Non
     user.password_changed_at = utcnow()
     user.rotate_session_token()
     audit.record(actor, "user.password_changed", "Alterou a própria senha.", target=user)
-    db.session.commit()
+    db.session.flush()
 
 
 def list_users() -> list[User]:

@@ -28,30 +28,6 @@ SITUATIONS = {
 KINDS = {kind.value: kind for kind in OperationKind}
 
 
-@bp.app_template_global("operation_state")
-def operation_state(operation: Operation) -> str:
-    """One line on where a request stands ("Na fila", "Falhou: …"), for every page."""
-    return operations_domain.describe(operation)
-
-
-@bp.app_template_global("operation_detail")
-def operation_detail(operation: Operation) -> str:
-    """``operation_state`` without its leading progress label, for a page that shows the label
-    as a badge: "tentativa 2 de 8", "ITTV confirmou ACTIVE", the platform's error…"""
-    text = operations_domain.describe(operation)
-    label = operation.status_enum.label
-    if text.startswith(label):
-        text = text[len(label):].lstrip(":").strip()
-        if text.startswith("(") and text.endswith(")"):
-            text = text[1:-1]
-    return text
-
-
-@bp.app_template_global("recent_operations")
-def recent_operations(subscription: Subscription, limit: int = 3) -> list[Operation]:
-    return operations_domain.recent_of(subscription.id, limit)
-
-
 @bp.route("/operacoes")
 @requires(Role.leitura)
 def operations():

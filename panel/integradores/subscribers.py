@@ -82,12 +82,6 @@ TAB_ACTIONS = {
 }
 
 
-@bp.app_template_global("platform_circuit")
-def platform_circuit(platform: Platform):
-    """The platform's open circuit, if calls to it are paused (for the contract page)."""
-    return circuit_state(platform.id, platform.name)
-
-
 def circuits(platforms) -> list:
     """The open circuits (calls paused after repeated failures) of these platforms."""
     return [state for platform in platforms if (state := circuit_state(platform.id, platform.name))]
@@ -148,7 +142,7 @@ def subscriber_action(contract_id: int, path: str):
         flash(f"Contrato {contract_id}: {error.message}", "danger")
     else:
         subscription = result.contract.subscription
-        where = f" O assinante está agora em {subscription.list_tab_enum.label}." if subscription else ""
+        where = f" O assinante está agora em {subscription.list_tab.label}." if subscription else ""
         flash(f"Contrato {contract_id}: {result.message}{where}", "success")
     return redirect(back)
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from flask import current_app
 from redis import Redis, RedisError
 
+from panel.formats import local_datetime
 from panel.jobs.queues import redis_connection
 
 CIRCUIT_KEY = "painel:circuit:{platform_id}"
@@ -85,8 +86,6 @@ class CircuitState:
 
     @property
     def message(self) -> str:
-        from panel.templating import local_datetime
-
         text = (f"Chamadas à {self.platform_name} pausadas até {local_datetime(self.until, '%H:%M:%S')} após "
                 f"{self.failures} falhas seguidas.")
         if self.last_error:

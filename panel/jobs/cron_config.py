@@ -8,7 +8,7 @@ from flask import current_app, has_app_context
 from rq import cron
 
 from panel.jobs.maintenance import heartbeat
-from panel.jobs.provisioning import relay
+from panel.jobs.relay import relay
 from panel.jobs.queues import QUEUE_SPECS
 
 cron.register(
@@ -21,8 +21,8 @@ cron.register(
     failure_ttl=QUEUE_SPECS["default"].failure_ttl,
 )
 
-# The relay: pending operations whose job is missing from Redis go again, and runs whose worker
-# died go again once their lease is over (see panel.jobs.provisioning.relay).
+# The relay: outbox rows whose job is missing from Redis go again, and runs whose worker died go
+# again once their lease is over (see panel.jobs.relay).
 cron.register(
     relay,
     queue_name="default",

@@ -1,15 +1,15 @@
 """What a worker does when RQ tells it a job died with its work horse (killed, out of memory):
-the request that job carried is handed back at once, instead of waiting for its lease to end."""
+the outbox row that job carried is handed back at once, instead of waiting for its lease to end."""
 
 from __future__ import annotations
 
-import logging
-
 from rq.job import Job
 
-from panel.jobs import platform_tasks, provisioning
+from panel.jobs import platform_checks, provisioning
+from panel.jobs.dispatch import JOBS
+from panel.models import Operation, PlatformTask
 
-log = logging.getLogger(__name__)
+HAND_BACK = {JOBS[Operation].func: provisioning.hand_back, JOBS[PlatformTask].func: platform_checks.hand_back}
 
 
 def hand_back(job: Job) -> None:
@@ -17,9 +17,5 @@ def hand_back(job: Job) -> None:
         func, args = job.func_name, job.args
     except Exception:  # a job whose data cannot be read carries nothing of ours
         return
-    if not args:
-        return
-    if func == provisioning.OPERATION_JOB:
-        provisioning.hand_back(int(args[0]))
-    elif func == platform_tasks.TASK_JOB:
-        platform_tasks.hand_back(int(args[0]))
+    if args and func in HAND_BACK:
+        HAND_BACK[func](int(args[0]))

@@ -26,7 +26,13 @@ from rq.cron import CronScheduler
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
 
+from sqlalchemy.orm import configure_mappers
+
+from panel.domain import provisioning
 from panel.extensions import db
+from panel.jobs import maintenance, platform_checks, relay  # noqa: F401 (imported once, inherited by each horse)
+from panel.jobs import provisioning as provisioning_job  # noqa: F401 (likewise)
+from panel.database import unit_of_work
 from panel.jobs.queues import QUEUES, get_queue
 from panel.jobs.recovery import hand_back
 from panel.jobs.supervisor import Supervisor
@@ -192,15 +198,11 @@ class PanelWorker(Worker):
 
 def warm_up() -> None:
     """Do once, in the worker, what every job would otherwise redo in its forked work horse:
-    import the job modules, configure the ORM's mappers and compile the engine's first
-    statements (each horse inherits them). Measured by bench/provisioning.py."""
-    from sqlalchemy.orm import configure_mappers
-
-    from panel.domain import operations
-    from panel.jobs import maintenance, platform_tasks, provisioning  # noqa: F401 (imported to be inherited)
-
+    configure the ORM's mappers and compile the engine's first statements (each horse inherits
+    them; the job modules are imported above). Measured by bench/provisioning.py."""
     configure_mappers()
-    operations.claim(0)  # no such operation: it only compiles and runs the claim's first query
+    with unit_of_work():
+        provisioning.claim(0)  # no such operation: it only compiles and runs the claim's first query
     db.session.remove()
     db.engine.dispose()  # no connection crosses a fork; the compiled statements stay with the engine
 

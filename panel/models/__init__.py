@@ -7,12 +7,13 @@ from panel.models.client import Client, ClientKind
 from panel.models.contract import Contract, ContractEvent, ContractStatus, ListTab, Subscription
 from panel.models.invoice import Invoice
 from panel.models.operation import Operation, OperationKind, OperationStatus
+from panel.models.outbox import OutboxRow, OutboxStatus
 from panel.models.plan import CompositionMode, Plan, PlanComponent, PlanType, plan_products
 from panel.models.platform import Platform, PlatformTask, Product, TaskKind, TaskStatus
 from panel.models.user import Role, User
 
 __all__ = [
     "AuditEvent", "BillingRule", "Client", "ClientKind", "CompositionMode", "Contract", "ContractEvent",
-    "ContractStatus", "Invoice", "ListTab", "Operation", "OperationKind", "OperationStatus", "Subscription", "Plan", "PlanComponent", "PlanType", "Platform", "PlatformTask",
+    "ContractStatus", "Invoice", "ListTab", "Operation", "OperationKind", "OperationStatus", "OutboxRow", "OutboxStatus", "Subscription", "Plan", "PlanComponent", "PlanType", "Platform", "PlatformTask",
     "Product", "Role", "RuleAction", "RuleType", "TaskKind", "TaskStatus", "User", "plan_products",
 ]

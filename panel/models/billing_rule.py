@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -10,39 +9,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
 from panel.models.platform import Platform
-from panel.models.types import UTCDateTime, utcnow
+from panel.models.plan import PlanType
+from panel.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
-class RuleType(str, enum.Enum):
-    connection_maintenance = "connection_maintenance"
-
-    @property
-    def label(self) -> str:
-        return "Manutenção de conexão"
+class RuleType(LabelledEnum):
+    connection_maintenance = "connection_maintenance", "Manutenção de conexão"
 
 
-class RuleAction(str, enum.Enum):
+class RuleAction(LabelledEnum):
     """The seeds' *Ação a ser executada*. Each acts on the subscriptions of one plan type."""
 
-    tv_block = "tv_block"
-    tv_partial_block = "tv_partial_block"
-    sva_block = "sva_block"
+    tv_block = "tv_block", "Bloqueio de TV"
+    tv_partial_block = "tv_partial_block", "Bloqueio parcial de TV"
+    sva_block = "sva_block", "Bloqueio SVA"
 
     @property
-    def label(self) -> str:
-        return {
-            RuleAction.tv_block: "Bloqueio de TV",
-            RuleAction.tv_partial_block: "Bloqueio parcial de TV",
-            RuleAction.sva_block: "Bloqueio SVA",
-        }[self]
-
-    @property
-    def plan_type(self) -> str:
-        return "sva" if self is RuleAction.sva_block else "tv_ott"
+    def plan_type(self) -> PlanType:
+        return PlanType.sva if self is RuleAction.sva_block else PlanType.tv_ott
 
     @property
     def access_status(self) -> str:
-        """The panel.providers.AccessStatus value the rule asks for."""
+        """The access status (panel.domain.vocabulary.AccessStatus) the rule asks for."""
         return "partial_block" if self is RuleAction.tv_partial_block else "blocked"
 
 
@@ -57,9 +45,9 @@ class BillingRule(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # description: as the operator typed it; empty means "describe it by its action and days"
     description: Mapped[str] = mapped_column(String(120), default="")
-    rule_type: Mapped[str] = mapped_column(String(32), default=RuleType.connection_maintenance.value)
+    rule_type: Mapped[RuleType] = mapped_column(enum_column(RuleType, 32), default=RuleType.connection_maintenance)
     days_overdue: Mapped[int]
-    action: Mapped[str] = mapped_column(String(32))
+    action: Mapped[RuleAction] = mapped_column(enum_column(RuleAction, 32))
     # platform_id: empty = every platform the action applies to
     platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"), index=True)
     unblock_on_payment: Mapped[bool] = mapped_column(default=True)
@@ -70,14 +58,6 @@ class BillingRule(db.Model):
     platform: Mapped[Platform | None] = relationship()
 
     @property
-    def type_enum(self) -> RuleType:
-        return RuleType(self.rule_type)
-
-    @property
-    def action_enum(self) -> RuleAction:
-        return RuleAction(self.action)
-
-    @property
     def title(self) -> str:
         """How lists and histories name the rule."""
-        return self.description or f"{self.action_enum.label} após {self.days_overdue} dias em atraso"
+        return self.description or f"{self.action.label} após {self.days_overdue} dias em atraso"

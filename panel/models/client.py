@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.types import UTCDateTime, utcnow
+from panel.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
-class ClientKind(str, enum.Enum):
+class ClientKind(LabelledEnum):
     """Pessoa física (CPF) or pessoa jurídica (CNPJ)."""
 
-    pf = "pf"
-    pj = "pj"
-
-    @property
-    def label(self) -> str:
-        return {ClientKind.pf: "Pessoa física", ClientKind.pj: "Empresa"}[self]
+    pf = "pf", "Pessoa física"
+    pj = "pj", "Empresa"
 
     @property
     def document_label(self) -> str:
@@ -40,7 +35,7 @@ class Client(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[ClientKind] = mapped_column(enum_column(ClientKind, 2))
     # name: the person's name or the company's razão social
     name: Mapped[str] = mapped_column(String(120))
     # search_name: the name lowercased and without accents, so "joao" finds "João" on any database
@@ -63,10 +58,6 @@ class Client(db.Model):
     contracts: Mapped[list["Contract"]] = relationship(  # noqa: F821
         back_populates="client", order_by="Contract.id.desc()"
     )
-
-    @property
-    def kind_enum(self) -> ClientKind:
-        return ClientKind(self.kind)
 
     def __repr__(self) -> str:
         return f"<Client {self.id}>"  # no personal data in logs

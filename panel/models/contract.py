@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -12,25 +11,20 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from panel.extensions import db
 from panel.models.client import Client
-from panel.models.plan import Plan
+from panel.models.operation import Operation
+from panel.models.plan import Plan, PlanType
 from panel.models.platform import Platform
-from panel.models.types import ScaledDecimal, UTCDateTime, utcnow
+from panel.models.types import LabelledEnum, ScaledDecimal, UTCDateTime, enum_column, utcnow
 from panel.models.user import User
 
 if TYPE_CHECKING:
     from panel.models.invoice import Invoice
-    from panel.models.operation import Operation
 
 
-class ContractStatus(str, enum.Enum):
-    active = "active"
-    suspended = "suspended"
-    cancelled = "cancelled"  # final: a new contract is needed
-
-    @property
-    def label(self) -> str:
-        return {ContractStatus.active: "Ativo", ContractStatus.suspended: "Suspenso",
-                ContractStatus.cancelled: "Cancelado"}[self]
+class ContractStatus(LabelledEnum):
+    active = "active", "Ativo"
+    suspended = "suspended", "Suspenso"
+    cancelled = "cancelled", "Cancelado"  # final: a new contract is needed
 
 
 class Contract(db.Model):
@@ -47,12 +41,12 @@ class Contract(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     # plan_id: where the terms came from; a plan with contracts can only be deactivated
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="RESTRICT"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=ContractStatus.active.value)
+    status: Mapped[ContractStatus] = mapped_column(enum_column(ContractStatus), default=ContractStatus.active)
     start_date: Mapped[date]
     due_day: Mapped[int]  # day of the month the invoices fall due (the month's last day when shorter)
     # -- the plan's terms as they were when the contract was made --
     plan_name: Mapped[str] = mapped_column(String(120))
-    plan_type: Mapped[str] = mapped_column(String(16))
+    plan_type: Mapped[PlanType] = mapped_column(enum_column(PlanType))
     contract_months: Mapped[int]
     monthly_value: Mapped[Decimal] = mapped_column(ScaledDecimal(2))
     # composition: [{"service", "mode", "amount"}] with amounts as exact decimal strings
@@ -76,10 +70,6 @@ class Contract(db.Model):
     )
 
     @property
-    def status_enum(self) -> ContractStatus:
-        return ContractStatus(self.status)
-
-    @property
     def subscription(self) -> Subscription | None:
         """The subscriber at the plan's platform, once the contract was synced."""
         return next((s for s in self.subscriptions if s.platform_id == self.platform_id), None)
@@ -88,17 +78,12 @@ class Contract(db.Model):
         return f"<Contract {self.id} {self.status}>"
 
 
-class ListTab(str, enum.Enum):
+class ListTab(LabelledEnum):
     """The Integradores tab a subscriber is listed in, from its contract and desired access."""
 
-    active = "active"  # Assinantes ativos
-    blocked = "blocked"  # Assinantes bloqueados (partial or total, contract still active)
-    inactive = "inactive"  # Assinantes cancelados ou suspensos
-
-    @property
-    def label(self) -> str:
-        return {ListTab.active: "Assinantes ativos", ListTab.blocked: "Assinantes bloqueados",
-                ListTab.inactive: "Assinantes cancelados ou suspensos"}[self]
+    active = "active", "Assinantes ativos"
+    blocked = "blocked", "Assinantes bloqueados"  # partial or total, contract still active
+    inactive = "inactive", "Assinantes cancelados ou suspensos"
 
     @classmethod
     def of(cls, contract_status: str, desired_status: str) -> ListTab:
@@ -139,7 +124,7 @@ class Subscription(db.Model):
     remote_status: Mapped[str | None] = mapped_column(String(16))
     # list_tab: kept by set_state() with the two statuses it derives from (the lists filter on it
     # with an index, without joining contracts)
-    list_tab: Mapped[str] = mapped_column(String(16), default=ListTab.active.value)
+    list_tab: Mapped[ListTab] = mapped_column(enum_column(ListTab), default=ListTab.active)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -154,11 +139,7 @@ class Subscription(db.Model):
     def set_state(self, contract_status: str, desired_status: str) -> None:
         """The one way the desired access changes, keeping the list tab in step."""
         self.desired_status = desired_status
-        self.list_tab = ListTab.of(contract_status, desired_status).value
-
-    @property
-    def list_tab_enum(self) -> ListTab:
-        return ListTab(self.list_tab)
+        self.list_tab = ListTab.of(contract_status, desired_status)
 
     @property
     def in_step(self) -> bool:
@@ -168,8 +149,6 @@ class Subscription(db.Model):
     @property
     def last_operation(self) -> Operation | None:
         """The latest request for this subscriber (one row read, not its whole list)."""
-        from panel.models.operation import Operation
-
         if "operations" in self.__dict__:  # already loaded: no query
             return self.operations[0] if self.operations else None
         return object_session(self).scalar(

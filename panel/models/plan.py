@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,27 +10,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
 from panel.models.platform import Platform, Product
-from panel.models.types import ScaledDecimal, UTCDateTime, utcnow
+from panel.models.types import LabelledEnum, ScaledDecimal, UTCDateTime, enum_column, utcnow
 
 
-class PlanType(str, enum.Enum):
+class PlanType(LabelledEnum):
     """TV/OTT plans are served by an operadora (ITTV); SVA plans by a fornecedor (Skeelo)."""
 
-    tv_ott = "tv_ott"
-    sva = "sva"
-
-    @property
-    def label(self) -> str:
-        return {PlanType.tv_ott: "TV/OTT", PlanType.sva: "SVA"}[self]
+    tv_ott = "tv_ott", "TV/OTT"
+    sva = "sva", "SVA"
 
 
-class CompositionMode(str, enum.Enum):
-    percent = "percent"
-    value = "value"
-
-    @property
-    def label(self) -> str:
-        return {CompositionMode.percent: "%", CompositionMode.value: "R$"}[self]
+class CompositionMode(LabelledEnum):
+    percent = "percent", "%"
+    value = "value", "R$"
 
 
 plan_products = Table(
@@ -53,7 +44,7 @@ class Plan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    plan_type: Mapped[str] = mapped_column(String(16))
+    plan_type: Mapped[PlanType] = mapped_column(enum_column(PlanType))
     contract_months: Mapped[int]
     # monthly_value: exact, in reais (stored as cents)
     monthly_value: Mapped[Decimal] = mapped_column(ScaledDecimal(2))
@@ -67,10 +58,6 @@ class Plan(db.Model):
     composition: Mapped[list[PlanComponent]] = relationship(
         back_populates="plan", order_by="PlanComponent.position", cascade="all, delete-orphan"
     )
-
-    @property
-    def type_enum(self) -> PlanType:
-        return PlanType(self.plan_type)
 
     def __repr__(self) -> str:
         return f"<Plan {self.name}>"
@@ -90,7 +77,7 @@ class PlanComponent(db.Model):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
     service: Mapped[str] = mapped_column(String(8))
-    mode: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[CompositionMode] = mapped_column(enum_column(CompositionMode, 8))
     # amount: a percentage (up to 4 decimals) or reais (up to 2), per mode
     amount: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
 

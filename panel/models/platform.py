@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.types import PROGRESS_LABELS, UTCDateTime, utcnow
+from panel.models.outbox import OutboxRow, OutboxStatus
+from panel.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
 class Platform(db.Model):
     """A platform account: where its API lives and the token that opens it.
 
-    ``kind`` names the adapter (panel.providers.REGISTRY). The token is kept only encrypted
+    ``kind`` names the platform's kind (panel.domain.kinds). The token is kept only encrypted
     (``token_ciphertext``, Fernet with ENCRYPTION_KEY) and is read back only by the job that
     calls the platform; pages show ``token_set_at``.
     """
@@ -69,60 +69,34 @@ class Product(db.Model):
         return f"<Product {self.code}>"
 
 
-class TaskKind(str, enum.Enum):
-    test_connection = "test_connection"
-    sync_products = "sync_products"
-
-    @property
-    def label(self) -> str:
-        return {TaskKind.test_connection: "Testar conexão", TaskKind.sync_products: "Sincronizar produtos"}[self]
+class TaskKind(LabelledEnum):
+    test_connection = "test_connection", "Testar conexão"
+    sync_products = "sync_products", "Sincronizar produtos"
 
 
-class TaskStatus(str, enum.Enum):
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
-
-    @property
-    def label(self) -> str:
-        return PROGRESS_LABELS[self.value]
-
-    @property
-    def finished(self) -> bool:
-        return self in (TaskStatus.done, TaskStatus.failed)
+TaskStatus = OutboxStatus  # (one lifecycle for every outbox row)
 
 
-class PlatformTask(db.Model):
-    """An operator's *Testar conexão* or *Sincronizar produtos*: recorded here, run by a job
-    (which gets only this row's id), its result shown on the platform's page."""
+class PlatformTask(OutboxRow, db.Model):
+    """An operator's *Testar conexão* or *Sincronizar produtos*: an outbox row (see
+    panel.models.outbox), run by a job that gets only its id; its result is shown on the
+    platform's page."""
 
     __tablename__ = "platform_tasks"
     __table_args__ = (
         CheckConstraint("kind IN ('test_connection', 'sync_products')", name="kind_known"),
-        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'queued', 'running', 'done', 'failed')", name="status_known"),
+        # The relay looks for unfinished rows by status and time.
+        Index("ix_platform_tasks_status_next_attempt", "status", "next_attempt_at"),
     )
+    job_prefix = "platform-task"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.queued.value)
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    requested_by_name: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[TaskKind] = mapped_column(enum_column(TaskKind, 32))
     # message: the result as the operator reads it (never a token: provider errors are masked)
     message: Mapped[str | None] = mapped_column(Text)
     # details: what a sync changed: {"added": [[code, name]], "renamed": [[code, old, new]], "missing": [code]}
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     platform: Mapped[Platform] = relationship()
-
-    @property
-    def kind_enum(self) -> TaskKind:
-        return TaskKind(self.kind)
-
-    @property
-    def status_enum(self) -> TaskStatus:
-        return TaskStatus(self.status)

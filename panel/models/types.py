@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime
+from sqlalchemy import BigInteger, DateTime, Enum, event
+from sqlalchemy.orm import Mapper
 from sqlalchemy.types import TypeDecorator
 
 
-# How operators read the progress of queued work (platform checks and operations alike).
-PROGRESS_LABELS = {
-    "pending": "Pendente", "queued": "Na fila", "running": "Em execução", "done": "Concluída", "failed": "Falhou",
-}
+class LabelledEnum(enum.StrEnum):
+    """A word we store, with the word operators read for it, declared together:
+    ``ACTIVE = "active", "Ativo"``. Members are strings (they compare equal to the stored value)."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+def enum_column(enum_class: type[enum.Enum], length: int = 16) -> Enum:
+    """A column that holds ``enum_class``'s values as plain text (no database enum type: a new
+    member needs no migration) and reads them back as members; a stored word assigned to it
+    ("active") becomes its member at once (``_members_on_set``)."""
+    return Enum(enum_class, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda members: [member.value for member in members])
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _members_on_set(mapper: Mapper, class_) -> None:
+    for attribute in mapper.column_attrs:
+        column_type = attribute.columns[0].type
+        enum_class = getattr(column_type, "enum_class", None)
+        if isinstance(column_type, Enum) and enum_class is not None:
+            event.listen(attribute.class_attribute, "set", _as_member(enum_class), retval=True)
+
+
+def _as_member(enum_class: type[enum.Enum]):
+    def coerce(_target, value, _old, _initiator):
+        return enum_class(value) if isinstance(value, str) and not isinstance(value, enum_class) else value
+
+    return coerce
 
 
 def utcnow() -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
@@ -11,30 +10,23 @@ from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.extensions import db
-from panel.models.types import UTCDateTime, utcnow
+from panel.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
-class Role(str, enum.Enum):
-    """What an operator may do. Each role includes everything the ones below it may do."""
+class Role(LabelledEnum):
+    """What an operator may do. Each role includes everything the ones above it in this list may
+    do (declared from the least to the most)."""
 
-    leitura = "leitura"
-    operador = "operador"
-    admin = "admin"
+    leitura = "leitura", "Leitura"
+    operador = "operador", "Operador"
+    admin = "admin", "Administrador"
 
     @property
     def rank(self) -> int:
-        return _RANK[self]
-
-    @property
-    def label(self) -> str:
-        return _LABEL[self]
+        return list(Role).index(self)
 
     def includes(self, other: Role) -> bool:
         return self.rank >= other.rank
-
-
-_RANK = {Role.leitura: 0, Role.operador: 1, Role.admin: 2}
-_LABEL = {Role.leitura: "Leitura", Role.operador: "Operador", Role.admin: "Administrador"}
 
 
 def new_session_token() -> str:
@@ -51,7 +43,7 @@ class User(UserMixin, db.Model):
     # username: the login, kept lower-case so "Ana" and "ana" are one person
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     # session_token: part of every session cookie; changing it ends every open session
@@ -61,12 +53,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
     def has_role(self, role: Role) -> bool:
-        return self.role_enum.includes(role)
+        return self.role.includes(role)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -11,6 +11,7 @@ from panel.domain import contracts as contracts_domain
 from panel.domain import invoices as invoices_domain
 from panel.domain.common import local_today
 from panel.domain.contract_rules import ContractAction
+from panel.domain.history import history
 from panel.extensions import db
 from panel.formats import money
 from panel.models import Contract, Invoice, Role
@@ -41,7 +42,7 @@ def contract_new(client_id: int):
     form = ContractForm()
     plans = contracts_domain.available_plans()
     form.plan_id.choices = [("", "Selecione o plano…")] + [
-        (plan.id, f"{plan.name} — {plan.type_enum.label}, {plan.platform.name}, {money(plan.monthly_value)}/mês")
+        (plan.id, f"{plan.name} — {plan.plan_type.label}, {plan.platform.name}, {money(plan.monthly_value)}/mês")
         for plan in plans
     ]
     if not form.is_submitted():
@@ -71,7 +72,7 @@ def contract_detail(contract_id: int):
     return render_template(
         "painel_cliente/contract_detail.html", contract=contract, client=contract.client,
         allowed=contracts_domain.allowed_actions(contract), action_paths=ACTION_PATHS, ContractAction=ContractAction,
-        invoices=invoices_domain.invoices_of(contract), history=contracts_domain.history(contract),
+        invoices=invoices_domain.invoices_of(contract), history=history(contract),
         today=local_today(), month_label=invoices_domain.month_label,
         composition=contracts_domain.composition_of(contract), sync_problem=contracts_domain.sync_problem(contract),
         can_bill_this_month=invoices_domain.can_bill(contract, local_today()),

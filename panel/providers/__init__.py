@@ -1,30 +1,30 @@
-"""Platform adapters, looked up by kind.
+"""Platform adapters, looked up by kind: each speaks one platform's HTTP API in the domain's
+words (panel.domain.vocabulary). Only jobs build and call them (panel.jobs.adapters).
 
-Adding a platform: write ``panel/providers/<kind>.py`` (a ``Provider`` subclass), list it in
-``ADAPTERS`` below, write ``sandbox/<kind>.py``, and add one case to
-``tests/providers/test_contract.py``. See README.md, "Adding a platform".
+Adding a platform: its kind (panel/domain/kinds/<kind>.py), its adapter here
+(``panel/providers/<kind>.py``, listed in ``ADAPTERS``), its sandbox (``sandbox/<kind>.py``) and one
+case in ``tests/providers/test_contract.py``. See README.md, "Adding a platform".
 """
 
 from __future__ import annotations
 
-from panel.providers.base import (
+from panel.domain.vocabulary import (
     AccessStatus,
-    ConnectionCheck,
+    CatalogueItem,
     PlanProducts,
-    Product,
-    Provider,
-    RemoteState,
     RemoteSubscriber,
     SubscriberData,
     SubscriberRef,
 )
+from panel.providers.base import ConnectionCheck, Provider, RemoteState
 from panel.providers.errors import PermanentError, ProviderError, RetryableError
-from panel.providers.http import Target, Timeouts, connection_target
+from panel.providers.http import Timeouts
 from panel.providers.ittv import IttvProvider
 from panel.providers.skeelo import SkeeloProvider
 
 ADAPTERS: tuple[type[Provider], ...] = (IttvProvider, SkeeloProvider)
 REGISTRY: dict[str, type[Provider]] = {adapter.kind: adapter for adapter in ADAPTERS}
+Product = CatalogueItem  # (the catalogue's word, as adapters have always returned it)
 
 
 def provider_class(kind: str) -> type[Provider]:
@@ -45,14 +45,13 @@ def timeouts_from_config(config) -> Timeouts:
 
 
 def public_only_from_config(config) -> bool:
-    """Production calls reach only public addresses: a name on PLATFORM_ALLOWED_HOSTS that
-    resolves (now, or after a DNS change) to a loopback, private or link-local address is refused
-    when connecting. Development and tests call the sandboxes on 127.0.0.1."""
+    """Production calls reach only public addresses (see panel.providers.http)."""
     return config["PANEL_ENV"] == "production"
 
 
 __all__ = [
-    "ADAPTERS", "REGISTRY", "AccessStatus", "ConnectionCheck", "PermanentError", "PlanProducts", "Product",
-    "Provider", "ProviderError", "RemoteState", "RemoteSubscriber", "RetryableError", "SubscriberData",
-    "SubscriberRef", "Target", "Timeouts", "connection_target", "make_provider", "provider_class", "public_only_from_config", "timeouts_from_config",
+    "ADAPTERS", "REGISTRY", "AccessStatus", "CatalogueItem", "ConnectionCheck", "PermanentError", "PlanProducts",
+    "Product", "Provider", "ProviderError", "RemoteState", "RemoteSubscriber", "RetryableError", "SubscriberData",
+    "SubscriberRef", "Timeouts", "make_provider", "provider_class", "public_only_from_config",
+    "timeouts_from_config",
 ]

@@ -72,30 +72,6 @@ class Timeouts:
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """Where a URL sends a request, as urllib3 (the library requests connects with) reads it."""
-
-    scheme: str | None
-    host: str | None
-    port: int | None
-    path: str | None
-    has_extras: bool  # user info, query or fragment
-
-
-def connection_target(url: str) -> Target | None:
-    """How the HTTP client will read ``url`` (None: it cannot). Configurações checks the server
-    URL with this, so the host it allows is the host the worker connects to."""
-    try:
-        parsed = parse_url(url)
-    except (LocationParseError, ValueError):
-        return None
-    return Target(
-        parsed.scheme, parsed.host, parsed.port, parsed.path,
-        has_extras=any(part is not None for part in (parsed.auth, parsed.query, parsed.fragment)),
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class Answer:
     status: int
     body: Any  # decoded JSON, or None for an empty body

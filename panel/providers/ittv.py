@@ -7,7 +7,7 @@ How our statuses map onto it: a customer holds one ``status`` (ACTIVE / INACTIVE
 - total block and cancelled: INACTIVE (ITTV has no cancelled state; the product is left alone).
 
 A customer holds one product, so a plan for ITTV has one full package and at most one base
-package (``check_plan`` refuses others): the *full* product is its package that is not a base one
+package (its kind's rule, panel.domain.kinds.ittv, refuses others): the *full* product is its package that is not a base one
 (or its only package), the *base* product its base package. Creating sends the base product, as the wire contract says, and then moves an
 active customer to the full one.
 
@@ -23,16 +23,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import quote
 
-from panel.providers.base import (
-    AccessStatus,
-    PlanProducts,
-    Product,
-    Provider,
-    RemoteState,
-    RemoteSubscriber,
-    SubscriberData,
-    SubscriberRef,
-)
+from panel.domain.kinds.ittv import ITTV
+from panel.domain.vocabulary import AccessStatus, CatalogueItem, PlanProducts, RemoteSubscriber, SubscriberData, SubscriberRef
+from panel.providers.base import Provider, RemoteState
 from panel.providers.errors import PermanentError
 
 ACTIVE = "ACTIVE"
@@ -41,14 +34,7 @@ CUSTOMERS = "/alpha/reseller/customer"
 
 
 class IttvProvider(Provider):
-    kind = "ittv"
-    label = "ITTV"
-    role_label = "operadora"
-    plan_type = "tv_ott"
-    supported_statuses = frozenset(AccessStatus)
-    has_login = True
-    one_contract_per_client = True
-    reactivation_needs_unblock = True
+    platform_kind = ITTV
 
     @staticmethod
     def platform_message(body: object) -> tuple[str | None, str | None]:
@@ -58,9 +44,9 @@ class IttvProvider(Provider):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def list_products(self) -> list[Product]:
+    def list_products(self) -> list[CatalogueItem]:
         items = self.http.request("GET", "/alpha/reseller/product").body
-        return [Product(code=str(_field(item, "_id")), name=str(item.get("name") or item["_id"])) for item in _list(items)]
+        return [CatalogueItem(code=str(_field(item, "_id")), name=str(item.get("name") or item["_id"])) for item in _list(items)]
 
     def get(self, ref: SubscriberRef) -> RemoteSubscriber | None:
         found = self._customers(cpf=ref.document)
@@ -130,15 +116,6 @@ class IttvProvider(Provider):
             platform_status=platform_status,
             products=(product,),
         )
-
-    @classmethod
-    def check_plan(cls, plan: PlanProducts) -> None:
-        extra = [code for code in plan.codes if code not in plan.base_codes][1:]
-        if extra or len(plan.base_codes) > 1:
-            raise PermanentError(
-                "Na ITTV cada cliente tem um único produto: o plano deve ter um pacote completo e, "
-                "no máximo, um pacote base (para o bloqueio parcial)."
-            )
 
     def target(self, status: AccessStatus, plan: PlanProducts) -> RemoteState:
         self.check_plan(plan)

@@ -13,16 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from panel.providers.base import (
-    AccessStatus,
-    PlanProducts,
-    Product,
-    Provider,
-    RemoteState,
-    RemoteSubscriber,
-    SubscriberData,
-    SubscriberRef,
-)
+from panel.domain.kinds.skeelo import SKEELO
+from panel.domain.vocabulary import AccessStatus, CatalogueItem, PlanProducts, RemoteSubscriber, SubscriberData, SubscriberRef
+from panel.providers.base import Provider, RemoteState
 from panel.providers.errors import PermanentError
 from panel.providers.http import Answer
 
@@ -32,11 +25,7 @@ _PLATFORM_STATUS = {AccessStatus.ACTIVE: "active", AccessStatus.BLOCKED: "inacti
 
 
 class SkeeloProvider(Provider):
-    kind = "skeelo"
-    label = "Skeelo"
-    role_label = "fornecedor"
-    plan_type = "sva"
-    supported_statuses = frozenset(_PLATFORM_STATUS)
+    platform_kind = SKEELO
 
     @staticmethod
     def platform_message(body: object) -> tuple[str | None, str | None]:
@@ -48,11 +37,11 @@ class SkeeloProvider(Provider):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def list_products(self) -> list[Product]:
+    def list_products(self) -> list[CatalogueItem]:
         items = self.http.request("GET", "/v1/products").body
         if not isinstance(items, list):
             raise _unexpected("uma lista de produtos")
-        return [Product(code=str(_field(item, "code")), name=str(item.get("name") or item["code"])) for item in items]
+        return [CatalogueItem(code=str(_field(item, "code")), name=str(item.get("name") or item["code"])) for item in items]
 
     def get(self, ref: SubscriberRef) -> RemoteSubscriber | None:
         answer = self.http.request("GET", _path(ref.external_ref), accept=(404,))

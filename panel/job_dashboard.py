@@ -26,6 +26,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from panel.errors import render_error
 from panel.jobs.queues import QUEUE_SPECS
 
 URL_PREFIX = "/rq"
@@ -121,6 +122,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NoSuchJobError)
     def unknown_job(error):
         # A job that disappears between the check and the view (it expired, a worker deleted it).
-        from panel.errors import render_error
-
         return render_error(404)

@@ -1,0 +1,146 @@
+"""From the outbox to the queue: the one way a job is enqueued for an outbox row.
+
+A domain function notes the rows its transaction asks for (``panel.domain.outbox.deliver``); when
+that transaction commits — a request's, a job step's, a command's — ``_after_commit`` sends them:
+one pipelined look at which jobs are already on their way, then ``enqueue_many`` (or
+``enqueue_at`` for a later try), job ids ``<prefix>-<id>[-<delivery>]``. A job already queued,
+scheduled or running is left alone, so sending twice is a no-op. If Redis does not answer, the
+rows stay *pending* and the relay (panel.jobs.relay) sends them when it is back; a rolled-back
+transaction sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask
+from redis import Redis, RedisError
+from rq import Queue
+from rq.job import Job, JobStatus
+from sqlalchemy import event, update
+
+from panel.domain.outbox import Delivery, noted_deliveries
+from panel.extensions import db
+from panel.jobs.queues import QUEUE_SPECS, get_queue
+from panel.models import Operation, OutboxRow, OutboxStatus, PlatformTask
+
+log = logging.getLogger(__name__)
+
+# A job in one of these states is on its way: enqueuing it again would run it twice.
+ON_ITS_WAY = frozenset({JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobStatus.STARTED.value,
+                        JobStatus.DEFERRED.value})
+
+
+@dataclass(frozen=True)
+class OutboxJob:
+    """The job that runs one kind of outbox row, and where it waits."""
+
+    func: str
+    queue: str
+    description: str  # shown on the job dashboard (plain text; "{id}" is the row's id)
+
+
+JOBS: dict[type[OutboxRow], OutboxJob] = {
+    Operation: OutboxJob("panel.jobs.provisioning.run_operation", "provisioning", "Operação {id}"),
+    PlatformTask: OutboxJob("panel.jobs.platform_checks.run_platform_check", "sync", "Verificação de plataforma {id}"),
+}
+
+
+# -- sending ----------------------------------------------------------------------------------
+
+def _job_key(job_id: str) -> str:
+    return Job.redis_job_namespace_prefix + job_id
+
+
+def job_statuses(job_ids: list[str], connection: Redis) -> dict[str, str | None]:
+    """Each job's status in Redis (None: Redis does not have it), in one round trip."""
+    pipe = connection.pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.hget(_job_key(job_id), "status")
+    return {job_id: status.decode() if status else None for job_id, status in zip(job_ids, pipe.execute())}
+
+
+def send(deliveries: list[Delivery], connection: Redis | None = None) -> int:
+    """Enqueue a job for each delivery not already on its way. Returns how many were enqueued."""
+    if not deliveries:
+        return 0
+    by_job: dict[OutboxJob, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        by_job[JOBS[delivery.model]].append(delivery)
+    sent = 0
+    for job, items in by_job.items():
+        sent += _send(job, items, connection)
+    return sent
+
+
+def _send(job: OutboxJob, deliveries: list[Delivery], connection: Redis | None) -> int:
+    queue = get_queue(job.queue, connection)
+    skip = {job_id for job_id, status in job_statuses([d.job_id for d in deliveries], queue.connection).items()
+            if status in ON_ITS_WAY}
+    fresh = list({d.job_id: d for d in deliveries if d.job_id not in skip}.values())
+    if not fresh:
+        return 0
+    spec = QUEUE_SPECS[job.queue]
+    # Kept only when it failed (for the dashboard): the outcome lives on the row.
+    options = dict(timeout=spec.job_timeout, result_ttl=0, failure_ttl=spec.failure_ttl)
+    now = [d for d in fresh if d.at is None]
+    if now:
+        queue.enqueue_many([
+            Queue.prepare_data(job.func, (d.row_id,), job_id=d.job_id, description=job.description.format(id=d.row_id),
+                               **options)
+            for d in now
+        ])
+    for delivery in fresh:
+        if delivery.at is not None:
+            queue.enqueue_at(_whole_second(delivery.at), job.func, delivery.row_id, job_id=delivery.job_id,
+                             description=job.description.format(id=delivery.row_id), job_timeout=spec.job_timeout,
+                             result_ttl=0, failure_ttl=spec.failure_ttl)
+    return len(fresh)
+
+
+def _whole_second(at: datetime) -> datetime:
+    # RQ's scheduler keeps whole seconds: round up, so a retry never runs before its time (a
+    # platform's Retry-After included).
+    return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
+
+
+def _mark_queued(deliveries: list[Delivery]) -> None:
+    """What was just enqueued reads *Na fila* (the committed transaction is over: a short one)."""
+    by_model: dict[type[OutboxRow], list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        by_model[delivery.model].append(delivery.row_id)
+    with db.engine.begin() as connection:
+        for model, ids in by_model.items():
+            connection.execute(update(model).where(model.id.in_(ids), model.status == OutboxStatus.pending)
+                               .values(status=OutboxStatus.queued))
+
+
+def _after_commit(session) -> None:
+    deliveries = noted_deliveries(session, forget=True)
+    if not deliveries:
+        return
+    try:
+        send(deliveries)
+    except RedisError:
+        log.warning("could not enqueue %d request(s) for the platforms; the relay will send them", len(deliveries))
+        return
+    _mark_queued(deliveries)
+
+
+def _after_rollback(session, _previous_transaction=None) -> None:
+    noted_deliveries(session, forget=True)
+
+
+_HANDLERS = (("after_commit", _after_commit), ("after_rollback", _after_rollback),
+             ("after_soft_rollback", _after_rollback))
+
+
+def init_app(app: Flask) -> None:
+    """Listen to the session's commits and rollbacks (once per process: the handlers read the app
+    from the context they run in)."""
+    for name, handler in _HANDLERS:
+        if not event.contains(db.session, name, handler):
+            event.listen(db.session, name, handler)
