@@ -4,7 +4,7 @@ Run by ``make bench`` (``.venv/bin/python bench/provisioning.py``). Every figure
 ratio between two things measured here, one after the other, on the same machine, so the noise
 of a shared machine mostly cancels out; each has its goal and PASS/MISS.
 
-1. Enqueue rate. ``panel.jobs.provisioning.send([(op_id, job_id), ...])`` for N operations (the
+1. Enqueue rate. ``panel.jobs.send([(op_id, job_id), ...])`` for N operations (the
    real path: a pipelined existence check of the N job ids, then RQ's ``enqueue_many`` in one
    MULTI/EXEC pipeline) against the minimum a Redis queue needs for the same N jobs, written with
    a raw redis-py pipeline: per job one HSET of the job's hash (the fields a worker needs: the
@@ -296,6 +296,7 @@ def sync_all(app, contract_ids: list[int]) -> list[int]:
     """*Sincronizar* on each contract through the domain's bulk action (records the operations,
     then enqueues them with ``send``); the operations' ids."""
     from panel.domain import contracts
+    from panel.extensions import db
     from tests.factories import SYSTEM
 
     op_ids = []
@@ -303,6 +304,7 @@ def sync_all(app, contract_ids: list[int]) -> list[int]:
         for start in range(0, len(contract_ids), contracts.BULK_LIMIT):
             outcome = contracts.act_many(SYSTEM, contract_ids[start:start + contracts.BULK_LIMIT], "sync")
             assert not outcome.refused, outcome.refused[:3]
+            db.session.commit()  # each batch is a request's worth: committed, then sent
             op_ids += [result.operation.id for result in outcome.results]
     return op_ids
 
@@ -332,7 +334,10 @@ def wait_finished(app, op_ids: list[int], timeout: float) -> dict[str, int]:
 def raw_enqueue(connection: redis.Redis, jobs: list[tuple[int, str]]) -> None:
     """The minimum a queue needs: per job one HSET (the job's hash with the fields a worker
     needs, the call pickled and compressed as RQ stores it) and one RPUSH, in one pipeline."""
-    from panel.jobs.provisioning import OPERATION_JOB
+    from panel.jobs.dispatch import JOBS
+    from panel.models import Operation
+
+    OPERATION_JOB = JOBS[Operation].func
 
     pipe = connection.pipeline(transaction=False)
     for op_id, job_id in jobs:
@@ -349,8 +354,15 @@ def raw_enqueue(connection: redis.Redis, jobs: list[tuple[int, str]]) -> None:
 def part_enqueue(bench: Bench) -> None:
     from rq import Queue
 
-    from panel.jobs import provisioning
+    from panel.domain.outbox import Delivery
+    from panel.jobs import dispatch
     from panel.jobs.queues import QUEUE_SPECS, get_queue
+    from panel.models import Operation
+
+    job_spec = dispatch.JOBS[Operation]
+
+    def send(batch: list[tuple[int, str]]) -> int:
+        return dispatch.send([Delivery(Operation, op_id, job_id) for op_id, job_id in batch])
 
     n = ENQUEUE_N
     say(f"\n[1] Enqueue rate: send() of {n} operations vs a raw pipeline of HSET+RPUSH per job "
@@ -359,13 +371,13 @@ def part_enqueue(bench: Bench) -> None:
     jobs = [(op_id, f"op-{op_id}") for op_id in range(1, n + 1)]
     ours, raw = [], []
     with bench.app.app_context():
-        provisioning.send(jobs[:50])  # warm-up: imports, the queue's Redis version lookup
+        send(jobs[:50])  # warm-up: imports, the queue's Redis version lookup
         connection.flushdb()
         raw_enqueue(connection, jobs[:50])
         connection.flushdb()
         for _ in range(ENQUEUE_ROUNDS):
             started = time.perf_counter()
-            sent = provisioning.send(jobs)
+            sent = send(jobs)
             ours.append(time.perf_counter() - started)
             assert sent == n and Queue("provisioning", connection=connection).count == n
             connection.flushdb()
@@ -377,7 +389,7 @@ def part_enqueue(bench: Bench) -> None:
 
         # Commands per job of each (the server's own count).
         before = command_counts(connection)
-        provisioning.send(jobs)
+        send(jobs)
         ours_commands = command_counts(connection) - before
         connection.flushdb()
         before = command_counts(connection)
@@ -386,17 +398,17 @@ def part_enqueue(bench: Bench) -> None:
         connection.flushdb()
 
         # Where send()'s time goes: its three steps, timed one by one.
-        spec = QUEUE_SPECS[provisioning.QUEUE]
+        spec = QUEUE_SPECS[job_spec.queue]
         steps = Counter()
         for _ in range(ENQUEUE_ROUNDS):
             started = time.perf_counter()
-            provisioning.waiting_jobs([job_id for _, job_id in jobs], connection)
+            dispatch.job_statuses([job_id for _, job_id in jobs], connection)
             checked = time.perf_counter()
-            datas = [Queue.prepare_data(provisioning.OPERATION_JOB, (op_id,), job_id=job_id,
+            datas = [Queue.prepare_data(job_spec.func, (op_id,), job_id=job_id,
                                         description=f"Operação {op_id}", timeout=spec.job_timeout, result_ttl=0,
                                         failure_ttl=spec.failure_ttl) for op_id, job_id in jobs]
             prepared = time.perf_counter()
-            get_queue(provisioning.QUEUE, connection).enqueue_many(datas)
+            get_queue(job_spec.queue, connection).enqueue_many(datas)
             done = time.perf_counter()
             steps["existence check (N HGET, one pipeline)"] += checked - started
             steps["prepare_data"] += prepared - started - (checked - started)
@@ -443,7 +455,7 @@ def part_commands(bench: Bench, sandbox, platform_id: int, plan_id: int) -> None
 
 def baseline_loop(bench: Bench, platform_id: int, plan_id: int, n: int, first_number: int) -> float:
     """A plain loop calling the adapter: get, then create (lookup + POST), for n subscribers."""
-    from panel.domain.platforms import provider_for
+    from panel.jobs.adapters import provider_for
     from panel.extensions import db
     from panel.models import Platform
     from panel.providers import AccessStatus, PlanProducts, SubscriberData
