@@ -45,7 +45,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        # (429 keeps its Retry-After: Flask-Limiter adds its headers to this response.)
         code = error.code or 500
         return render_error(code if code in MESSAGES else 500)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import redis
 from flask import Flask
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,7 +30,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # Limits are declared where they apply (the login form); none by default.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class RedisClient:

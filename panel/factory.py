@@ -20,7 +20,7 @@ from panel.config import load_config, normalise_database_url
 from panel.configuracoes import bp as configuracoes_bp
 from panel.domain.users import load_session_user
 from panel.embedded_redis import EmbeddedRedis
-from panel.extensions import csrf, db, limiter, login_manager, migrate, redis_client
+from panel.extensions import csrf, db, login_manager, migrate, redis_client
 from panel.integradores import bp as integradores_bp
 from panel.jobs import dispatch
 from panel.jobs.health import check_eviction_policy
@@ -88,13 +88,6 @@ def _init_redis(app: Flask) -> None:
     check_eviction_policy(app.extensions["redis"])
 
 
-def _limiter_storage_uri(redis_url: str) -> str:
-    # The limits library spells a unix socket "redis+unix://".
-    if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url[len("unix://"):]
-    return redis_url
-
-
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -109,15 +102,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
 
-    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage_uri(app.config["REDIS_URL"]))
-    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "painel:limits")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    # A Redis that hangs must not hang the login; one that is down falls back to per-process
-    # counters (the banner says Redis is down) instead of locking everyone out.
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 5, "socket_connect_timeout": 3})
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    limiter.init_app(app)
 
     passwords.init_app(app)
     # The access guard must run before CSRF (see panel.security.init_app).

@@ -140,15 +140,9 @@ def make_app(app_settings):
 def close_connections(app) -> None:
     """Close what an app opened (its Redis clients), so no socket is left to the garbage
     collector at exit."""
-    from panel.extensions import limiter
-
     for connection in {id(c): c for c in (app.extensions.get("redis"), getattr(app, "redis_conn", None)) if c}.values():
         connection.close()
         connection.connection_pool.disconnect()
-    storage = getattr(limiter, "_storage", None)
-    client = getattr(storage, "storage", None)
-    if client is not None:
-        client.connection_pool.disconnect()
 
 
 @pytest.fixture

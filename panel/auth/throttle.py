@@ -58,7 +58,7 @@ class Window:
 def windows_for(username: str, address: str) -> list[Window]:
     """The three windows a login attempt counts in, narrowest first."""
     config = current_app.config
-    prefix = config.get("RATELIMIT_KEY_PREFIX") or "painel:limits"
+    prefix = config.get("LOGIN_THROTTLE_KEY_PREFIX") or "painel:limits"
     user = hashlib.sha256(normalise_username(username).encode()).hexdigest()[:32]
 
     def window(setting: str, key: str, of_username: bool) -> Window:
