@@ -158,7 +158,7 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_I18N_ENABLED": False,  # WTForms' bundled pt translations, without Flask-Babel
-        # Failed logins allowed before 429 (see panel/auth/routes.py).
+        # Failed logins allowed before 429 (see panel/auth/throttle.py).
         "LOGIN_LIMIT_PER_USER_AND_IP": env.get("LOGIN_LIMIT_PER_USER_AND_IP") or "5 per 5 minutes",
         "LOGIN_LIMIT_PER_USER": env.get("LOGIN_LIMIT_PER_USER") or "20 per 15 minutes",
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP") or "30 per 5 minutes",

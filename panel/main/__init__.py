@@ -1,5 +1,7 @@
+"""The home page and the status the pages poll."""
+
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from panel.main import routes  # noqa: E402,F401
+from panel.main import views  # noqa: E402,F401  (registers the views)

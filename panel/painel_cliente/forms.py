@@ -16,7 +16,8 @@ class ClientForm(Form):
     name = StringField("Nome / Razão social", validators=[Length(max=120)])
     document = StringField("CPF / CNPJ", validators=[Length(max=20)],
                            render_kw={"inputmode": "numeric", "autocomplete": "off"},
-                           description="Com ou sem pontuação. É a senha padrão do assinante na ITTV (o login é o e-mail).")
+                           description="Com ou sem pontuação. É a senha padrão do assinante na ITTV "
+                                       "(o login é o e-mail).")
     email = StringField("E-mail", validators=[Length(max=254)], render_kw={"type": "email", "autocomplete": "off"},
                         description="Necessário para sincronizar: é o login do assinante na ITTV.")
     phone = StringField("Telefone", validators=[Length(max=20)], render_kw={"inputmode": "tel"},
@@ -36,7 +37,6 @@ class ContractForm(Form):
                            render_kw={"type": "date"})
     due_day = IntegerField("Dia de vencimento", validators=[Optional()],
                            description="De 1 a 31; nos meses mais curtos, vence no último dia do mês.")
-
 
 
 class PayInvoiceForm(Form):

@@ -1,19 +1,11 @@
-from flask import current_app, jsonify, render_template
-from flask_login import current_user
+"""The machinery's status, polled by every page for its banner."""
 
-from panel.domain import audit
+from flask import current_app, jsonify
+
 from panel.jobs.health import machinery_status
 from panel.main import bp
 from panel.models import Role
 from panel.security import requires
-
-
-@bp.route("/")
-@requires(Role.leitura)
-def home():
-    # Admins see everyone's activity; other operators see their own.
-    actor_id = None if current_user.has_role(Role.admin) else current_user.id
-    return render_template("main/home.html", events=audit.recent_events(limit=10, actor_id=actor_id))
 
 
 @bp.route("/status.json")

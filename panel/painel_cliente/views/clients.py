@@ -1,10 +1,10 @@
-"""Pessoas / Empresas: register, change and read a client (with their contracts)."""
+"""Pessoas / Empresas: the landing page (*Últimos 1000 novos cadastros ativos* and the search),
+and registering, changing and reading a client (with their contracts)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
-from panel.domain import DomainError
 from panel.domain import clients as clients_domain
 from panel.extensions import db
 from panel.formats import document, phone, zipcode
@@ -12,11 +12,26 @@ from panel.models import Client, ClientKind, Role
 from panel.painel_cliente import bp
 from panel.painel_cliente.forms import ClientForm
 from panel.security import requires
-from panel.web import attach_error, current_actor
+from panel.web import attempt, current_actor, id_arg, keyset_page, search_arg
+
+SEARCH_PAGE = 100
 
 
-def load_client(client_id: int) -> Client:
-    return db.session.get(Client, client_id) or abort(404)
+@bp.route("/")
+@requires(Role.leitura)
+def index():
+    # Not an id ("٣", 10²³): the first page. Control characters in the search read as spaces.
+    query, before_id = search_arg(), id_arg("antes")
+    if query:
+        size = SEARCH_PAGE
+        page = keyset_page(lambda limit: clients_domain.search(query, before_id=before_id, limit=limit), size)
+    else:
+        size = clients_domain.LANDING_SIZE
+        page = keyset_page(lambda limit: clients_domain.latest_active(before_id=before_id, limit=limit), size)
+    next_url = url_for(".index", q=query or None, antes=page.next_key) if page.next_key is not None else None
+    first_url = url_for(".index", q=query or None) if before_id is not None else None
+    return render_template("painel_cliente/index.html", clients=page.items, query=query, next_url=next_url,
+                           first_url=first_url, page_size=size)
 
 
 def _data(form: ClientForm) -> clients_domain.ClientData:
@@ -26,21 +41,21 @@ def _data(form: ClientForm) -> clients_domain.ClientData:
     )})
 
 
+def _save(form: ClientForm, client: Client | None) -> Client:
+    if client is None:
+        return clients_domain.create_client(current_actor(), _data(form))
+    return clients_domain.update_client(current_actor(), client, _data(form))
+
+
 def _form_page(form: ClientForm, client: Client | None):
     if form.kind.data in (ClientKind.pf.value, ClientKind.pj.value):
         kind = ClientKind(form.kind.data)
         form.name.label.text, form.document.label.text = kind.name_label, kind.document_label
     if form.validate_on_submit():
-        try:
-            if client is None:
-                saved = clients_domain.create_client(current_actor(), _data(form))
-            else:
-                saved = clients_domain.update_client(current_actor(), client, _data(form))
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            flash(f"Cadastro de {saved.name} salvo.", "success")
+        outcome = attempt(lambda: _save(form, client), form=form,
+                          success=lambda saved: f"Cadastro de {saved.name} salvo.")
+        if outcome:
+            saved = outcome.value
             if not saved.active and any(c.status != "cancelled" for c in saved.contracts):
                 flash("O cadastro está inativo, mas seus contratos seguem como estão: suspenda ou cancele-os no "
                       "contrato, se for o caso.", "warning")
@@ -60,7 +75,7 @@ def client_new():
 @bp.route("/clientes/<int:client_id>/editar", methods=["GET", "POST"])
 @requires(Role.operador)
 def client_edit(client_id: int):
-    client = load_client(client_id)
+    client = db.get_or_404(Client, client_id)
     form = ClientForm(obj=client)
     if request.method == "GET":
         # Shown as people read them; the domain takes them with or without punctuation.
@@ -72,5 +87,5 @@ def client_edit(client_id: int):
 @bp.route("/clientes/<int:client_id>")
 @requires(Role.leitura)
 def client_detail(client_id: int):
-    client = load_client(client_id)
+    client = db.get_or_404(Client, client_id)
     return render_template("painel_cliente/client_detail.html", client=client)

@@ -1,0 +1,84 @@
+"""Contratos: *Novo contrato*, the contract's page (terms, subscriber, títulos, history) and its
+buttons — *Sincronizar*, *Suspender contrato*, *Cancelar suspensão*, *Cancelar contrato*. Each
+button is a POST that calls one domain function."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, url_for
+
+from panel.domain import contracts as contracts_domain
+from panel.domain import invoices as invoices_domain
+from panel.domain.common import local_today
+from panel.domain.contract_rules import ContractAction
+from panel.domain.history import history
+from panel.extensions import db
+from panel.formats import money
+from panel.models import Client, Contract, Role
+from panel.painel_cliente import bp
+from panel.painel_cliente.forms import ContractForm
+from panel.security import requires
+from panel.web import attempt, current_actor
+
+# The contract buttons, by the path they post to.
+ACTIONS = {
+    "sincronizar": ContractAction.sync,
+    "suspender": ContractAction.suspend,
+    "cancelar-suspensao": ContractAction.reactivate,
+    "cancelar": ContractAction.cancel,
+}
+ACTION_PATHS = {action: path for path, action in ACTIONS.items()}
+
+
+@bp.route("/clientes/<int:client_id>/contratos/novo", methods=["GET", "POST"])
+@requires(Role.operador)
+def contract_new(client_id: int):
+    client = db.get_or_404(Client, client_id)
+    form = ContractForm()
+    plans = contracts_domain.available_plans()
+    form.plan_id.choices = [("", "Selecione o plano…")] + [
+        (plan.id, f"{plan.name} — {plan.plan_type.label}, {plan.platform.name}, {money(plan.monthly_value)}/mês")
+        for plan in plans
+    ]
+    if not form.is_submitted():
+        form.start_date.data = local_today()
+        form.due_day.data = 10
+    if form.validate_on_submit():
+        created = attempt(
+            lambda: contracts_domain.create_contract(
+                current_actor(), client, plan_id=form.plan_id.data, start_date=form.start_date.data,
+                due_day=form.due_day.data,
+            ),
+            form=form,
+            success=lambda contract: f"Contrato {contract.id} criado. Use Sincronizar para enviá-lo à plataforma "
+                                     f"{contract.platform.name}.",
+        )
+        if created:
+            return redirect(url_for(".contract_detail", contract_id=created.value.id))
+    return render_template("painel_cliente/contract_form.html", form=form, client=client, plans=plans,
+                           exclusive=contracts_domain.exclusive_syncs(client))
+
+
+@bp.route("/contratos/<int:contract_id>")
+@requires(Role.leitura)
+def contract_detail(contract_id: int):
+    contract = db.get_or_404(Contract, contract_id)
+    return render_template(
+        "painel_cliente/contract_detail.html", contract=contract, client=contract.client,
+        allowed=contracts_domain.allowed_actions(contract), action_paths=ACTION_PATHS, ContractAction=ContractAction,
+        invoices=invoices_domain.invoices_of(contract), history=history(contract),
+        today=local_today(), month_label=invoices_domain.month_label,
+        composition=contracts_domain.composition_of(contract), sync_problem=contracts_domain.sync_problem(contract),
+        can_bill_this_month=invoices_domain.can_bill(contract, local_today()),
+        reactivation_needs_unblock=contracts_domain.traits(contract.platform).reactivation_needs_unblock,
+    )
+
+
+@bp.route("/contratos/<int:contract_id>/<path>", methods=["POST"])
+@requires(Role.operador)
+def contract_action(contract_id: int, path: str):
+    if path not in ACTIONS:
+        abort(404)
+    contract = db.get_or_404(Contract, contract_id)
+    attempt(lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
+            success=lambda result: result.message)
+    return redirect(url_for(".contract_detail", contract_id=contract_id))
