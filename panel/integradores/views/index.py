@@ -1,3 +1,5 @@
+"""The Integradores menu: its two areas and Operações."""
+
 from flask import render_template
 
 from panel.integradores import bp
