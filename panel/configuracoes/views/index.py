@@ -1,3 +1,5 @@
+"""The Configurações menu page."""
+
 from flask import render_template
 
 from panel.configuracoes import bp
