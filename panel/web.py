@@ -85,10 +85,12 @@ class Outcome(Generic[T]):
 
 
 def attempt(action: Callable[[], T], *, form: FlaskForm | None = None,
-            success: str | Callable[[T], str] | None = None) -> Outcome[T]:
+            success: str | Callable[[T], str] | None = None,
+            refused: Callable[[str], str] | None = None) -> Outcome[T]:
     """Run one domain action for a view. Accepted: its changes are committed with the request
     (panel.database) and ``success`` is flashed. Refused (DomainError): everything it changed is
-    rolled back and the refusal is shown — next to its field in ``form``, or flashed."""
+    rolled back and the refusal is shown — next to its field in ``form``, or flashed (worded by
+    ``refused`` when given: "Contrato 12: " + the domain's message)."""
     try:
         value = action()
     except DomainError as error:
@@ -96,7 +98,7 @@ def attempt(action: Callable[[], T], *, form: FlaskForm | None = None,
         if form is not None:
             attach_error(form, error)
         else:
-            flash(error.message, "danger")
+            flash(refused(error.message) if refused is not None else error.message, "danger")
         return Outcome(False)
     if success is not None:
         flash(success(value) if callable(success) else success, "success")

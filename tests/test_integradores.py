@@ -450,7 +450,7 @@ def test_operations_page_filters_by_situation_platform_kind_and_contract(app, lo
     failed_row = html[html.index(f'data-operation="{sync_sva}"'):]
     assert "Skeelo recusou: e-mail inválido." in failed_row[:failed_row.index("</tr>")]
 
-    monkeypatch.setattr("panel.integradores.operations.PAGE_SIZE", 2)
+    monkeypatch.setattr("panel.integradores.views.operations.PAGE_SIZE", 2)
     first = page(client, OPERACOES)
     assert f"antes={block_tv}" in first
     assert listed(f"?antes={block_tv}") == [sync_tv]

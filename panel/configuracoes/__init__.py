@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("configuracoes", __name__, url_prefix="/configuracoes")
 
-from panel.configuracoes import billing_rules, plans, platforms, routes, usuarios  # noqa: E402,F401
+from panel.configuracoes import views  # noqa: E402,F401  (the routes register on bp)

@@ -130,7 +130,8 @@ class PlanForm(Form):
 
     def validate_step(self, step: int) -> bool:
         """WTForms' own checks for one step's fields (the domain checks come after)."""
-        return all([field.validate(self) for field in self.step_fields(step)])
+        checked = [field.validate(self) for field in self.step_fields(step)]  # every field, for all its errors
+        return all(checked)
 
 
 # -- billing rules (Réguas de Configuração) -------------------------------------------------
@@ -138,7 +139,8 @@ class PlanForm(Form):
 class BillingRuleForm(Form):
     rule_type = SelectField("Tipo da régua", choices=[SelectChoice(t.value, t.label) for t in RuleType])
     days_overdue = IntegerField(
-        "Dias em atraso", validators=[InputRequired("Informe os dias em atraso."), NumberRange(1, 365, "Informe de 1 a 365 dias.")],
+        "Dias em atraso",
+        validators=[InputRequired("Informe os dias em atraso."), NumberRange(1, 365, "Informe de 1 a 365 dias.")],
         description="A ação é executada quando o título mais antigo em aberto passa deste atraso.",
     )
     action = SelectField("Ação a ser executada", choices=[SelectChoice(a.value, a.label) for a in RuleAction])

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("integradores", __name__, url_prefix="/integradores")
 
-from panel.integradores import operations, routes, subscribers  # noqa: E402,F401
+from panel.integradores import views  # noqa: E402,F401  (the routes register on bp)

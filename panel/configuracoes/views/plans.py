@@ -8,11 +8,11 @@ draft is kept on the server.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from panel.configuracoes import bp
 from panel.configuracoes.forms import PlanForm
-from panel.domain import DomainError, fiscal
+from panel.domain import fiscal
 from panel.domain import plans as plans_domain
 from panel.extensions import db
 from panel.formats import number
@@ -20,13 +20,9 @@ from panel.forms import hidden_inputs
 from panel.inputs import ascii_integer
 from panel.models import CompositionMode, Plan, PlanType, Role
 from panel.security import requires
-from panel.web import attach_error, current_actor, posted_flag
+from panel.web import attempt, current_actor, posted_flag
 
 REVIEW = 4
-
-
-def _load(plan_id: int) -> Plan:
-    return db.session.get(Plan, plan_id) or abort(404)
 
 
 @bp.route("/planos")
@@ -39,7 +35,7 @@ def plans():
 @bp.route("/planos/<int:plan_id>")
 @requires(Role.leitura)
 def plan_detail(plan_id: int):
-    plan = _load(plan_id)
+    plan = db.get_or_404(Plan, plan_id)
     return render_template(
         "configuracoes/plan_detail.html", plan=plan, resolved=plans_domain.resolved_composition(plan),
     )
@@ -54,7 +50,7 @@ def plan_new():
 @bp.route("/planos/<int:plan_id>/editar", methods=["GET", "POST"])
 @requires(Role.admin)
 def plan_edit(plan_id: int):
-    return _wizard(_load(plan_id))
+    return _wizard(db.get_or_404(Plan, plan_id))
 
 
 def _initial_data(plan: Plan) -> dict:
@@ -82,7 +78,7 @@ def _new_form(plan: Plan | None) -> PlanForm:
     else:
         form = PlanForm(data={"composition": [{"service": s} for s in fiscal.SERVICES]})
     # The rows are the service kinds, in a fixed order, whatever was posted.
-    for entry, service in zip(form.composition, fiscal.SERVICES):
+    for entry, service in zip(form.composition, fiscal.SERVICES, strict=False):
         entry.form.service.data = service
         amount = entry.form.amount
         if amount.typed is None and amount.data is not None:
@@ -114,17 +110,13 @@ def _check_step(step: int, form: PlanForm, plan: Plan | None) -> bool:
     if not form.validate_step(step):
         return False
     terms = _terms(form, plan)
-    try:
-        if step == 1:
-            plans_domain.check_identity(terms.name, terms.plan_type, plan)
-        elif step == 2:
-            plans_domain.check_terms(terms.contract_months, terms.monthly_value, terms.composition)
-        elif step == 3:
-            plans_domain.check_packages(PlanType(terms.plan_type), terms.platform_id, terms.product_ids, plan)
-    except DomainError as error:
-        attach_error(form, error)
-        return False
-    return True
+    checks = {
+        1: lambda: plans_domain.check_identity(terms.name, terms.plan_type, plan),
+        2: lambda: plans_domain.check_terms(terms.contract_months, terms.monthly_value, terms.composition),
+        3: lambda: plans_domain.check_packages(PlanType(terms.plan_type), terms.platform_id, terms.product_ids,
+                                               plan),
+    }
+    return step not in checks or bool(attempt(checks[step], form=form))
 
 
 def _wizard(plan: Plan | None):
@@ -168,18 +160,13 @@ def _first_step_with_errors(form: PlanForm) -> int:
 
 def _save(form: PlanForm, plan: Plan | None):
     terms = _terms(form, plan)
-    try:
-        if plan is None:
-            saved = plans_domain.create_plan(current_actor(), terms)
-        else:
-            saved = plans_domain.update_plan(current_actor(), plan, terms)
-    except DomainError as error:
-        db.session.rollback()
-        attach_error(form, error)
-        return None
-    verb = "cadastrado" if plan is None else "salvo"
-    flash(f"Plano {saved.name} {verb}.", "success")
-    return redirect(url_for("configuracoes.plan_detail", plan_id=saved.id))
+    if plan is None:
+        saved = attempt(lambda: plans_domain.create_plan(current_actor(), terms), form=form,
+                        success=lambda created: f"Plano {created.name} cadastrado.")
+    else:
+        saved = attempt(lambda: plans_domain.update_plan(current_actor(), plan, terms), form=form,
+                        success=lambda updated: f"Plano {updated.name} salvo.")
+    return redirect(url_for("configuracoes.plan_detail", plan_id=saved.value.id)) if saved else None
 
 
 def _render(form: PlanForm, plan: Plan | None, step: int):
@@ -221,21 +208,16 @@ def _review(form: PlanForm, plan: Plan | None, platforms: list) -> dict:
 @bp.route("/planos/<int:plan_id>/situacao", methods=["POST"])
 @requires(Role.admin)
 def plan_set_active(plan_id: int):
-    plan = _load(plan_id)
-    plans_domain.set_plan_active(current_actor(), plan, posted_flag("active"))
-    flash(f"Plano {plan.name} {'reativado' if plan.active else 'desativado'}.", "success")
+    plan = db.get_or_404(Plan, plan_id)
+    activate = posted_flag("active")
+    attempt(lambda: plans_domain.set_plan_active(current_actor(), plan, activate),
+            success=lambda saved: f"Plano {saved.name} {'reativado' if saved.active else 'desativado'}.")
     return redirect(url_for("configuracoes.plans"))
 
 
 @bp.route("/planos/<int:plan_id>/remover", methods=["POST"])
 @requires(Role.admin)
 def plan_delete(plan_id: int):
-    plan = _load(plan_id)
-    name = plan.name
-    try:
-        plans_domain.delete_plan(current_actor(), plan)
-    except DomainError as error:
-        flash(error.message, "danger")
-    else:
-        flash(f"Plano {name} removido.", "success")
+    plan = db.get_or_404(Plan, plan_id)
+    attempt(lambda: plans_domain.delete_plan(current_actor(), plan), success=f"Plano {plan.name} removido.")
     return redirect(url_for("configuracoes.plans"))

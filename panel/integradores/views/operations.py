@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
-from panel.domain import DomainError
 from panel.domain import operations as operations_domain
 from panel.domain import subscribers as subscribers_domain
 from panel.domain.platforms import list_platforms
 from panel.extensions import db
 from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back
-from panel.integradores.subscribers import circuits
+from panel.integradores.views.subscribers import circuits
 from panel.models import Operation, OperationKind, Role, Subscription
 from panel.security import requires
-from panel.web import current_actor, safe_next
+from panel.web import attempt, current_actor, keyset_page, safe_next
 
 PAGE_SIZE = 50
 # Situação: the query-string value → (label, the status filter operations.recent takes).
@@ -38,34 +37,30 @@ def operations():
     platform_id = platform_id if platform_id in by_id else None
     kind = choice_arg("tipo", KINDS, "")
     contract_id, before_id = number_arg("contrato"), number_arg("antes")
-    found = operations_domain.recent(
+    page = keyset_page(lambda limit: operations_domain.recent(
         status=SITUATIONS[situation][1], platform_id=platform_id, kind=kind or None, contract_id=contract_id,
-        before_id=before_id, limit=PAGE_SIZE + 1,
-    )
-    page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
-    subscribers_domain.load_subscriptions([op.subscription_id for op in page])  # one query, not one per row
+        before_id=before_id, limit=limit,
+    ), PAGE_SIZE)
+    listed = page.items
+    subscribers_domain.load_subscriptions([op.subscription_id for op in listed])  # one query, not one per row
     filters = {"situacao": situation if situation != "todas" else None, "plataforma": platform_id,
                "tipo": kind or None, "contrato": contract_id}
     shown = [by_id[platform_id]] if platform_id else platforms
     return render_template(
-        "integradores/operations.html", operations=page, platforms=platforms, situations=SITUATIONS, kinds=KINDS,
+        "integradores/operations.html", operations=listed, platforms=platforms, situations=SITUATIONS, kinds=KINDS,
         situation=situation, platform_id=platform_id, kind=kind, contract_id=contract_id,
         circuits=circuits(shown), back_url=request.full_path.rstrip("?"),
-        latest=operations_domain.latest_ids({op.subscription_id for op in page}),
-        next_url=url_for(".operations", **filters, antes=page[-1].id) if more else None,
+        latest=operations_domain.latest_ids({op.subscription_id for op in listed}),
+        next_url=url_for(".operations", **filters, antes=page.next_key) if page.next_key is not None else None,
         first_url=url_for(".operations", **filters) if before_id is not None else None,
     )
-
-
-def _load(operation_id: int) -> Operation:
-    return db.session.get(Operation, operation_id) or abort(404)
 
 
 @bp.route("/operacoes/<int:operation_id>/situacao")
 @requires(Role.leitura)
 def operation_status(operation_id: int):
     """An Operações row's state, polled while the operation runs."""
-    operation = _load(operation_id)
+    operation = db.get_or_404(Operation, operation_id)
     back = safe_next(request.args.get("voltar"), url_for(".operations"))
     return render_template("integradores/_operation_row.html", op=operation, back_url=back,
                            latest=operations_domain.latest_ids([operation.subscription_id]))
@@ -74,15 +69,10 @@ def operation_status(operation_id: int):
 @bp.route("/operacoes/<int:operation_id>/tentar-novamente", methods=["POST"])
 @requires(Role.operador)
 def operation_retry(operation_id: int):
-    operation = _load(operation_id)
+    operation = db.get_or_404(Operation, operation_id)
     back = posted_back(url_for(".operations"))
-    try:
-        operations_domain.retry(current_actor(), operation)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        flash(f"Operação {operation_id}: nova tentativa solicitada.", "success")
+    attempt(lambda: operations_domain.retry(current_actor(), operation),
+            success=f"Operação {operation_id}: nova tentativa solicitada.")
     return redirect(back)
 
 
@@ -90,5 +80,5 @@ def operation_retry(operation_id: int):
 @requires(Role.leitura)
 def subscriber_requests(subscription_id: int):
     """The contract page's subscriber box (*Últimos pedidos*), polled while one runs."""
-    subscription = db.session.get(Subscription, subscription_id) or abort(404)
+    subscription = db.get_or_404(Subscription, subscription_id)
     return render_template("integradores/_subscriber_box.html", subscription=subscription)

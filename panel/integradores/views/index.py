@@ -1,6 +1,8 @@
+"""The Integradores menu: its two areas and Operações."""
+
 from flask import render_template
 
-from panel.configuracoes import bp
+from panel.integradores import bp
 from panel.models import Role
 from panel.security import requires
 
@@ -8,4 +10,4 @@ from panel.security import requires
 @bp.route("/")
 @requires(Role.leitura)
 def index():
-    return render_template("configuracoes/index.html")
+    return render_template("integradores/index.html")

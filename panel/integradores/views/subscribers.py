@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from panel.domain import DomainError
 from panel.domain import contracts as contracts_domain
 from panel.domain import subscribers as subscribers_domain
 from panel.domain.contract_rules import ContractAction
@@ -17,9 +16,9 @@ from panel.extensions import db
 from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back, posted_contract_ids, search_arg
 from panel.jobs.circuit import circuit_state
-from panel.models import Contract, ListTab, Platform, Role, Subscription
+from panel.models import Contract, ListTab, Role, Subscription
 from panel.security import requires
-from panel.web import current_actor, safe_next
+from panel.web import attempt, current_actor, keyset_page, safe_next
 
 
 @dataclass(frozen=True)
@@ -94,10 +93,12 @@ def _list_page(area: Area):
     chosen = chosen if chosen in by_id else None
     tab = TABS[choice_arg("aba", TABS, "ativos")]
     query, before_id = search_arg(), number_arg("antes")
-    found = subscribers_domain.page([chosen] if chosen else list(by_id), tab, text=query, before_id=before_id,
-                                    limit=subscribers_domain.PAGE_SIZE + 1)
-    # One more than a page tells whether there is a next one, without counting.
-    rows, more = found[:subscribers_domain.PAGE_SIZE], len(found) > subscribers_domain.PAGE_SIZE
+    page = keyset_page(
+        lambda limit: subscribers_domain.page([chosen] if chosen else list(by_id), tab, text=query,
+                                              before_id=before_id, limit=limit),
+        subscribers_domain.PAGE_SIZE, key=lambda row: row.subscription.id,
+    )
+    rows = page.items
     filters = {"aba": TAB_PARAMS[tab], "q": query or None, "plataforma": chosen}
     possible = subscribers_domain.actions_for(platforms)
     offered = [row_action for row_action in area.actions if row_action.action in possible]
@@ -106,7 +107,7 @@ def _list_page(area: Area):
         "integradores/subscribers.html", area=area, platforms=platforms, chosen=chosen, tab=tab, tabs=TABS,
         query=query, rows=rows, filters=filters, offered=offered, allowed=allowed, circuits=circuits(platforms),
         bulk_actions=[row_action for row_action in offered if row_action.action in TAB_ACTIONS[tab]],
-        next_url=url_for(area.endpoint, **filters, antes=rows[-1].subscription.id) if more else None,
+        next_url=url_for(area.endpoint, **filters, antes=page.next_key) if page.next_key is not None else None,
         first_url=url_for(area.endpoint, **filters) if before_id is not None else None,
         back_url=request.full_path.rstrip("?"),
     )
@@ -133,18 +134,18 @@ def _area_of(contract: Contract) -> Area:
 def subscriber_action(contract_id: int, path: str):
     if path not in ACTIONS:
         abort(404)
-    contract = db.session.get(Contract, contract_id) or abort(404)
+    contract = db.get_or_404(Contract, contract_id)
     back = posted_back(url_for(_area_of(contract).endpoint))
-    try:
-        result = contracts_domain.act(current_actor(), contract, ACTIONS[path])
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"Contrato {contract_id}: {error.message}", "danger")
-    else:
-        subscription = result.contract.subscription
-        where = f" O assinante está agora em {subscription.list_tab.label}." if subscription else ""
-        flash(f"Contrato {contract_id}: {result.message}{where}", "success")
+    attempt(lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
+            success=lambda result: f"Contrato {contract_id}: {result.message}{_where_now(result.contract)}",
+            refused=lambda message: f"Contrato {contract_id}: {message}")
     return redirect(back)
+
+
+def _where_now(contract: Contract) -> str:
+    """Where the subscriber is after an action (" O assinante está agora em Bloqueados."), if any."""
+    subscription = contract.subscription
+    return f" O assinante está agora em {subscription.list_tab.label}." if subscription else ""
 
 
 @bp.route("/contratos/em-lote", methods=["POST"])
@@ -156,18 +157,21 @@ def bulk_action():
     if path not in ACTIONS:
         flash("Escolha a ação a aplicar aos assinantes marcados.", "danger")
         return redirect(back)
-    try:
-        outcome = contracts_domain.act_many(current_actor(), ids, ACTIONS[path])
-    except DomainError as error:  # none ticked, or more than the limit: nothing was done
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(back)
-    message = f"{len(outcome.results)} pedido(s) registrado(s)"
-    if outcome.refused:
-        message += f"; {len(outcome.refused)} recusado(s): " + "; ".join(
-            f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in outcome.refused)
-    flash(message + ".", "warning" if outcome.refused else "success")
+    # Refused as a whole (none ticked, more than the limit): nothing was done, the reason is flashed.
+    outcome = attempt(lambda: contracts_domain.act_many(current_actor(), ids, ACTIONS[path]))
+    if outcome:
+        flash(_bulk_summary(outcome.value), "warning" if outcome.value.refused else "success")
     return redirect(back)
+
+
+def _bulk_summary(done: contracts_domain.BulkResult) -> str:
+    """One line for a bulk action: what was recorded, and each refusal in a sentence
+    (3 pedido(s) registrado(s); 1 recusado(s): contrato 12: o assinante já está bloqueado.)."""
+    message = f"{len(done.results)} pedido(s) registrado(s)"
+    if done.refused:
+        message += f"; {len(done.refused)} recusado(s): " + "; ".join(
+            f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in done.refused)
+    return message + "."
 
 
 def _in_sentence(reason: str) -> str:
@@ -183,7 +187,7 @@ def _in_sentence(reason: str) -> str:
 @requires(Role.leitura)
 def subscriber_state(subscription_id: int):
     """A row's state cell, polled by the list while its request is on its way."""
-    subscription = db.session.get(Subscription, subscription_id) or abort(404)
+    subscription = db.get_or_404(Subscription, subscription_id)
     back = safe_next(request.args.get("voltar"), url_for(_area_of(subscription.contract).endpoint))
     return render_template("integradores/_subscriber_state.html", row=subscribers_domain.row(subscription),
                            back_url=back)
