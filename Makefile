@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test bench browser clean
+.PHONY: install run test lint bench browser clean
 
 # The virtualenv, (re)installed whenever pyproject.toml changes.
 $(INSTALLED): pyproject.toml
@@ -19,9 +19,16 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/python -m panel.stack
 
-## make test: the whole suite (SQLite always; PostgreSQL too when TEST_DATABASE_URL is set).
-test: install browser
+## make test: the layers (import-linter) and the style (ruff) first, then the whole suite
+## (SQLite always; PostgreSQL too when TEST_DATABASE_URL is set).
+test: install browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make lint: the layers' contracts (pyproject.toml) and ruff's checks and formatting.
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## make bench: every benchmark under bench/ (each prints ratios against a baseline of its run).
 bench: install

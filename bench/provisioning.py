@@ -70,7 +70,7 @@ import uuid
 import zlib
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,13 +118,14 @@ def verdict(what: str, value: float, goal: float, *, at_least: bool, unit: str =
 
 # -- the parts' surroundings ------------------------------------------------------------------
 
+
 def cpf(n: int) -> str:
     """A valid CPF (check digits right) for a counter: the sandboxes validate documents."""
     base = [int(c) for c in f"{n % 10**9:09d}"]
     if len(set(base)) == 1:
         base[0] = (base[0] + 1) % 10
     for weight_from in (10, 11):
-        total = sum(d * w for d, w in zip(base, range(weight_from, 1, -1)))
+        total = sum(d * w for d, w in zip(base, range(weight_from, 1, -1), strict=False))
         base.append(total * 10 % 11 % 10)
     return "".join(map(str, base))
 
@@ -138,9 +139,26 @@ class PrivateRedis:
 
         self.port = port
         self.process = subprocess.Popen(
-            [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--maxmemory-policy", "noeviction", "--dir", str(directory), "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                find_redis_server(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+                "--dir",
+                str(directory),
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         client = redis.Redis(port=port)
         deadline = time.monotonic() + 10
@@ -189,8 +207,11 @@ class Bench:
         self.redis_url = redis_url
         self.database_url = f"sqlite:///{workdir / 'bench.db'}"
         self.settings = {
-            "PANEL_ENV": "development", "DATABASE_URL": self.database_url, "REDIS_URL": redis_url,
-            "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2, "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "PANEL_ENV": "development",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         }
         self.app = create_app({**self.settings, "INSTANCE_PATH": workdir / "instance", "LOG_LEVEL": "WARNING"})
         with self.app.app_context():
@@ -201,8 +222,7 @@ class Bench:
     def worker_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update({key: str(value) for key, value in self.settings.items()})
-        env.update({"FLASK_APP": "app", "PANEL_INSTANCE_PATH": str(self.workdir / "instance"),
-                    "PYTHONUNBUFFERED": "1"})
+        env.update({"FLASK_APP": "app", "PANEL_INSTANCE_PATH": str(self.workdir / "instance"), "PYTHONUNBUFFERED": "1"})
         return env
 
     def start_workers(self, count: int) -> None:
@@ -210,10 +230,17 @@ class Bench:
         from rq import Worker
 
         for index in range(count):
-            log = open(self.workdir / f"worker-{len(self.workers) + index}.log", "wb")
-            self.workers.append(subprocess.Popen([FLASK, "worker"], cwd=ROOT, env=self.worker_env(),
-                                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-            log.close()
+            with open(self.workdir / f"worker-{len(self.workers) + index}.log", "wb") as log:
+                self.workers.append(
+                    subprocess.Popen(
+                        [FLASK, "worker"],
+                        cwd=ROOT,
+                        env=self.worker_env(),
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
         deadline = time.monotonic() + 60
         while Worker.count(connection=self.redis) < len(self.workers):
             if time.monotonic() > deadline or any(w.poll() is not None for w in self.workers):
@@ -245,9 +272,16 @@ def skeelo_platform(bench: Bench, sandbox) -> tuple[int, int]:
     platform_id = make_platform(app, "skeelo", SKEELO_PRODUCTS)
     with app.app_context():
         platform = db.session.get(Platform, platform_id)
-        platforms_domain.update_platform(SYSTEM, platform, code=platform.code, name=platform.name,
-                                         server_url=sandbox.url, token=sandbox.token,
-                                         concurrency_limit=CONCURRENCY_LIMIT, active=True)
+        platforms_domain.update_platform(
+            SYSTEM,
+            platform,
+            code=platform.code,
+            name=platform.name,
+            server_url=sandbox.url,
+            token=sandbox.token,
+            concurrency_limit=CONCURRENCY_LIMIT,
+            active=True,
+        )
     return platform_id, make_plan_in_db(app, platform_id, "Skeelo Leitura", codes=("SKEELO-EBOOKS",))
 
 
@@ -258,15 +292,24 @@ def template_rows(app, plan_id: int) -> tuple[dict, dict]:
     from tests.factories import make_client, make_contract
 
     marker = uuid.uuid4().hex[:6]
-    client_id = make_client(app, document=cpf(900_000_000 + random.randrange(99_999_999)),
-                            email=f"modelo-{marker}@example.com.br", name="Cliente Modelo", phone="11987654321",
-                            zipcode="01310100", street="Avenida Paulista", number="1000", city="São Paulo",
-                            state="SP")
+    client_id = make_client(
+        app,
+        document=cpf(900_000_000 + random.randrange(99_999_999)),
+        email=f"modelo-{marker}@example.com.br",
+        name="Cliente Modelo",
+        phone="11987654321",
+        zipcode="01310100",
+        street="Avenida Paulista",
+        number="1000",
+        city="São Paulo",
+        state="SP",
+    )
     contract_id = make_contract(app, client_id, plan_id)
     with app.app_context():
         client = dict(db.session.execute(select(Client.__table__).where(Client.id == client_id)).mappings().one())
-        contract = dict(db.session.execute(
-            select(Contract.__table__).where(Contract.id == contract_id)).mappings().one())
+        contract = dict(
+            db.session.execute(select(Contract.__table__).where(Contract.id == contract_id)).mappings().one()
+        )
     return client, contract
 
 
@@ -282,9 +325,16 @@ def clone_contracts(app, plan_id: int, count: int, first_number: int) -> list[in
         clients, contracts = [], []
         for i in range(count):
             number = first_number + i
-            clients.append({**client, "id": next_client + i, "document": cpf(number),
-                            "name": f"Assinante {number}", "search_name": f"assinante {number}",
-                            "email": f"assinante{number}@example.com.br"})
+            clients.append(
+                {
+                    **client,
+                    "id": next_client + i,
+                    "document": cpf(number),
+                    "name": f"Assinante {number}",
+                    "search_name": f"assinante {number}",
+                    "email": f"assinante{number}@example.com.br",
+                }
+            )
             contracts.append({**contract, "id": next_contract + i, "client_id": next_client + i})
         db.session.execute(insert(Client.__table__), clients)
         db.session.execute(insert(Contract.__table__), contracts)
@@ -302,7 +352,7 @@ def sync_all(app, contract_ids: list[int]) -> list[int]:
     op_ids = []
     with app.app_context():
         for start in range(0, len(contract_ids), contracts.BULK_LIMIT):
-            outcome = contracts.act_many(SYSTEM, contract_ids[start:start + contracts.BULK_LIMIT], "sync")
+            outcome = contracts.act_many(SYSTEM, contract_ids[start : start + contracts.BULK_LIMIT], "sync")
             assert not outcome.refused, outcome.refused[:3]
             db.session.commit()  # each batch is a request's worth: committed, then sent
             op_ids += [result.operation.id for result in outcome.results]
@@ -318,9 +368,13 @@ def wait_finished(app, op_ids: list[int], timeout: float) -> dict[str, int]:
     low, high = min(op_ids), max(op_ids)
     with app.app_context():
         while True:
-            counts = dict(db.session.execute(
-                select(Operation.status, func.count()).where(Operation.id.between(low, high))
-                .group_by(Operation.status)).all())
+            counts = dict(
+                db.session.execute(
+                    select(Operation.status, func.count())
+                    .where(Operation.id.between(low, high))
+                    .group_by(Operation.status)
+                ).all()
+            )
             db.session.rollback()
             if counts.get("done", 0) + counts.get("failed", 0) >= len(op_ids):
                 return counts
@@ -330,6 +384,7 @@ def wait_finished(app, op_ids: list[int], timeout: float) -> dict[str, int]:
 
 
 # -- 1. enqueue rate --------------------------------------------------------------------------
+
 
 def raw_enqueue(connection: redis.Redis, jobs: list[tuple[int, str]]) -> None:
     """The minimum a queue needs: per job one HSET (the job's hash with the fields a worker
@@ -341,12 +396,20 @@ def raw_enqueue(connection: redis.Redis, jobs: list[tuple[int, str]]) -> None:
 
     pipe = connection.pipeline(transaction=False)
     for op_id, job_id in jobs:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         data = zlib.compress(pickle.dumps((OPERATION_JOB, None, (op_id,), {}), protocol=pickle.HIGHEST_PROTOCOL))
-        pipe.hset(f"bench:job:{job_id}", mapping={
-            "data": data, "status": "queued", "origin": "provisioning", "description": f"Operação {op_id}",
-            "created_at": stamp, "enqueued_at": stamp, "timeout": 120,
-        })
+        pipe.hset(
+            f"bench:job:{job_id}",
+            mapping={
+                "data": data,
+                "status": "queued",
+                "origin": "provisioning",
+                "description": f"Operação {op_id}",
+                "created_at": stamp,
+                "enqueued_at": stamp,
+                "timeout": 120,
+            },
+        )
         pipe.rpush("bench:queue:provisioning", job_id)
     pipe.execute()
 
@@ -365,8 +428,10 @@ def part_enqueue(bench: Bench) -> None:
         return dispatch.send([Delivery(Operation, op_id, job_id) for op_id, job_id in batch])
 
     n = ENQUEUE_N
-    say(f"\n[1] Enqueue rate: send() of {n} operations vs a raw pipeline of HSET+RPUSH per job "
-        f"(median of {ENQUEUE_ROUNDS} alternating rounds)")
+    say(
+        f"\n[1] Enqueue rate: send() of {n} operations vs a raw pipeline of HSET+RPUSH per job "
+        f"(median of {ENQUEUE_ROUNDS} alternating rounds)"
+    )
     connection = bench.redis
     jobs = [(op_id, f"op-{op_id}") for op_id in range(1, n + 1)]
     ours, raw = [], []
@@ -404,9 +469,18 @@ def part_enqueue(bench: Bench) -> None:
             started = time.perf_counter()
             dispatch.job_statuses([job_id for _, job_id in jobs], connection)
             checked = time.perf_counter()
-            datas = [Queue.prepare_data(job_spec.func, (op_id,), job_id=job_id,
-                                        description=f"Operação {op_id}", timeout=spec.job_timeout, result_ttl=0,
-                                        failure_ttl=spec.failure_ttl) for op_id, job_id in jobs]
+            datas = [
+                Queue.prepare_data(
+                    job_spec.func,
+                    (op_id,),
+                    job_id=job_id,
+                    description=f"Operação {op_id}",
+                    timeout=spec.job_timeout,
+                    result_ttl=0,
+                    failure_ttl=spec.failure_ttl,
+                )
+                for op_id, job_id in jobs
+            ]
             prepared = time.perf_counter()
             get_queue(job_spec.queue, connection).enqueue_many(datas)
             done = time.perf_counter()
@@ -416,8 +490,11 @@ def part_enqueue(bench: Bench) -> None:
             connection.flushdb()
 
     ours_rate, raw_rate = n / statistics.median(ours), n / statistics.median(raw)
-    say(f"  ours: {ours_rate:,.0f} jobs/s   raw: {raw_rate:,.0f} jobs/s   "
-        f"(Redis commands per job: ours {sum(ours_commands.values()) / n:.2f}, raw {sum(raw_commands.values()) / n:.2f})")
+    say(
+        f"  ours: {ours_rate:,.0f} jobs/s   raw: {raw_rate:,.0f} jobs/s   "
+        f"(Redis commands per job: ours {sum(ours_commands.values()) / n:.2f}, "
+        f"raw {sum(raw_commands.values()) / n:.2f})"
+    )
     say("  ours per job: " + ", ".join(f"{name} {count / n:.2f}" for name, count in ours_commands.most_common()))
     total = sum(steps.values())
     say("  send() split: " + "; ".join(f"{name} {100 * value / total:.0f}%" for name, value in steps.items()))
@@ -426,10 +503,10 @@ def part_enqueue(bench: Bench) -> None:
 
 # -- 2. Redis commands per completed job ------------------------------------------------------
 
+
 def part_commands(bench: Bench, sandbox, platform_id: int, plan_id: int) -> None:
     n = COMMANDS_N
-    say(f"\n[2] Redis commands per completed job: {n} Skeelo syncs, act_many + 1 flask worker, "
-        "INFO commandstats delta")
+    say(f"\n[2] Redis commands per completed job: {n} Skeelo syncs, act_many + 1 flask worker, INFO commandstats delta")
     sandbox.reset()
     contract_ids = clone_contracts(bench.app, plan_id, n, first_number=100_000)
     bench.redis.flushdb()
@@ -453,16 +530,25 @@ def part_commands(bench: Bench, sandbox, platform_id: int, plan_id: int) -> None
 
 # -- 3. throughput of k workers ---------------------------------------------------------------
 
+
 def baseline_loop(bench: Bench, platform_id: int, plan_id: int, n: int, first_number: int) -> float:
     """A plain loop calling the adapter: get, then create (lookup + POST), for n subscribers."""
-    from panel.jobs.adapters import provider_for
     from panel.extensions import db
+    from panel.jobs.adapters import provider_for
     from panel.models import Platform
     from panel.providers import AccessStatus, PlanProducts, SubscriberData
 
     plan = PlanProducts(("SKEELO-EBOOKS",))
-    datas = [SubscriberData(external_ref=f"loop-{uuid.uuid4().hex[:12]}", name=f"Laço {i}", document=cpf(first_number + i),
-                            email=f"laco{i}@example.com.br", plan=plan) for i in range(n)]
+    datas = [
+        SubscriberData(
+            external_ref=f"loop-{uuid.uuid4().hex[:12]}",
+            name=f"Laço {i}",
+            document=cpf(first_number + i),
+            email=f"laco{i}@example.com.br",
+            plan=plan,
+        )
+        for i in range(n)
+    ]
     with bench.app.app_context():
         platform = db.session.get(Platform, platform_id)
         with provider_for(platform) as provider:
@@ -490,15 +576,18 @@ def workers_run(bench: Bench, plan_id: int, k: int, n: int, first_number: int) -
     finally:
         bench.stop_workers()
     with bench.app.app_context():
-        first, last = db.session.execute(select(func.min(Operation.started_at), func.max(Operation.finished_at))
-                                         .where(Operation.id.in_(op_ids))).one()
+        first, last = db.session.execute(
+            select(func.min(Operation.started_at), func.max(Operation.finished_at)).where(Operation.id.in_(op_ids))
+        ).one()
     return n / (last - first).total_seconds(), end_to_end, outcome
 
 
 def part_throughput(bench: Bench, sandbox, platform_id: int, plan_id: int) -> None:
     n = THROUGHPUT_N
-    say(f"\n[3] Throughput: {n} Skeelo syncs by k flask workers vs a plain adapter loop, "
-        f"sandbox latency {LATENCY_MS} ms, concurrency limit {CONCURRENCY_LIMIT}")
+    say(
+        f"\n[3] Throughput: {n} Skeelo syncs by k flask workers vs a plain adapter loop, "
+        f"sandbox latency {LATENCY_MS} ms, concurrency limit {CONCURRENCY_LIMIT}"
+    )
     sandbox.reset()
     sandbox.admin("PUT", "/latency", json={"ms": LATENCY_MS})
     bench.redis.flushdb()
@@ -510,13 +599,16 @@ def part_throughput(bench: Bench, sandbox, platform_id: int, plan_id: int) -> No
         loops.append(baseline_loop(bench, platform_id, plan_id, n // 2, first_number=710_000 + index * 10_000))
         loop_rate = (loops[-2] + loops[-1]) / 2
         say(f"  plain loop around it: {loops[-2]:.1f} and {loops[-1]:.1f} subscribers/s")
-        say(f"  k={k}: {rate:.1f} ops/s by the operations' times, {rate / k / loop_rate:.2f}x the loop per worker "
-            f"({end_to_end:.1f} ops/s end to end, act_many included: {end_to_end / loop_rate:.2f}x); {outcome}")
+        say(
+            f"  k={k}: {rate:.1f} ops/s by the operations' times, {rate / k / loop_rate:.2f}x the loop per worker "
+            f"({end_to_end:.1f} ops/s end to end, act_many included: {end_to_end / loop_rate:.2f}x); {outcome}"
+        )
         verdict(f"throughput k={k} / plain loop", rate / loop_rate, 0.7 * k, at_least=True)
     sandbox.admin("PUT", "/latency", json={"ms": 0})
 
 
 # -- 4. Integradores list page ----------------------------------------------------------------
+
 
 class ListData:
     """Subscriptions with their clients, contracts and operations, inserted in bulk: 60 % at
@@ -537,9 +629,10 @@ class ListData:
         ittv = make_platform(app, "ittv", ITTV_PRODUCTS)
         skeelo = make_platform(app, "skeelo", SKEELO_PRODUCTS)
         self.platforms = {"ittv": ittv, "skeelo": skeelo}
-        plans = {"ittv": make_plan_in_db(app, ittv, "PlayHub Premium 12 meses",
-                                         codes=("PLAYHUB-BASICO", "PLAYHUB-PREMIUM")),
-                 "skeelo": make_plan_in_db(app, skeelo, "Skeelo Leitura 12 meses", codes=("SKEELO-EBOOKS",))}
+        plans = {
+            "ittv": make_plan_in_db(app, ittv, "PlayHub Premium 12 meses", codes=("PLAYHUB-BASICO", "PLAYHUB-PREMIUM")),
+            "skeelo": make_plan_in_db(app, skeelo, "Skeelo Leitura 12 meses", codes=("SKEELO-EBOOKS",)),
+        }
         self.templates = {kind: template_rows(app, plan_id) for kind, plan_id in plans.items()}
         with app.app_context():
             self.first_id = 1 + max(db.session.scalar(select(func.max(t.c.id))) or 0 for t in self._tables())
@@ -558,7 +651,7 @@ class ListData:
         from panel.models import Client, Contract, Operation, Subscription
 
         started = time.perf_counter()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.app.app_context():
             while self.loaded < total:
                 count = min(self.BATCH, total - self.loaded)
@@ -578,28 +671,58 @@ class ListData:
                     else:
                         status, desired, tab = "cancelled", "cancelled", "inactive"
                     last = "done" if self.rng.random() > 0.01 else self.rng.choice(("failed", "queued"))
-                    clients.append({**client, "id": row_id, "document": f"{row_id:011d}",
-                                    "name": f"Assinante {row_id}", "search_name": f"assinante {row_id}",
-                                    "email": f"assinante{row_id}@example.com.br"})
+                    clients.append(
+                        {
+                            **client,
+                            "id": row_id,
+                            "document": f"{row_id:011d}",
+                            "name": f"Assinante {row_id}",
+                            "search_name": f"assinante {row_id}",
+                            "email": f"assinante{row_id}@example.com.br",
+                        }
+                    )
                     contracts.append({**contract, "id": row_id, "client_id": row_id, "status": status})
-                    subscriptions.append({
-                        "id": row_id, "contract_id": row_id, "platform_id": self.platforms[kind],
-                        "exclusive_client_id": row_id if kind == "ittv" and status != "cancelled" else None,
-                        "external_ref": f"psva-{row_id}-{row_id:08x}", "external_id": f"ext-{row_id}",
-                        "desired_status": desired, "remote_status": desired if last == "done" else "active",
-                        "list_tab": tab, "last_error": "Erro de teste." if last == "failed" else None,
-                        "created_at": now, "updated_at": now, "confirmed_at": now,
-                    })
+                    subscriptions.append(
+                        {
+                            "id": row_id,
+                            "contract_id": row_id,
+                            "platform_id": self.platforms[kind],
+                            "exclusive_client_id": row_id if kind == "ittv" and status != "cancelled" else None,
+                            "external_ref": f"psva-{row_id}-{row_id:08x}",
+                            "external_id": f"ext-{row_id}",
+                            "desired_status": desired,
+                            "remote_status": desired if last == "done" else "active",
+                            "list_tab": tab,
+                            "last_error": "Erro de teste." if last == "failed" else None,
+                            "created_at": now,
+                            "updated_at": now,
+                            "confirmed_at": now,
+                        }
+                    )
                     ops = [("sync", "active")] + ([("set_status", desired)] if desired != "active" else [])
                     for number, (op_kind, target) in enumerate(ops):
                         final = number == len(ops) - 1
-                        operations.append({
-                            "subscription_id": row_id, "kind": op_kind, "target_status": target, "details": None,
-                            "status": last if final else "done", "attempts": 1, "deliveries": 0,
-                            "next_attempt_at": None, "last_error": None, "result": "Skeelo confirmou: active.",
-                            "lease_until": None, "requested_by_id": None, "requested_by_name": self.actor,
-                            "created_at": now, "updated_at": now, "started_at": now, "finished_at": now,
-                        })
+                        operations.append(
+                            {
+                                "subscription_id": row_id,
+                                "kind": op_kind,
+                                "target_status": target,
+                                "details": None,
+                                "status": last if final else "done",
+                                "attempts": 1,
+                                "deliveries": 0,
+                                "next_attempt_at": None,
+                                "last_error": None,
+                                "result": "Skeelo confirmou: active.",
+                                "lease_until": None,
+                                "requested_by_id": None,
+                                "requested_by_name": self.actor,
+                                "created_at": now,
+                                "updated_at": now,
+                                "started_at": now,
+                                "finished_at": now,
+                            }
+                        )
                 db.session.execute(insert(Client.__table__), clients)
                 db.session.execute(insert(Contract.__table__), contracts)
                 db.session.execute(insert(Subscription.__table__), subscriptions)
@@ -628,8 +751,7 @@ def logged_in_client(app):
         create_user(SYSTEM, username=username, name="Bench", role="leitura", password="senha-do-bench-123")
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    answer = client.post("/login", data={"username": username, "password": "senha-do-bench-123",
-                                         "csrf_token": token})
+    answer = client.post("/login", data={"username": username, "password": "senha-do-bench-123", "csrf_token": token})
     assert answer.status_code == 302, answer.status_code
     return client
 
@@ -639,10 +761,19 @@ def list_app(database_url: str, workdir: Path, redis_url: str):
     from panel import create_app
     from panel.extensions import db
 
-    app = create_app({"PANEL_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                      "INSTANCE_PATH": workdir / "instance", "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
-                      "LOG_LEVEL": "WARNING", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8,
-                      "ARGON2_PARALLELISM": 1})
+    app = create_app(
+        {
+            "PANEL_ENV": "development",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "INSTANCE_PATH": workdir / "instance",
+            "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+            "LOG_LEVEL": "WARNING",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 8,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -667,8 +798,10 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
         clients[size], deep[size] = logged_in_client(app), data.deep_id()
         say(f"  {label}, {size:>9,} subscriptions: loaded in {seconds:.0f} s")
     say(f"  {label}: {db_kind(apps[LIST_SMALL])}")
-    pages = {"first page": lambda size: "/integradores/tv/clientes?aba=ativos",
-             "deep keyset page": lambda size: f"/integradores/tv/clientes?aba=ativos&antes={deep[size]}"}
+    pages = {
+        "first page": lambda size: "/integradores/tv/clientes?aba=ativos",
+        "deep keyset page": lambda size: f"/integradores/tv/clientes?aba=ativos&antes={deep[size]}",
+    }
     for name, url_for_size in pages.items():
         times: dict[int, list[float]] = {size: [] for size in apps}
         rows = {}
@@ -684,8 +817,10 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
                 if round_number >= 2:
                     times[size].append(elapsed)
         small, large = statistics.median(times[LIST_SMALL]), statistics.median(times[LIST_LARGE])
-        say(f"    {name}: {small * 1000:.1f} ms at {LIST_SMALL:,} ({rows[LIST_SMALL]} rows), "
-            f"{large * 1000:.1f} ms at {LIST_LARGE:,} ({rows[LIST_LARGE]} rows)")
+        say(
+            f"    {name}: {small * 1000:.1f} ms at {LIST_SMALL:,} ({rows[LIST_SMALL]} rows), "
+            f"{large * 1000:.1f} ms at {LIST_LARGE:,} ({rows[LIST_LARGE]} rows)"
+        )
         verdict(f"list {name} {LIST_LARGE:,} / {LIST_SMALL:,} ({label})", large / small, 1.5, at_least=False)
     for app in apps.values():
         with app.app_context():
@@ -708,22 +843,32 @@ def pg_schema_urls(base_url: str) -> dict[int, str]:
             schema = f"bench_list_{size}"
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            urls[size] = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-                hide_password=False)
+            urls[size] = (
+                make_url(base)
+                .update_query_dict({"options": f"-csearch_path={schema}"})
+                .render_as_string(hide_password=False)
+            )
     engine.dispose()
     return urls
 
 
 def part_list(workdir: Path, redis_url: str) -> None:
-    say(f"\n[4] Integradores list page (GET /integradores/tv/clientes?aba=ativos, test client, logged in): "
-        f"{LIST_LARGE:,} vs {LIST_SMALL:,} subscriptions, median of {LIST_RUNS} interleaved requests")
-    list_pages_on("SQLite", {size: f"sqlite:///{workdir / f'list-{size}.db'}" for size in (LIST_SMALL, LIST_LARGE)},
-                  workdir, redis_url)
+    say(
+        f"\n[4] Integradores list page (GET /integradores/tv/clientes?aba=ativos, test client, logged in): "
+        f"{LIST_LARGE:,} vs {LIST_SMALL:,} subscriptions, median of {LIST_RUNS} interleaved requests"
+    )
+    list_pages_on(
+        "SQLite",
+        {size: f"sqlite:///{workdir / f'list-{size}.db'}" for size in (LIST_SMALL, LIST_LARGE)},
+        workdir,
+        redis_url,
+    )
     if os.environ.get("BENCH_PG_URL"):
         list_pages_on("PostgreSQL", pg_schema_urls(os.environ["BENCH_PG_URL"]), workdir, redis_url)
 
 
 # -- the run ----------------------------------------------------------------------------------
+
 
 def db_kind(app) -> str:
     from panel.extensions import db
@@ -753,9 +898,8 @@ def skeelo_sandbox(workdir: Path):
 
 
 def main() -> int:
-    import sqlalchemy
-
     import rq
+    import sqlalchemy
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-provisioning-"))
     private = bench = None
@@ -770,8 +914,10 @@ def main() -> int:
         bench = Bench(workdir, redis_url)
         server = bench.redis.info("server")
         say("Provisioning benchmark" + (" (BENCH_QUICK)" if QUICK else ""))
-        say(f"  machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
-            f"Python {sys.version.split()[0]}, SQLAlchemy {sqlalchemy.__version__}, RQ {rq.__version__}")
+        say(
+            f"  machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
+            f"Python {sys.version.split()[0]}, SQLAlchemy {sqlalchemy.__version__}, RQ {rq.__version__}"
+        )
         say(f"  database: {db_kind(bench.app)}; Redis {server['redis_version']}: {where}")
         if "1" in PARTS:
             part_enqueue(bench)

@@ -25,7 +25,9 @@ CLI_ACTOR = Actor.system("Sistema (linha de comando)")
 @click.command("create-user")
 @with_appcontext
 @click.argument("username")
-@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.operador.value, show_default=True)
+@click.option(
+    "--role", type=click.Choice([role.value for role in Role]), default=Role.operador.value, show_default=True
+)
 @click.option("--name", default=None, help="Nome exibido (padrão: o login).")
 @click.option("--password", default=None, help="Sem esta opção, a senha é pedida no terminal.")
 def create_user_command(username: str, role: str, name: str | None, password: str | None) -> None:
@@ -64,14 +66,17 @@ def reencrypt_secrets_command() -> None:
     click.echo(f"{rewritten} token(s) recriptografado(s) com a chave mais nova.")
     if unreadable:
         raise click.ClickException(
-            "Nenhuma chave de ENCRYPTION_KEY lê o token de: " + ", ".join(unreadable)
+            "Nenhuma chave de ENCRYPTION_KEY lê o token de: "
+            + ", ".join(unreadable)
             + ". Informe-o de novo em Configurações → Operadoras e fornecedores."
         )
 
 
 @click.command("worker")
 @with_appcontext
-@click.option("--queue", "queues", multiple=True, type=click.Choice(list(QUEUE_SPECS)), help="Filas a atender (padrão: todas).")
+@click.option(
+    "--queue", "queues", multiple=True, type=click.Choice(list(QUEUE_SPECS)), help="Filas a atender (padrão: todas)."
+)
 @click.option("--burst", is_flag=True, help="Sai quando as filas esvaziarem.")
 def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     """Run an RQ worker for the panel's queues (under a supervisor that starts it again)."""
@@ -109,6 +114,12 @@ def generate_invoices_command(month: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, seed_demo_command, reencrypt_secrets_command, worker_command,
-                    scheduler_command, invoices_group):
+    for command in (
+        create_user_command,
+        seed_demo_command,
+        reencrypt_secrets_command,
+        worker_command,
+        scheduler_command,
+        invoices_group,
+    ):
         app.cli.add_command(command)

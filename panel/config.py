@@ -58,7 +58,7 @@ def normalise_database_url(url: str) -> str:
     """Point PostgreSQL URLs at psycopg 3, whatever spelling the operator used."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -106,15 +106,14 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         ]
         if missing:
             raise ConfigError(
-                "refusing to start in production without " + ", ".join(missing)
+                "refusing to start in production without "
+                + ", ".join(missing)
                 + " (development defaults are not safe there)"
             )
         if len(secret_key) < 32:
             raise ConfigError("SECRET_KEY must have at least 32 characters in production")
     else:
-        secret_key = secret_key or instance_secret(
-            instance_path, "secret_key", lambda: secrets.token_urlsafe(48)
-        )
+        secret_key = secret_key or instance_secret(instance_path, "secret_key", lambda: secrets.token_urlsafe(48))
         encryption_key = encryption_key or instance_secret(
             instance_path, "encryption_key", lambda: Fernet.generate_key().decode()
         )
@@ -215,7 +214,5 @@ def _host_patterns(raw: str | None, production: bool) -> tuple[str, ...]:
                 "settings form reach internal addresses)"
             )
         if pattern != "*" and not _HOST_PATTERN.match(pattern):
-            raise ConfigError(
-                f"PLATFORM_ALLOWED_HOSTS: {pattern!r} is not a host name or '*.' followed by a domain"
-            )
+            raise ConfigError(f"PLATFORM_ALLOWED_HOSTS: {pattern!r} is not a host name or '*.' followed by a domain")
     return patterns

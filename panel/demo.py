@@ -19,13 +19,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from panel.config import instance_secret
-from panel.domain import Actor
-from panel.domain import billing_rules, clients, contracts, platforms, plans, products, users
+from panel.domain import Actor, billing_rules, clients, contracts, plans, platforms, products, users
 from panel.domain.common import local_today
 from panel.domain.fiscal import Line
+from panel.domain.kinds import KINDS, kind_of
 from panel.extensions import db
 from panel.models import BillingRule, Client, CompositionMode, Plan, Platform, Role
-from panel.domain.kinds import KINDS, kind_of
 
 ACTOR = Actor.system("Sistema (demonstração)")
 
@@ -96,18 +95,32 @@ class DemoPlan:
 
 
 DEMO_PLANS = (
-    DemoPlan("PlayHub Premium 12 meses", "ittv", "39.90",
-             (("SCM", CompositionMode.value, "29.90"), ("SVA", CompositionMode.value, "10.00")),
-             ("PLAYHUB-BASICO", "PLAYHUB-PREMIUM")),
-    DemoPlan("Skeelo Leitura 12 meses", "skeelo", "9.90",
-             (("SVA", CompositionMode.percent, "100"),), ("SKEELO-EBOOKS", "SKEELO-AUDIOBOOKS")),
+    DemoPlan(
+        "PlayHub Premium 12 meses",
+        "ittv",
+        "39.90",
+        (("SCM", CompositionMode.value, "29.90"), ("SVA", CompositionMode.value, "10.00")),
+        ("PLAYHUB-BASICO", "PLAYHUB-PREMIUM"),
+    ),
+    DemoPlan(
+        "Skeelo Leitura 12 meses",
+        "skeelo",
+        "9.90",
+        (("SVA", CompositionMode.percent, "100"),),
+        ("SKEELO-EBOOKS", "SKEELO-AUDIOBOOKS"),
+    ),
 )
 # Two clients, each with an unsynced contract ready for *Sincronizar*: a person on the TV/OTT plan
 # and a company on the SVA plan.
 DEMO_CLIENTS = (
     ("pf", "Maria da Silva", "52998224725", "maria.silva@example.com.br", "PlayHub Premium 12 meses"),
-    ("pj", "Livraria Leitura Ltda", "11222333000181", "contato@livrarialeitura.example.com.br",
-     "Skeelo Leitura 12 meses"),
+    (
+        "pj",
+        "Livraria Leitura Ltda",
+        "11222333000181",
+        "contato@livrarialeitura.example.com.br",
+        "Skeelo Leitura 12 meses",
+    ),
 )
 # The seeds' régua: 15 days overdue blocks TV at ITTV and the SVA at the supplier.
 DEMO_RULES = (("tv_block", "ittv", 15), ("sva_block", "skeelo", 15))
@@ -134,8 +147,9 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
                 ACTOR, kind=sandbox.kind, code=code, name=name, server_url=sandbox.url, token=sandbox.token
             )
             for product_code, product_name in catalogue(sandbox.kind):
-                products.add_product(ACTOR, platform, code=product_code, name=product_name,
-                                     is_base=product_code == base)
+                products.add_product(
+                    ACTOR, platform, code=product_code, name=product_name, is_base=product_code == base
+                )
             echo(f"criado: {platform.name} em {sandbox.url}, com {len(platform.products)} produtos")
         registered[sandbox.kind] = platform
 
@@ -143,23 +157,32 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
         platform = registered.get(demo.kind)
         if platform is None or db.session.scalar(select(Plan.id).where(Plan.name == demo.name)):
             continue
-        plan = plans.create_plan(ACTOR, plans.PlanTerms(
-            name=demo.name,
-            plan_type=kind_of(demo.kind).plan_type,
-            contract_months=12,
-            monthly_value=Decimal(demo.value),
-            composition=tuple(Line(service, mode, Decimal(amount)) for service, mode, amount in demo.composition),
-            platform_id=platform.id,
-            product_ids=tuple(p.id for p in platform.products if p.code in demo.codes),
-        ))
+        plan = plans.create_plan(
+            ACTOR,
+            plans.PlanTerms(
+                name=demo.name,
+                plan_type=kind_of(demo.kind).plan_type,
+                contract_months=12,
+                monthly_value=Decimal(demo.value),
+                composition=tuple(Line(service, mode, Decimal(amount)) for service, mode, amount in demo.composition),
+                platform_id=platform.id,
+                product_ids=tuple(p.id for p in platform.products if p.code in demo.codes),
+            ),
+        )
         echo(f"criado: plano {plan.name}")
 
     if db.session.scalar(select(BillingRule.id).limit(1)) is None:
         for action, kind, days in DEMO_RULES:
             if kind in registered:
                 rule = billing_rules.save_rule(
-                    ACTOR, None, rule_type="connection_maintenance", days_overdue=days, action=action,
-                    platform_id=registered[kind].id, unblock_on_payment=True, active=True,
+                    ACTOR,
+                    None,
+                    rule_type="connection_maintenance",
+                    days_overdue=days,
+                    action=action,
+                    platform_id=registered[kind].id,
+                    unblock_on_payment=True,
+                    active=True,
                 )
                 echo(f"criado: régua {rule.title}")
 
@@ -167,9 +190,20 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
         plan = db.session.scalar(select(Plan).where(Plan.name == plan_name))
         if plan is None or db.session.scalar(select(Client.id).where(Client.document == document)):
             continue
-        client = clients.create_client(ACTOR, clients.ClientData(
-            kind=kind, name=name, document=document, email=email, phone="11987654321", zipcode="01310100",
-            street="Av. Paulista", number="1000", city="São Paulo", state="SP",
-        ))
+        client = clients.create_client(
+            ACTOR,
+            clients.ClientData(
+                kind=kind,
+                name=name,
+                document=document,
+                email=email,
+                phone="11987654321",
+                zipcode="01310100",
+                street="Av. Paulista",
+                number="1000",
+                city="São Paulo",
+                state="SP",
+            ),
+        )
         contract = contracts.create_contract(ACTOR, client, plan_id=plan.id, start_date=local_today(), due_day=10)
         echo(f"criado: cliente {client.name} com o contrato {contract.id} ({plan.name})")

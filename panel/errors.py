@@ -17,10 +17,16 @@ log = logging.getLogger(__name__)
 MESSAGES = {
     400: ("Requisição inválida", "O pedido não pôde ser entendido. Volte e tente de novo."),
     401: ("Entre para continuar", "É preciso entrar no painel para acessar esta página."),
-    403: ("Acesso negado", "Seu perfil não permite acessar esta página ou fazer esta ação. Fale com um administrador se precisar."),
+    403: (
+        "Acesso negado",
+        "Seu perfil não permite acessar esta página ou fazer esta ação. Fale com um administrador se precisar.",
+    ),
     404: ("Página não encontrada", "O endereço não existe ou o registro foi removido."),
     405: ("Ação não permitida", "Esta página não aceita este tipo de pedido."),
-    429: ("Muitas tentativas", "Foram feitas muitas tentativas em pouco tempo. Aguarde alguns minutos e tente de novo."),
+    429: (
+        "Muitas tentativas",
+        "Foram feitas muitas tentativas em pouco tempo. Aguarde alguns minutos e tente de novo.",
+    ),
     500: ("Erro interno", "Algo deu errado do nosso lado. O erro foi registrado; tente de novo em instantes."),
     503: ("Serviço indisponível", "Um serviço do painel (fila de tarefas) não responde. Tente de novo em instantes."),
 }

@@ -102,7 +102,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
 
-
     passwords.init_app(app)
     # The access guard must run before CSRF (see panel.security.init_app).
     security.init_app(app)

@@ -7,7 +7,7 @@ Parsing and formatting numbers go through Babel's pt_BR locale data; values are 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -60,7 +60,9 @@ def number(value: Decimal | None, places: int = 2, *, max_places: int | None = N
     """'1.234,50' (``places`` decimals, or up to ``max_places`` when given)."""
     if value is None:
         return ""
-    pattern = "#,##0." + "0" * places + "#" * max(0, (max_places or places) - places) if (max_places or places) else "#,##0"
+    pattern = (
+        "#,##0." + "0" * places + "#" * max(0, (max_places or places) - places) if (max_places or places) else "#,##0"
+    )
     return format_decimal(value, format=pattern, locale=LOCALE, decimal_quantization=True)
 
 
@@ -79,6 +81,7 @@ def percent(value: Decimal | None) -> str:
 
 
 # -- Brazilian documents and contact data, stored as digits and shown masked -----------------
+
 
 def digits(text: str | None) -> str:
     return "".join(char for char in (text or "") if char in "0123456789")  # not "²" or "٣"
@@ -113,5 +116,5 @@ def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     if value is None:
         return "—"
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(fmt)

@@ -136,8 +136,9 @@ class BrDecimalField(Field):
 
     widget = TextInput()
 
-    def __init__(self, label=None, validators=None, *, places: int = 2, max_places: int | None = None,
-                 suffix: str = "", **kwargs):
+    def __init__(
+        self, label=None, validators=None, *, places: int = 2, max_places: int | None = None, suffix: str = "", **kwargs
+    ):
         kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
         super().__init__(label, validators, **kwargs)
         self.places, self.max_places, self.suffix = places, max_places, suffix

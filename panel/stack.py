@@ -51,10 +51,10 @@ def _announce_when_up(url: str, sandboxes: list[DemoSandbox], process: subproces
         time.sleep(0.5)
     else:
         return
-    platforms = "\n".join(
-        f"    {sandbox.label:<9} {sandbox.url}  token: {sandbox.token}" for sandbox in sandboxes
+    platforms = "\n".join(f"    {sandbox.label:<9} {sandbox.url}  token: {sandbox.token}" for sandbox in sandboxes)
+    logins = "\n".join(
+        f"    {username:<9} senha: {password:<18}({role.label})" for username, _, role, password in DEMO_USERS
     )
-    logins = "\n".join(f"    {username:<9} senha: {password:<18}({role.label})" for username, _, role, password in DEMO_USERS)
     print(
         f"\n{'=' * 64}\n  Painel SVA rodando em {url}\n  Logins de demonstração:\n{logins}\n"
         f"  Fila de tarefas (admin): {url}/rq/\n"

@@ -16,22 +16,54 @@ from panel.formats import local_datetime
 from panel.jobs.circuit import circuit_state
 from panel.jobs.health import machinery_status
 from panel.models import (
-    ClientKind, Operation, OutboxStatus, PlanType, Platform, Role, RuleAction, RuleType, Subscription,
+    ClientKind,
+    Operation,
+    OutboxStatus,
+    PlanType,
+    Platform,
+    Role,
+    RuleAction,
+    RuleType,
+    Subscription,
 )
 from panel.models.types import utcnow
 
-
 # How audited fields read in the Auditoria page (the stored keys are the models' attributes).
 AUDIT_FIELDS = {
-    "username": "Login", "name": "Nome", "role": "Perfil", "active": "Situação", "password": "Senha",
-    "kind": "Plataforma", "code": "Código", "server_url": "Servidor", "token": "Token",
-    "concurrency_limit": "Requisições simultâneas", "is_base": "Pacote base", "plan_type": "Tipo do plano",
-    "contract_months": "Meses de contrato", "monthly_value": "Valor mensal", "composition": "Composição fiscal",
-    "platform": "Plataforma", "products": "Pacotes", "description": "Descrição", "rule_type": "Tipo da régua",
-    "days_overdue": "Dias em atraso", "action": "Ação", "unblock_on_payment": "Desbloquear ao pagar",
-    "added": "Adicionados", "renamed": "Nomes atualizados", "client_kind": "Tipo de cadastro", "document": "CPF/CNPJ",
-    "email": "E-mail", "phone": "Telefone", "zipcode": "CEP", "street": "Endereço", "number": "Número",
-    "complement": "Complemento", "city": "Cidade", "state": "UF",
+    "username": "Login",
+    "name": "Nome",
+    "role": "Perfil",
+    "active": "Situação",
+    "password": "Senha",
+    "kind": "Plataforma",
+    "code": "Código",
+    "server_url": "Servidor",
+    "token": "Token",
+    "concurrency_limit": "Requisições simultâneas",
+    "is_base": "Pacote base",
+    "plan_type": "Tipo do plano",
+    "contract_months": "Meses de contrato",
+    "monthly_value": "Valor mensal",
+    "composition": "Composição fiscal",
+    "platform": "Plataforma",
+    "products": "Pacotes",
+    "description": "Descrição",
+    "rule_type": "Tipo da régua",
+    "days_overdue": "Dias em atraso",
+    "action": "Ação",
+    "unblock_on_payment": "Desbloquear ao pagar",
+    "added": "Adicionados",
+    "renamed": "Nomes atualizados",
+    "client_kind": "Tipo de cadastro",
+    "document": "CPF/CNPJ",
+    "email": "E-mail",
+    "phone": "Telefone",
+    "zipcode": "CEP",
+    "street": "Endereço",
+    "number": "Número",
+    "complement": "Complemento",
+    "city": "Cidade",
+    "state": "UF",
 }
 # Stored codes shown by their labels.
 _CODE_LABELS = {
@@ -81,13 +113,18 @@ def describe(operation: Operation) -> str:
     if status is OutboxStatus.failed:
         return f"Falhou: {operation.last_error}" if operation.last_error else "Falhou"
     if status is OutboxStatus.running:
-        return f"Em execução (tentativa {operation.attempts} de {max_attempts})" if operation.attempts > 1 \
+        return (
+            f"Em execução (tentativa {operation.attempts} de {max_attempts})"
+            if operation.attempts > 1
             else "Em execução"
+        )
     if operation.next_attempt_at is not None and operation.next_attempt_at > utcnow():
         when = local_datetime(operation.next_attempt_at, "%H:%M:%S")
         if operation.last_error:
-            return (f"Nova tentativa às {when} (tentativa {operation.attempts + 1} de {max_attempts}): "
-                    f"{operation.last_error}")
+            return (
+                f"Nova tentativa às {when} (tentativa {operation.attempts + 1} de {max_attempts}): "
+                f"{operation.last_error}"
+            )
         return f"Na fila, para as {when}"
     if status is OutboxStatus.pending:
         return "Pendente (aguardando envio à fila)"
@@ -105,7 +142,7 @@ def operation_detail(operation: Operation) -> str:
     text = describe(operation)
     label = operation.status.label
     if text.startswith(label):
-        text = text[len(label):].lstrip(":").strip()
+        text = text[len(label) :].lstrip(":").strip()
         if text.startswith("(") and text.endswith(")"):
             text = text[1:-1]
     return text
@@ -128,15 +165,28 @@ def can(role: str | Role) -> bool:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        local_datetime=local_datetime, audit_field=audit_field, audit_value=audit_value,
-        money=formats.money, percent=formats.percent, document=formats.document, phone=formats.phone,
-        zipcode=formats.zipcode, access_label=access_label, describe=describe,
+        local_datetime=local_datetime,
+        audit_field=audit_field,
+        audit_value=audit_value,
+        money=formats.money,
+        percent=formats.percent,
+        document=formats.document,
+        phone=formats.phone,
+        zipcode=formats.zipcode,
+        access_label=access_label,
+        describe=describe,
     )
     app.jinja_env.globals.update(
-        can=can, Role=Role, task_display_status=platform_checks.display_status, platform_label=platform_label,
-        operation_state=describe, operation_detail=operation_detail, recent_operations=recent_operations,
+        can=can,
+        Role=Role,
+        task_display_status=platform_checks.display_status,
+        platform_label=platform_label,
+        operation_state=describe,
+        operation_detail=operation_detail,
+        recent_operations=recent_operations,
         platform_circuit=platform_circuit,
-        unreadable_token_message=UNREADABLE_TOKEN, supports_base_products=supports_base_products,
+        unreadable_token_message=UNREADABLE_TOKEN,
+        supports_base_products=supports_base_products,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

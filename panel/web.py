@@ -84,9 +84,13 @@ class Outcome(Generic[T]):
         return self.ok
 
 
-def attempt(action: Callable[[], T], *, form: FlaskForm | None = None,
-            success: str | Callable[[T], str] | None = None,
-            refused: Callable[[str], str] | None = None) -> Outcome[T]:
+def attempt(
+    action: Callable[[], T],
+    *,
+    form: FlaskForm | None = None,
+    success: str | Callable[[T], str] | None = None,
+    refused: Callable[[str], str] | None = None,
+) -> Outcome[T]:
     """Run one domain action for a view. Accepted: its changes are committed with the request
     (panel.database) and ``success`` is flashed. Refused (DomainError): everything it changed is
     rolled back and the refusal is shown — next to its field in ``form``, or flashed (worded by

@@ -72,10 +72,15 @@ def _schema(database_url, redis_url, instance_path, secrets_env) -> str:
     """Create the schema once per database, from the models (migrations are tested apart)."""
     from panel.extensions import db
 
-    app = create_app({
-        "PANEL_ENV": "testing", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-        "INSTANCE_PATH": instance_path, **secrets_env,
-    })
+    app = create_app(
+        {
+            "PANEL_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "INSTANCE_PATH": instance_path,
+            **secrets_env,
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -172,8 +177,9 @@ def make_user(app):
     def make(role: str = "operador", username: str | None = None, password: str = PASSWORD, name: str | None = None):
         username = username or f"{role}-{uuid.uuid4().hex[:8]}"
         with app.app_context():
-            user = create_user(Actor.system("Testes"), username=username, name=name or username.title(), role=role,
-                               password=password)
+            user = create_user(
+                Actor.system("Testes"), username=username, name=name or username.title(), role=role, password=password
+            )
             return UserInfo(user.id, user.username, user.name, user.role)
 
     return make
@@ -252,16 +258,18 @@ def panel_env(app_settings) -> dict[str, str]:
     """Environment for a `flask --app app …` subprocess that shares the test app's database,
     Redis and secrets (the real worker and scheduler run this way)."""
     env = dict(os.environ)
-    env.update({
-        "FLASK_APP": "app",
-        "PANEL_ENV": "testing",
-        "DATABASE_URL": app_settings["DATABASE_URL"],
-        "REDIS_URL": app_settings["REDIS_URL"],
-        "PANEL_INSTANCE_PATH": str(app_settings["INSTANCE_PATH"]),
-        "SECRET_KEY": app_settings["SECRET_KEY"],
-        "ENCRYPTION_KEY": app_settings["ENCRYPTION_KEY"],
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "FLASK_APP": "app",
+            "PANEL_ENV": "testing",
+            "DATABASE_URL": app_settings["DATABASE_URL"],
+            "REDIS_URL": app_settings["REDIS_URL"],
+            "PANEL_INSTANCE_PATH": str(app_settings["INSTANCE_PATH"]),
+            "SECRET_KEY": app_settings["SECRET_KEY"],
+            "ENCRYPTION_KEY": app_settings["ENCRYPTION_KEY"],
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 

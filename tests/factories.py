@@ -5,25 +5,33 @@ from __future__ import annotations
 from decimal import Decimal
 
 from panel.domain import Actor
-from panel.domain import platforms as platforms_domain
 from panel.domain import plans as plans_domain
+from panel.domain import platforms as platforms_domain
 from panel.domain import products as products_domain
-from panel.domain.kinds import kind_of
 from panel.domain.fiscal import Line
+from panel.domain.kinds import kind_of
 from panel.extensions import db
 from panel.models import CompositionMode, Platform, Product
 
 SYSTEM = Actor.system("Testes")
-ITTV_PRODUCTS = (("PLAYHUB-BASICO", "PlayHub Básico", True), ("PLAYHUB-PREMIUM", "PlayHub Premium", False),
-                 ("PLAYHUB-ESPORTES", "PlayHub Esportes", False))
+ITTV_PRODUCTS = (
+    ("PLAYHUB-BASICO", "PlayHub Básico", True),
+    ("PLAYHUB-PREMIUM", "PlayHub Premium", False),
+    ("PLAYHUB-ESPORTES", "PlayHub Esportes", False),
+)
 SKEELO_PRODUCTS = (("SKEELO-EBOOKS", "Skeelo Ebooks", False), ("SKEELO-AUDIOBOOKS", "Skeelo Audiobooks", False))
 
 
 def make_platform(app, kind: str, products=(), *, code: str | None = None, active: bool = True) -> int:
     with app.app_context():
         platform = platforms_domain.create_platform(
-            SYSTEM, kind=kind, code=code or kind.upper(), name=f"{kind.upper()} demo",
-            server_url="http://127.0.0.1:9", token="tok-123", active=active,
+            SYSTEM,
+            kind=kind,
+            code=code or kind.upper(),
+            name=f"{kind.upper()} demo",
+            server_url="http://127.0.0.1:9",
+            token="tok-123",
+            active=active,
         )
         for product_code, name, is_base in products:
             products_domain.add_product(SYSTEM, platform, code=product_code, name=name, is_base=is_base)
@@ -41,15 +49,23 @@ def make_plan_in_db(app, platform_id: int, name: str, *, codes: tuple[str, ...] 
         platform = db.session.get(Platform, platform_id)
         products = [p for p in platform.products if codes is None or p.code in codes]
         if not products:
-            products = [products_domain.add_product(SYSTEM, platform, code=f"P-{name[:8]}".replace(" ", "-"),
-                                                    name=name)]
+            products = [
+                products_domain.add_product(SYSTEM, platform, code=f"P-{name[:8]}".replace(" ", "-"), name=name)
+            ]
         if platform.kind == "ittv" and codes is None:
             products = [p for p in products if p.is_base][:1] + [p for p in products if not p.is_base][:1]
-        plan = plans_domain.create_plan(SYSTEM, plans_domain.PlanTerms(
-            name=name, plan_type=kind_of(platform.kind).plan_type, contract_months=12,
-            monthly_value=Decimal("39.90"), composition=(Line("SCM", CompositionMode.percent, Decimal(100)),),
-            platform_id=platform.id, product_ids=tuple(p.id for p in products),
-        ))
+        plan = plans_domain.create_plan(
+            SYSTEM,
+            plans_domain.PlanTerms(
+                name=name,
+                plan_type=kind_of(platform.kind).plan_type,
+                contract_months=12,
+                monthly_value=Decimal("39.90"),
+                composition=(Line("SCM", CompositionMode.percent, Decimal(100)),),
+                platform_id=platform.id,
+                product_ids=tuple(p.id for p in products),
+            ),
+        )
         return plan.id
 
 
@@ -58,15 +74,28 @@ CPFS = ("52998224725", "11144477735", "12345678909", "39053344705", "71428793860
 CNPJS = ("11222333000181", "11444777000161")
 
 
-def make_client(app, *, document: str = CPFS[0], kind: str | None = None, name: str = "Maria da Silva",
-                email: str = "maria@example.com.br", **fields) -> int:
+def make_client(
+    app,
+    *,
+    document: str = CPFS[0],
+    kind: str | None = None,
+    name: str = "Maria da Silva",
+    email: str = "maria@example.com.br",
+    **fields,
+) -> int:
     from panel.domain import clients as clients_domain
 
     with app.app_context():
-        client = clients_domain.create_client(SYSTEM, clients_domain.ClientData(
-            kind=kind or ("pf" if len(document) == 11 else "pj"), name=name, document=document, email=email,
-            **fields,
-        ))
+        client = clients_domain.create_client(
+            SYSTEM,
+            clients_domain.ClientData(
+                kind=kind or ("pf" if len(document) == 11 else "pj"),
+                name=name,
+                document=document,
+                email=email,
+                **fields,
+            ),
+        )
         return client.id
 
 
@@ -78,8 +107,11 @@ def make_contract(app, client_id: int, plan_id: int, *, start_date=None, due_day
 
     with app.app_context():
         contract = contracts_domain.create_contract(
-            SYSTEM, db.session.get(Client, client_id), plan_id=plan_id,
-            start_date=start_date or date(2026, 1, 5), due_day=due_day,
+            SYSTEM,
+            db.session.get(Client, client_id),
+            plan_id=plan_id,
+            start_date=start_date or date(2026, 1, 5),
+            due_day=due_day,
         )
         return contract.id
 

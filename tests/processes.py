@@ -23,8 +23,15 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0, message: 
 
 def start_flask(panel_env: dict, *args: str) -> subprocess.Popen:
     # A session of its own, so stop() can take down whatever the worker forked.
-    return subprocess.Popen([FLASK, *args], cwd=PROJECT_ROOT, env=panel_env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [FLASK, *args],
+        cwd=PROJECT_ROOT,
+        env=panel_env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def stop(process: subprocess.Popen) -> str:

@@ -8,7 +8,15 @@ from panel.domain import Actor
 from panel.domain import platforms as platforms_domain
 from panel.extensions import db
 from panel.models import Contract, Operation, Platform, Subscription
-from tests.factories import CPFS, ITTV_PRODUCTS, SKEELO_PRODUCTS, make_client, make_contract, make_plan_in_db, make_platform
+from tests.factories import (
+    CPFS,
+    ITTV_PRODUCTS,
+    SKEELO_PRODUCTS,
+    make_client,
+    make_contract,
+    make_plan_in_db,
+    make_platform,
+)
 
 SYSTEM = Actor.system("Testes")
 
@@ -20,8 +28,9 @@ class Setup:
     plan_id: int
     sandbox: object
 
-    def contract(self, app, *, document: str = CPFS[0], email: str = "maria@example.com.br",
-                 name: str = "Maria da Silva") -> int:
+    def contract(
+        self, app, *, document: str = CPFS[0], email: str = "maria@example.com.br", name: str = "Maria da Silva"
+    ) -> int:
         client_id = make_client(app, document=document, email=email, name=name)
         return make_contract(app, client_id, self.plan_id)
 
@@ -33,8 +42,14 @@ def platform_at(app, sandbox, *, concurrency: int = 4, plan_name: str | None = N
     with app.app_context():
         platform = db.session.get(Platform, platform_id)
         platforms_domain.update_platform(
-            SYSTEM, platform, code=platform.code, name=platform.name, server_url=sandbox.url, token=sandbox.token,
-            concurrency_limit=concurrency, active=True,
+            SYSTEM,
+            platform,
+            code=platform.code,
+            name=platform.name,
+            server_url=sandbox.url,
+            token=sandbox.token,
+            concurrency_limit=concurrency,
+            active=True,
         )
     codes = ("PLAYHUB-BASICO", "PLAYHUB-PREMIUM") if sandbox.kind == "ittv" else ("SKEELO-EBOOKS",)
     plan_id = make_plan_in_db(app, platform_id, plan_name or f"Plano {sandbox.kind}", codes=codes)

@@ -28,7 +28,10 @@ class RunningSandbox:
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self.session.request(
-            method, f"{self.url}/_sandbox{path}", headers={"Authorization": f"Bearer {self.token}"}, timeout=10,
+            method,
+            f"{self.url}/_sandbox{path}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
             **kwargs,
         )
         assert response.status_code < 400, f"sandbox admin {method} {path}: {response.status_code} {response.text}"
@@ -73,8 +76,9 @@ class RunningSandbox:
             self.process.wait()
 
 
-def start_sandbox(kind: str, directory: Path, *, token: str | None = None, port: int = 0,
-                  extra: tuple[str, ...] = ()) -> RunningSandbox:
+def start_sandbox(
+    kind: str, directory: Path, *, token: str | None = None, port: int = 0, extra: tuple[str, ...] = ()
+) -> RunningSandbox:
     token = token or "tok-" + secrets.token_urlsafe(24)
     log_path = directory / f"sandbox-{kind}.log"
     log = log_path.open("wb")
@@ -91,7 +95,7 @@ def start_sandbox(kind: str, directory: Path, *, token: str | None = None, port:
     while time.monotonic() < deadline:
         first_line = log_path.read_text(errors="replace").partition("\n")
         if first_line[1] and "http://" in first_line[0]:
-            url = first_line[0][first_line[0].index("http://"):].strip()
+            url = first_line[0][first_line[0].index("http://") :].strip()
             return RunningSandbox(kind, url, token, process, log_path)
         if process.poll() is not None:
             raise RuntimeError(f"sandbox {kind} exited: {log_path.read_text()}")

@@ -11,7 +11,6 @@ from panel.security import BLUEPRINT_ROLES, PUBLIC_ENDPOINTS
 from tests.conftest import csrf_token_from
 
 
-
 def concrete_url(app, rule: Rule) -> str:
     """A URL for the rule, with a placeholder value for each argument."""
     values = {}
@@ -125,8 +124,14 @@ def test_forged_admin_post_with_valid_csrf_is_refused(login_as, client, role, ap
     token = csrf_token_from(client.get("/conta/senha").get_data(as_text=True))
     response = client.post(
         "/configuracoes/usuarios/novo",
-        data={"username": "intruso", "name": "Intruso", "role": "admin", "password": "x" * 12,
-              "confirm": "x" * 12, "csrf_token": token},
+        data={
+            "username": "intruso",
+            "name": "Intruso",
+            "role": "admin",
+            "password": "x" * 12,
+            "confirm": "x" * 12,
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 403
     from panel.domain.users import find_by_username
@@ -137,9 +142,10 @@ def test_forged_admin_post_with_valid_csrf_is_refused(login_as, client, role, ap
 
 def test_post_without_csrf_token_is_refused_with_400(login_as, client):
     login_as("admin")
-    response = client.post("/configuracoes/usuarios/novo", data={"username": "semtoken", "name": "X",
-                                                                  "role": "leitura", "password": "y" * 12,
-                                                                  "confirm": "y" * 12})
+    response = client.post(
+        "/configuracoes/usuarios/novo",
+        data={"username": "semtoken", "name": "X", "role": "leitura", "password": "y" * 12, "confirm": "y" * 12},
+    )
     assert response.status_code == 400
     assert "Formulário expirado" in response.get_data(as_text=True)
 

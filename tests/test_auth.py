@@ -59,20 +59,23 @@ def test_next_parameter_only_leads_inside_the_panel(make_user, client):
     user = make_user("admin")
     auth = AuthActions(client)
     token = auth.csrf_token()
-    response = client.post("/login?next=/configuracoes/usuarios",
-                           data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=/configuracoes/usuarios",
+        data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/configuracoes/usuarios"
     auth.logout()
     for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         token = auth.csrf_token()
-        response = client.post(f"/login?next={evil}",
-                               data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+        response = client.post(
+            f"/login?next={evil}", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
+        )
         assert response.headers["Location"] == "/", evil
         auth.logout()
 
 
 def test_anonymous_page_visit_returns_there_after_login(make_user, client):
-    user = make_user("admin")
+    make_user("admin")
     response = client.get("/configuracoes/usuarios")
     assert response.headers["Location"] == "/login?next=/configuracoes/usuarios"
 
@@ -81,8 +84,11 @@ def test_login_and_logout_are_audited_with_the_address(app, make_user, client):
     user = make_user("operador")
     auth = AuthActions(client)
     token = auth.csrf_token()
-    client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token},
-                environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    client.post(
+        "/login",
+        data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
     auth.logout()
     with app.app_context():
         events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.actor_id == user.id))
@@ -93,10 +99,14 @@ def test_login_and_logout_are_audited_with_the_address(app, make_user, client):
 
 # --- throttling -------------------------------------------------------------------------------
 
+
 def _attempt(client, username, password, ip):
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": ip})
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": ip},
+    )
 
 
 def test_five_wrong_passwords_in_a_row_slow_down_that_user_from_that_address(make_user, client):
@@ -146,8 +156,9 @@ def test_a_good_login_does_not_reset_the_address_counter(make_app, make_user):
 def test_expired_forms_do_not_count_as_failed_logins(make_user, client):
     user = make_user("operador")
     for _ in range(6):
-        response = client.post("/login", data={"username": user.username, "password": PASSWORD},
-                               environ_base={"REMOTE_ADDR": "192.0.2.60"})
+        response = client.post(
+            "/login", data={"username": user.username, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "192.0.2.60"}
+        )
         assert response.status_code == 400
     assert _attempt(client, user.username, PASSWORD, "192.0.2.60").status_code == 302
 
@@ -165,7 +176,7 @@ def test_refused_logins_are_audited(app, make_user, client):
 
 
 def test_a_good_login_ends_the_run_of_failures(make_user, client):
-    """"In a row": four typos, then the right password, then four more typos are not throttled."""
+    """ "In a row": four typos, then the right password, then four more typos are not throttled."""
     user = make_user("operador")
     auth = AuthActions(client)
     for _ in range(4):
@@ -205,8 +216,9 @@ def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(app, make
         app = make_app(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
     user = make_user("operador")
     with app.app_context():  # a slower hash, so that the checks overlap as they would in production
-        db.session.get(User, user.id).password_hash = PasswordHasher(time_cost=2, memory_cost=4096,
-                                                                     parallelism=1).hash(PASSWORD)
+        db.session.get(User, user.id).password_hash = PasswordHasher(time_cost=2, memory_cost=4096, parallelism=1).hash(
+            PASSWORD
+        )
         db.session.commit()
     clients = [app.test_client() for _ in range(40)]
     tokens = [csrf_token_from(each.get("/login").get_data(as_text=True)) for each in clients]
@@ -214,18 +226,24 @@ def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(app, make
 
     def guess(each, token):
         start.wait()
-        response = each.post("/login", data={"username": user.username, "password": "errada-errada",
-                                             "csrf_token": token}, environ_base={"REMOTE_ADDR": "198.51.100.40"})
+        response = each.post(
+            "/login",
+            data={"username": user.username, "password": "errada-errada", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": "198.51.100.40"},
+        )
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens)]
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=False)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     with app.app_context():
-        checked = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "auth.login_refused", AuditEvent.actor_id == user.id))
+        checked = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "auth.login_refused", AuditEvent.actor_id == user.id)
+        )
     assert checked == 5
     assert Counter(statuses) == {200: 5, 429: 35}
     assert _attempt(app.test_client(), user.username, PASSWORD, "198.51.100.40").status_code == 429
@@ -245,8 +263,14 @@ def test_a_throttled_login_keeps_the_form_and_states_the_wait(make_user, client)
     assert "Usuário ou senha inválidos." not in page
     # The form on that page works once the wait is over (here: another address, not throttled).
     token = csrf_token_from(page)
-    assert client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": "198.51.100.6"}).status_code == 302
+    assert (
+        client.post(
+            "/login",
+            data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+            environ_base={"REMOTE_ADDR": "198.51.100.6"},
+        ).status_code
+        == 302
+    )
 
 
 def test_a_wait_under_a_minute_is_stated_in_seconds(make_app, make_user):
@@ -270,6 +294,7 @@ def test_throttle_is_kept_in_redis(make_user, client, app):
 
 
 # --- sessions --------------------------------------------------------------------------------
+
 
 def _session_cookie(client, app):
     return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
@@ -295,8 +320,15 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(make_user, app):
     AuthActions(phone).login(user.username)
 
     token = csrf_token_from(laptop.get("/conta/senha").get_data(as_text=True))
-    response = laptop.post("/conta/senha", data={"current_password": PASSWORD, "new_password": "nova-senha-2026",
-                                                 "confirm": "nova-senha-2026", "csrf_token": token})
+    response = laptop.post(
+        "/conta/senha",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "nova-senha-2026",
+            "confirm": "nova-senha-2026",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302
     assert laptop.get("/").status_code == 200
     assert phone.get("/").status_code == 302
@@ -306,8 +338,15 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(make_user, app):
 def test_password_change_refuses_a_wrong_current_password(login_as, client):
     login_as("leitura")
     token = csrf_token_from(client.get("/conta/senha").get_data(as_text=True))
-    response = client.post("/conta/senha", data={"current_password": "nao-e-essa", "new_password": "nova-senha-2026",
-                                                 "confirm": "nova-senha-2026", "csrf_token": token})
+    response = client.post(
+        "/conta/senha",
+        data={
+            "current_password": "nao-e-essa",
+            "new_password": "nova-senha-2026",
+            "confirm": "nova-senha-2026",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 200
     assert "Senha atual incorreta." in response.get_data(as_text=True)
 
@@ -320,8 +359,13 @@ def test_deactivation_ends_the_users_sessions_at_once(make_user, app):
 
     admin = make_user("admin")
     with app.app_context():
-        users_domain.update_user(Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id),
-                                 name=target.name, role=target.role, active=False)
+        users_domain.update_user(
+            Actor.for_user(db.session.get(User, admin.id)),
+            db.session.get(User, target.id),
+            name=target.name,
+            role=target.role,
+            active=False,
+        )
     assert victim_browser.get("/").status_code == 302
 
 
@@ -331,14 +375,16 @@ def test_admin_password_reset_ends_the_users_sessions(make_user, app):
     AuthActions(browser).login(target.username)
     admin = make_user("admin")
     with app.app_context():
-        users_domain.reset_password(Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id),
-                                    "outra-senha-forte")
+        users_domain.reset_password(
+            Actor.for_user(db.session.get(User, admin.id)), db.session.get(User, target.id), "outra-senha-forte"
+        )
     assert browser.get("/").status_code == 302
     # ...and the login page says why instead of just appearing.
     assert "Sua sessão foi encerrada. Entre novamente." in browser.get("/login").get_data(as_text=True)
 
 
 # --- password hashing ------------------------------------------------------------------------
+
 
 def test_passwords_are_stored_as_argon2id_hashes(app, make_user):
     user = make_user("leitura")
@@ -373,6 +419,7 @@ def test_an_outdated_hash_is_upgraded_at_the_next_login(app, make_user, auth):
 
 
 # --- cookies and headers ---------------------------------------------------------------------
+
 
 def test_session_cookie_is_httponly_and_samesite_lax(make_user, auth):
     user = make_user("leitura")
@@ -416,6 +463,7 @@ def test_pages_have_no_inline_script(client, login_as):
 
 # --- error pages -----------------------------------------------------------------------------
 
+
 def test_not_found_page_is_in_portuguese(login_as, client):
     login_as("leitura")
     response = client.get("/nao-existe")
@@ -436,8 +484,9 @@ def test_unexpected_error_shows_no_traceback(app, make_app):
 
     app.add_url_rule("/explode", "explode", explode)
     with app.app_context():
-        user = users_domain.create_user(Actor.system(), username="erro-user", name="Erro", role="leitura",
-                                        password=PASSWORD)
+        user = users_domain.create_user(
+            Actor.system(), username="erro-user", name="Erro", role="leitura", password=PASSWORD
+        )
         client = app.test_client()
         AuthActions(client).login(user.username)
         response = client.get("/explode")
@@ -468,8 +517,10 @@ def test_post_only_urls_are_not_remembered_as_next(client):
 def test_header_injection_in_next_is_ignored(make_user, client):
     user = make_user("admin")
     token = AuthActions(client).csrf_token()
-    response = client.post("/login?next=/%0d%0aSet-Cookie:%20x=y",
-                           data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=/%0d%0aSet-Cookie:%20x=y",
+        data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 

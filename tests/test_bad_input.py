@@ -46,6 +46,7 @@ ALLOWED = {200, 301, 302, 303, 308, 400, 404, 405, 422}
 
 # -- the data every page needs ----------------------------------------------------------------
 
+
 def seed(app) -> dict[str, int]:
     """One of everything a URL names: platforms with products, plans, a client with a synced
     contract (subscription and operation), a título, a régua, a platform task, a user."""
@@ -73,35 +74,61 @@ def seed(app) -> dict[str, int]:
     with app.app_context():
         contract = db.session.get(Contract, contract_id)
         invoices.generate_for_contract(SYSTEM, contract)
-        billing_rules.save_rule(SYSTEM, None, rule_type="connection_maintenance", days_overdue=15,
-                                action="tv_block", platform_id=None, unblock_on_payment=True, active=True)
+        billing_rules.save_rule(
+            SYSTEM,
+            None,
+            rule_type="connection_maintenance",
+            days_overdue=15,
+            action="tv_block",
+            platform_id=None,
+            unblock_on_payment=True,
+            active=True,
+        )
         platform_checks.request_task(SYSTEM, contract.platform, TaskKind.test_connection)
         create_user(SYSTEM, username="outro", name="Outro", role="operador", password=PASSWORD)
-        first = {model: db.session.scalar(db.select(model.id).order_by(model.id))
-                 for model in (Invoice, Subscription, Operation, BillingRule, Plan, PlatformTask, Product, User)}
+        first = {
+            model: db.session.scalar(db.select(model.id).order_by(model.id))
+            for model in (Invoice, Subscription, Operation, BillingRule, Plan, PlatformTask, Product, User)
+        }
         return {
-            "client_id": client_id, "contract_id": contract_id, "invoice_id": first[Invoice],
-            "subscription_id": first[Subscription], "operation_id": first[Operation],
-            "rule_id": first[BillingRule], "plan_id": tv_plan, "platform_id": contract.platform_id,
-            "task_id": first[PlatformTask], "product_id": first[Product],
+            "client_id": client_id,
+            "contract_id": contract_id,
+            "invoice_id": first[Invoice],
+            "subscription_id": first[Subscription],
+            "operation_id": first[Operation],
+            "rule_id": first[BillingRule],
+            "plan_id": tv_plan,
+            "platform_id": contract.platform_id,
+            "task_id": first[PlatformTask],
+            "product_id": first[Product],
             "user_id": db.session.scalar(db.select(User.id).where(User.username == "outro")),
             # rq-dashboard's
-            "instance_number": 0, "per_page": 10, "page": 1,
+            "instance_number": 0,
+            "per_page": 10,
+            "page": 1,
         }
 
 
-STRING_VALUES = {"queue_name": "default", "registry_name": "queued", "order": "asc", "path": "sincronizar",
-                 "filename": "css/app.css", "job_id": "nenhum"}
+STRING_VALUES = {
+    "queue_name": "default",
+    "registry_name": "queued",
+    "order": "asc",
+    "path": "sincronizar",
+    "filename": "css/app.css",
+    "job_id": "nenhum",
+}
 RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 
 def fill(rule, ids: dict, **override) -> str:
     """The rule's path with each argument replaced (``override`` first, then a real id or a
     plausible string), written by hand: url_for would turn "٣" into "3"."""
+
     def value(match):
         name = match.group("name")
         raw = override.get(name, ids.get(name, STRING_VALUES.get(name, "x")))
         return quote(str(raw), safe="")
+
     return RULE_ARGUMENT.sub(value, rule.rule)
 
 
@@ -122,11 +149,16 @@ def request(client, method: str, url: str, **kwargs):
 
 # -- path converters --------------------------------------------------------------------------
 
+
 def test_every_integer_in_a_url_is_a_bounded_id(app):
     """The app's ``int`` converter is replaced before any rule exists, so every integer in a
     path — ours and rq-dashboard's — matches ASCII digits only and stops at 2³¹ − 1."""
-    numbers = [(rule.rule, name, converter) for rule in app.url_map.iter_rules()
-               for name, converter in rule._converters.items() if isinstance(converter, NumberConverter)]
+    numbers = [
+        (rule.rule, name, converter)
+        for rule in app.url_map.iter_rules()
+        for name, converter in rule._converters.items()
+        if isinstance(converter, NumberConverter)
+    ]
     assert len(numbers) >= 29
     for path, name, converter in numbers:
         assert isinstance(converter, BoundedIntegerConverter), (path, name)
@@ -166,6 +198,7 @@ def test_a_path_id_past_the_range_is_not_found_for_anonymous_users_either(app, c
 
 # -- query strings ----------------------------------------------------------------------------
 
+
 def page_urls(app, ids: dict) -> list[str]:
     urls = []
     for rule in app.url_map.iter_rules():
@@ -202,8 +235,15 @@ def test_hostile_query_parameters_never_fail_a_page(app, client, login_as):
     assert failures == []
 
 
-@pytest.mark.parametrize("url", ["/financeiro/painel-do-cliente/", "/integradores/tv/clientes",
-                                 "/integradores/licencas/assinantes", "/integradores/operacoes"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/financeiro/painel-do-cliente/",
+        "/integradores/tv/clientes",
+        "/integradores/licencas/assinantes",
+        "/integradores/operacoes",
+    ],
+)
 def test_a_search_with_a_nul_byte_searches_the_rest(app, client, login_as, url):
     """The search boxes drop control characters (PostgreSQL refuses NUL in a query); a key or
     filter that is no id is ignored."""
@@ -225,6 +265,7 @@ def test_the_audit_log_ignores_text_and_refuses_a_number_that_is_no_id(login_as,
 
 
 # -- forms, one class at a time ---------------------------------------------------------------
+
 
 def every_form_class():
     from panel.forms import Form
@@ -344,6 +385,7 @@ def test_forms_read_neither_files_nor_a_json_body(app):
 
 # -- forms, through the pages -----------------------------------------------------------------
 
+
 class PageForms(HTMLParser):
     """Every form of a page: its method, action and named fields (name, value, kind), where a
     field may sit outside its form and name it (``form="id"``)."""
@@ -368,8 +410,11 @@ class PageForms(HTMLParser):
         attrs = dict(attrs)
         name = attrs.get("name")
         if tag == "form":
-            self.current = {"method": (attrs.get("method") or "get").upper(), "action": attrs.get("action") or "",
-                            "fields": []}
+            self.current = {
+                "method": (attrs.get("method") or "get").upper(),
+                "action": attrs.get("action") or "",
+                "fields": [],
+            }
             self.forms.append(self.current)
             if attrs.get("id"):
                 self.by_id[attrs["id"]] = self.current
@@ -378,8 +423,15 @@ class PageForms(HTMLParser):
             if kind in ("submit", "button", "image", "reset"):
                 return
             sent = kind not in ("checkbox", "radio") or "checked" in attrs
-            self._add(attrs, (name, attrs.get("value", "on") if kind in ("checkbox", "radio") else attrs.get("value")
-                              or "", kind, sent))
+            self._add(
+                attrs,
+                (
+                    name,
+                    attrs.get("value", "on") if kind in ("checkbox", "radio") else attrs.get("value") or "",
+                    kind,
+                    sent,
+                ),
+            )
         elif tag == "select" and name:
             self.select = [attrs, name, None, None]  # attrs, name, first option, selected option
         elif tag == "option" and self.select is not None:
@@ -453,13 +505,18 @@ def test_fuzz_every_post_form_of_every_page(app, client, login_as):
     assert len(forms) >= 20, sorted(actions)
     failures = []
     sent = 0
-    for page, form in forms:
+    for _page, form in forms:
         fields = {name: kind for name, _value, kind, _sent in form["fields"] if name != "csrf_token"}
         for name, kind in fields.items():
             for value in HOSTILE_FIELD_VALUES:
                 is_file = value is FILE
-                status, body = request(client, "POST", form["action"], data=submission(form, name, value),
-                                       content_type="multipart/form-data" if is_file else None)
+                status, body = request(
+                    client,
+                    "POST",
+                    form["action"],
+                    data=submission(form, name, value),
+                    content_type="multipart/form-data" if is_file else None,
+                )
                 sent += 1
                 where = f"{form['action']} [{name}={'<file>' if is_file else repr(value[:12])}]"
                 if status not in ALLOWED:
@@ -472,9 +529,14 @@ def test_fuzz_every_post_form_of_every_page(app, client, login_as):
                 elif kind == "number" and value in ("١٢", "9" * 23) and status not in (200, 422):
                     failures.append(f"{where} → {status}: taken as a number")
         # The whole form as JSON, with a valid token in the header: read as an empty form.
-        token = dict((n, v) for n, v, *_ in form["fields"]).get("csrf_token")
-        status, _ = request(client, "POST", form["action"], json={name: [1] for name in fields} | {"x": {"y": 1}},
-                            headers={"X-CSRFToken": token or ""})
+        token = {n: v for n, v, *_ in form["fields"]}.get("csrf_token")
+        status, _ = request(
+            client,
+            "POST",
+            form["action"],
+            json={name: [1] for name in fields} | {"x": {"y": 1}},
+            headers={"X-CSRFToken": token or ""},
+        )
         if status not in ALLOWED:
             failures.append(f"{form['action']} [JSON] → {status}")
     assert sent > 300, sent
@@ -496,31 +558,51 @@ def test_the_reported_cases_get_an_error_next_to_their_field(app, client, login_
     response = post_form(client, new_contract, {"plan_id": str(plan_id), "start_date": "2026-01-05", "due_day": "١٠"})
     assert response.status_code == 200 and INTEGER in response.get_data(as_text=True)
 
-    steps_1_and_2 = {"name": "Plano X", "plan_type": "tv_ott", "contract_months": "12", "monthly_value": "39,90",
-                     "composition-0-mode": "percent", "composition-0-amount": "100"}
+    steps_1_and_2 = {
+        "name": "Plano X",
+        "plan_type": "tv_ott",
+        "contract_months": "12",
+        "monthly_value": "39,90",
+        "composition-0-mode": "percent",
+        "composition-0-amount": "100",
+    }
     for chosen in ({"platform_id": "9" * 23}, {"platform_id": "٣"}, {"product_ids": "١"}, {"product_ids": str(2**63)}):
         data = {**steps_1_and_2, "step": "3", "action": "next", "platform_id": "", **chosen}
         response = post_form(client, "/configuracoes/planos/novo", data)
         body = response.get_data(as_text=True)
         assert response.status_code == 200 and 'data-testid="plan-step-3"' in body and ID_CHOICE in body, chosen
 
-    response = post_form(client, "/configuracoes/reguas/nova", {
-        "rule_type": "connection_maintenance", "days_overdue": "١٥", "action": "tv_block", "platform_id": "",
-        "description": (io.BytesIO(b"x"), "descricao.txt")}, content_type="multipart/form-data")
+    response = post_form(
+        client,
+        "/configuracoes/reguas/nova",
+        {
+            "rule_type": "connection_maintenance",
+            "days_overdue": "١٥",
+            "action": "tv_block",
+            "platform_id": "",
+            "description": (io.BytesIO(b"x"), "descricao.txt"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200 and INTEGER in response.get_data(as_text=True)
 
 
 def test_the_login_form_answers_a_nul_byte_with_its_errors(app, client, make_user):
     user = make_user("operador")
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"username": user.username + "\x00", "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": user.username + "\x00", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 200 and CONTROL in response.get_data(as_text=True)
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD + "\x00",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": user.username, "password": PASSWORD + "\x00", "csrf_token": token}
+    )
     assert response.status_code == 200 and "Usuário ou senha inválidos" in response.get_data(as_text=True)
-    response = client.post("/login", data={"username": (io.BytesIO(b"admin"), "u.txt"), "password": PASSWORD,
-                                           "csrf_token": token}, content_type="multipart/form-data")
+    response = client.post(
+        "/login",
+        data={"username": (io.BytesIO(b"admin"), "u.txt"), "password": PASSWORD, "csrf_token": token},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200 and "Informe o usuário" in response.get_data(as_text=True)
     response = client.post("/login", json=[user.username, PASSWORD], headers={"X-CSRFToken": token})
     assert response.status_code == 200 and "Informe o usuário" in response.get_data(as_text=True)

@@ -13,8 +13,16 @@ NEW = "/configuracoes/reguas/nova"
 
 
 def rule_form(**changes) -> dict:
-    return {"rule_type": "connection_maintenance", "days_overdue": "15", "action": "tv_block", "platform_id": "",
-            "unblock_on_payment": "y", "active": "y", "description": "", **changes}
+    return {
+        "rule_type": "connection_maintenance",
+        "days_overdue": "15",
+        "action": "tv_block",
+        "platform_id": "",
+        "unblock_on_payment": "y",
+        "active": "y",
+        "description": "",
+        **changes,
+    }
 
 
 def test_admin_creates_the_seed_rule_and_sees_it_listed(app, login_as, client):
@@ -30,8 +38,14 @@ def test_admin_creates_the_seed_rule_and_sees_it_listed(app, login_as, client):
     assert "Bloqueio de TV após 15 dias em atraso" in listing and "ITTV demo" in listing
     with app.app_context():
         rule = db.session.scalars(db.select(BillingRule)).one()
-        assert (rule.rule_type, rule.days_overdue, rule.action, rule.platform_id, rule.unblock_on_payment,
-                rule.active) == ("connection_maintenance", 15, "tv_block", ittv_id, True, True)
+        assert (
+            rule.rule_type,
+            rule.days_overdue,
+            rule.action,
+            rule.platform_id,
+            rule.unblock_on_payment,
+            rule.active,
+        ) == ("connection_maintenance", 15, "tv_block", ittv_id, True, True)
         assert rule.action.access_status == "blocked" and rule.action.plan_type == "tv_ott"
         event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "billing_rule.created")).one()
         assert event.changes["days_overdue"] == [None, 15] and event.changes["platform"] == [None, "ITTV"]
@@ -89,8 +103,9 @@ def test_editing_and_removing_a_rule_is_audited(app, login_as, client):
     post_form(client, "/configuracoes/reguas", {}, post_url=f"/configuracoes/reguas/{rule_id}/remover")
     with app.app_context():
         assert db.session.get(BillingRule, rule_id) is None
-        events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.like("billing_rule.%"))
-                                    .order_by(AuditEvent.id)).all()
+        events = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action.like("billing_rule.%")).order_by(AuditEvent.id)
+        ).all()
         assert [e.action for e in events] == ["billing_rule.created", "billing_rule.updated", "billing_rule.deleted"]
         assert events[1].changes["days_overdue"] == [15, 20]
     log = client.get("/configuracoes/auditoria").get_data(as_text=True)

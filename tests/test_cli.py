@@ -21,7 +21,9 @@ def test_create_user_is_non_interactive_with_password(app, runner):
 
 
 def test_create_user_prompts_for_the_password_without_it(app, runner):
-    result = runner.invoke(args=["create-user", "joao", "--role", "leitura"], input="senha-do-joao-1\nsenha-do-joao-1\n")
+    result = runner.invoke(
+        args=["create-user", "joao", "--role", "leitura"], input="senha-do-joao-1\nsenha-do-joao-1\n"
+    )
     assert result.exit_code == 0, result.output
     assert _users(app) == {"joao": "leitura"}
 
@@ -91,8 +93,10 @@ def test_the_seeded_platforms_answer_at_their_sandboxes(app, runner, instance_pa
     base = free_port_pair()
     monkeypatch.setenv("SANDBOX_BASE_PORT", str(base))
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    running = [start_sandbox(s.kind, tmp_path, token=s.token, port=s.port) for s in demo_sandboxes(instance_path, {
-        "SANDBOX_BASE_PORT": str(base)})]
+    running = [
+        start_sandbox(s.kind, tmp_path, token=s.token, port=s.port)
+        for s in demo_sandboxes(instance_path, {"SANDBOX_BASE_PORT": str(base)})
+    ]
     try:
         with app.app_context():
             for platform in db.session.scalars(db.select(Platform)):
@@ -100,7 +104,9 @@ def test_the_seeded_platforms_answer_at_their_sandboxes(app, runner, instance_pa
                 request_task(Actor.system("Testes"), platform, TaskKind.sync_products)
         run_jobs()
         with app.app_context():
-            results = {(t.platform.kind, t.kind): (t.status, t.message) for t in db.session.scalars(db.select(PlatformTask))}
+            results = {
+                (t.platform.kind, t.kind): (t.status, t.message) for t in db.session.scalars(db.select(PlatformTask))
+            }
     finally:
         for sandbox in running:
             sandbox.stop()
@@ -129,8 +135,14 @@ def test_reencrypt_secrets_moves_tokens_to_the_newest_key(app, make_app):
 
     old_key, new_key = app.config["ENCRYPTION_KEY"], Fernet.generate_key().decode()
     with app.app_context():
-        create_platform(Actor.system("Testes"), kind="ittv", code="ITTV", name="ITTV", server_url="http://127.0.0.1:9",
-                        token="tok-antigo")
+        create_platform(
+            Actor.system("Testes"),
+            kind="ittv",
+            code="ITTV",
+            name="ITTV",
+            server_url="http://127.0.0.1:9",
+            token="tok-antigo",
+        )
     both = make_app(ENCRYPTION_KEY=f"{new_key},{old_key}")
     result = both.test_cli_runner().invoke(args=["reencrypt-secrets"])
     assert result.exit_code == 0 and "1 token(s) recriptografado(s)" in result.output

@@ -49,10 +49,16 @@ def test_simultaneous_suspensions_apply_once(app):
     assert len(results) == THREADS and len(refusals) == THREADS - 1
     assert {r.message for r in refusals} == {"O contrato já está suspenso."}
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(ContractEvent).where(
-            ContractEvent.action == "suspend")) == 1
+        assert (
+            db.session.scalar(
+                db.select(db.func.count()).select_from(ContractEvent).where(ContractEvent.action == "suspend")
+            )
+            == 1
+        )
         assert [op.target_status for op in db.session.scalars(db.select(Operation).order_by(Operation.id))] == [
-            "active", "blocked"]
+            "active",
+            "blocked",
+        ]
 
 
 def test_simultaneous_syncs_of_two_ittv_contracts_of_one_client_leave_one(app):
@@ -88,8 +94,9 @@ def test_the_same_document_registered_at_once_is_one_client(app):
 def test_simultaneous_payments_record_one(app):
     contract_id = make_contract(app, make_client(app), ittv_plan(app))
     with app.app_context():
-        invoice_id = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
-                                                           date(2026, 10, 1)).id
+        invoice_id = invoices_domain.generate_for_contract(
+            SYSTEM, db.session.get(Contract, contract_id), date(2026, 10, 1)
+        ).id
 
     def pay():
         invoice = db.session.get(Invoice, invoice_id)
@@ -98,5 +105,9 @@ def test_simultaneous_payments_record_one(app):
     results = at_once(app, pay)
     assert sum(isinstance(r, DomainError) for r in results) == THREADS - 1
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(ContractEvent).where(
-            ContractEvent.action == "invoice_paid")) == 1
+        assert (
+            db.session.scalar(
+                db.select(db.func.count()).select_from(ContractEvent).where(ContractEvent.action == "invoice_paid")
+            )
+            == 1
+        )

@@ -74,15 +74,16 @@ cents = st.integers(min_value=1, max_value=9_999_999).map(lambda c: D(c).scaleb(
 def percentages_summing_to_100(draw):
     """1 to 3 percentages with up to 4 decimals that add up to exactly 100%."""
     count = draw(st.integers(min_value=1, max_value=3))
-    cuts = sorted(draw(st.lists(st.integers(min_value=1, max_value=999_999), min_size=count - 1,
-                                max_size=count - 1, unique=True)))
+    cuts = sorted(
+        draw(st.lists(st.integers(min_value=1, max_value=999_999), min_size=count - 1, max_size=count - 1, unique=True))
+    )
     bounds = [0, *cuts, 1_000_000]
-    return [D(b - a).scaleb(-4) for a, b in zip(bounds, bounds[1:])]
+    return [D(b - a).scaleb(-4) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 @given(monthly=cents, shares=percentages_summing_to_100())
 def test_any_exact_composition_resolves_to_the_monthly_value_within_a_cent_per_line(monthly, shares):
-    lines = [Line(service, P, share) for service, share in zip(("SCM", "SVA", "TV"), shares)]
+    lines = [Line(service, P, share) for service, share in zip(("SCM", "SVA", "TV"), shares, strict=False)]
     try:
         resolved = resolve(monthly, lines)
     except DomainError as error:
@@ -106,8 +107,15 @@ def test_values_in_reais_are_kept_as_typed_and_must_add_up_exactly(monthly, fixe
 
 @pytest.mark.parametrize(
     ("typed", "value"),
-    [("39,90", "39.90"), ("39.90", "39.90"), ("R$ 1.234,56", "1234.56"), ("1.234", "1234"), ("33,3333%", "33.3333"),
-     (" 9,9 ", "9.9"), ("1234,5", "1234.5")],
+    [
+        ("39,90", "39.90"),
+        ("39.90", "39.90"),
+        ("R$ 1.234,56", "1234.56"),
+        ("1.234", "1234"),
+        ("33,3333%", "33.3333"),
+        (" 9,9 ", "9.9"),
+        ("1234,5", "1234.5"),
+    ],
 )
 def test_numbers_typed_the_brazilian_way(typed, value):
     assert parse_number(typed, suffix="%") == D(value)

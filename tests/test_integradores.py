@@ -37,11 +37,18 @@ def rows(html: str) -> list[int]:
 
 def row_html(html: str, contract_id: int) -> str:
     start = html.index(f'data-contract="{contract_id}"')
-    return html[start:html.index("</tr>", start)]
+    return html[start : html.index("</tr>", start)]
 
 
-def synced(app, plan_id: int, *, document: str = CPFS[0], name: str = "Maria da Silva",
-           email: str = "maria@example.com.br", then: tuple[str, ...] = ()) -> int:
+def synced(
+    app,
+    plan_id: int,
+    *,
+    document: str = CPFS[0],
+    name: str = "Maria da Silva",
+    email: str = "maria@example.com.br",
+    then: tuple[str, ...] = (),
+) -> int:
     """A contract synced with its platform (its request recorded; no worker runs it), then the
     given actions applied through the domain."""
     client_id = make_client(app, document=document, name=name, email=email)
@@ -61,6 +68,7 @@ def flashes(html: str) -> str:
 
 
 # -- the lists ------------------------------------------------------------------------------
+
 
 def test_each_tab_lists_the_subscribers_in_it_after_each_action(app, login_as, client):
     plan = ittv_plan(app)
@@ -82,8 +90,14 @@ def test_each_tab_lists_the_subscribers_in_it_after_each_action(app, login_as, c
 
     # What each row shows: the contract's link, the client, masked document, e-mail, plan, platform.
     row = row_html(page(client, TV), active)
-    for text in (CONTRACT_PAGE.format(active), "Ana Ativa", "529.982.247-25", "maria@example.com.br", "PlayHub TV",
-                 "ITTV demo"):
+    for text in (
+        CONTRACT_PAGE.format(active),
+        "Ana Ativa",
+        "529.982.247-25",
+        "maria@example.com.br",
+        "PlayHub TV",
+        "ITTV demo",
+    ):
         assert text in row
     # Nothing was confirmed yet: the row shows the request on its way, and is followed by the page.
     assert "Não confirmado" in row and "Na fila" in row and "data-poll-url=" in row
@@ -141,8 +155,19 @@ def test_pages_follow_by_keyset_without_overlap(app, login_as, client, monkeypat
     assert "q=livraria" in searched.split("Próxima página")[0].rsplit("href=", 1)[1]
 
 
-@pytest.mark.parametrize("query", ["?antes=²", "?antes=" + "9" * 25, "?antes=-1", "?aba=outra", "?plataforma=x",
-                                   "?plataforma=99", "?q=%25_%5C", "?q=" + "9" * 200])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?antes=²",
+        "?antes=" + "9" * 25,
+        "?antes=-1",
+        "?aba=outra",
+        "?plataforma=x",
+        "?plataforma=99",
+        "?q=%25_%5C",
+        "?q=" + "9" * 200,
+    ],
+)
 def test_crafted_list_parameters_answer_a_page(app, login_as, client, query):
     synced(app, ittv_plan(app))
     login_as("leitura")
@@ -217,8 +242,9 @@ def test_without_a_search_the_page_reads_the_list_index_in_order(app):
         if postgres:  # a tiny table is cheaper to scan: ask whether the index can serve it at all
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         for statement, parameters in statements:
-            plan_rows = connection.exec_driver_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement,
-                                                   parameters)
+            plan_rows = connection.exec_driver_sql(
+                ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters
+            )
             details = " ".join(str(r[-1]) for r in plan_rows)
             assert "ix_subscriptions_platform_tab_id" in details, details
             assert "TEMP B-TREE" not in details and "Sort" not in details, details  # already in order
@@ -226,6 +252,7 @@ def test_without_a_search_the_page_reads_the_list_index_in_order(app):
 
 
 # -- actions on one row ---------------------------------------------------------------------
+
 
 def test_row_actions_record_the_request_and_move_the_row_between_tabs(app, login_as, client):
     plan = ittv_plan(app)
@@ -250,7 +277,10 @@ def test_row_actions_record_the_request_and_move_the_row_between_tabs(app, login
     with app.app_context():
         operation = db.session.scalars(db.select(Operation).order_by(Operation.id.desc())).first()
         assert (operation.kind, operation.target_status, operation.requested_by_name) == (
-            "set_status", "partial_block", operator.name)
+            "set_status",
+            "partial_block",
+            operator.name,
+        )
         event_line = db.session.scalars(db.select(ContractEvent).where(ContractEvent.action == "partial_block")).one()
         assert event_line.actor_name == operator.name and event_line.operation_id == operation.id
 
@@ -262,8 +292,9 @@ def test_row_actions_record_the_request_and_move_the_row_between_tabs(app, login
         assert targets == ["active", "partial_block", "blocked", "active"]
 
     # A refused action says why, and changes nothing.
-    html = post_form(client, TV, {"voltar": TV}, f"/integradores/contratos/{contract_id}/desbloqueio",
-                     follow_redirects=True).get_data(as_text=True)
+    html = post_form(
+        client, TV, {"voltar": TV}, f"/integradores/contratos/{contract_id}/desbloqueio", follow_redirects=True
+    ).get_data(as_text=True)
     assert f"Contrato {contract_id}: O assinante já está desbloqueado." in flashes(html)
 
 
@@ -277,8 +308,9 @@ def test_skeelo_rows_offer_block_and_unblock_only(app, login_as, client):
     row = row_html(page(client, f"{LICENCAS}?aba=bloqueados"), contract_id)
     assert "Desbloquear assinante" in row and "Bloqueio total" in row
     # Skeelo has no partial block: a forged request is refused by the rules.
-    html = post_form(client, LICENCAS, {}, f"/integradores/contratos/{contract_id}/bloqueio-parcial",
-                     follow_redirects=True).get_data(as_text=True)
+    html = post_form(
+        client, LICENCAS, {}, f"/integradores/contratos/{contract_id}/bloqueio-parcial", follow_redirects=True
+    ).get_data(as_text=True)
     assert "não tem bloqueio parcial" in flashes(html)
     press(client, f"{LICENCAS}?aba=bloqueados", contract_id, "desbloqueio")
     assert rows(page(client, LICENCAS)) == [contract_id]
@@ -309,12 +341,14 @@ def test_unknown_row_action_or_contract_is_not_found(app, login_as, client):
 def test_the_way_back_after_an_action_never_leaves_the_site(app, login_as, client):
     contract_id = synced(app, ittv_plan(app))
     login_as("operador")
-    response = post_form(client, TV, {"voltar": "https://example.com/x"},
-                         f"/integradores/contratos/{contract_id}/bloqueio-total")
+    response = post_form(
+        client, TV, {"voltar": "https://example.com/x"}, f"/integradores/contratos/{contract_id}/bloqueio-total"
+    )
     assert response.headers["Location"] == TV
 
 
 # -- bulk actions ---------------------------------------------------------------------------
+
 
 def test_bulk_action_applies_to_every_accepted_row_and_names_the_refused(app, login_as, client):
     plan = ittv_plan(app)
@@ -329,10 +363,15 @@ def test_bulk_action_applies_to_every_accepted_row_and_names_the_refused(app, lo
     assert "Bloqueio total dos pontos deste contrato" in bulk_bar and "Desbloqueio" not in bulk_bar
 
     listed = f"{TV}?aba=ativos"
-    response = client.post("/integradores/contratos/em-lote", data={
-        "csrf_token": csrf_token_from(html), "acao": "bloqueio-total", "voltar": listed,
-        "contratos": [str(first), str(second), str(already)],
-    })
+    response = client.post(
+        "/integradores/contratos/em-lote",
+        data={
+            "csrf_token": csrf_token_from(html),
+            "acao": "bloqueio-total",
+            "voltar": listed,
+            "contratos": [str(first), str(second), str(already)],
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"] == listed
     message = flashes(page(client, listed))
     assert "2 pedido(s) registrado(s); 1 recusado(s)" in message
@@ -363,6 +402,7 @@ def test_bulk_action_refuses_an_empty_or_oversized_selection_and_bad_input(app, 
 
 # -- permissions ----------------------------------------------------------------------------
 
+
 def test_leitura_reads_every_page_without_buttons_and_forged_posts_are_refused(app, login_as, client):
     plan = ittv_plan(app)
     contract_id = synced(app, plan)
@@ -374,13 +414,21 @@ def test_leitura_reads_every_page_without_buttons_and_forged_posts_are_refused(a
     fragments = [f"{subscriber}/situacao", f"{subscriber}/pedidos", f"/integradores/operacoes/{operation_id}/situacao"]
     for url in [TV, f"{TV}?aba=bloqueados", LICENCAS, OPERACOES, "/integradores/", *fragments]:
         html = page(client, url)
-        for forbidden in ("Bloqueio parcial dos pontos deste contrato", "Bloqueio total dos pontos deste contrato",
-                          'name="contratos"', 'id="bulk-form"', "/tentar-novamente", "/integradores/contratos/"):
+        for forbidden in (
+            "Bloqueio parcial dos pontos deste contrato",
+            "Bloqueio total dos pontos deste contrato",
+            'name="contratos"',
+            'id="bulk-form"',
+            "/tentar-novamente",
+            "/integradores/contratos/",
+        ):
             assert forbidden not in html, (url, forbidden)
     token = csrf_token_from(page(client, "/"))
-    for url, data in ((f"/integradores/contratos/{contract_id}/bloqueio-total", {}),
-                      ("/integradores/contratos/em-lote", {"acao": "bloqueio-total", "contratos": [str(contract_id)]}),
-                      (f"/integradores/operacoes/{operation_id}/tentar-novamente", {})):
+    for url, data in (
+        (f"/integradores/contratos/{contract_id}/bloqueio-total", {}),
+        ("/integradores/contratos/em-lote", {"acao": "bloqueio-total", "contratos": [str(contract_id)]}),
+        (f"/integradores/operacoes/{operation_id}/tentar-novamente", {}),
+    ):
         response = client.post(url, data={"csrf_token": token, **data})
         assert response.status_code == 403, url
         response.close()
@@ -403,23 +451,34 @@ def test_the_menu_and_the_landing_link_every_screen(app, login_as, client):
     for url in (TV, LICENCAS, OPERACOES, "/configuracoes/plataformas?tipo=skeelo"):
         assert f'href="{url}"' in html, url
     landing = page(client, "/integradores/")
-    for url in (f"{TV}?aba=ativos", f"{TV}?aba=bloqueados", f"{TV}?aba=cancelados", f"{LICENCAS}?aba=ativos",
-                f"{OPERACOES}?situacao=falhas"):
+    for url in (
+        f"{TV}?aba=ativos",
+        f"{TV}?aba=bloqueados",
+        f"{TV}?aba=cancelados",
+        f"{LICENCAS}?aba=ativos",
+        f"{OPERACOES}?situacao=falhas",
+    ):
         assert f'href="{url}"' in landing, url
     assert "Em implantação" not in landing
 
 
 # -- Operações ------------------------------------------------------------------------------
 
+
 def test_operations_page_filters_by_situation_platform_kind_and_contract(app, login_as, client, monkeypatch):
     tv_plan, sva_plan = ittv_plan(app), skeelo_plan(app)
     tv = synced(app, tv_plan, document=CPFS[0], name="Ana TV", then=("block",))
     sva = synced(app, sva_plan, document=CNPJS[0], name="Livraria Ltda")
     with app.app_context():
-        ops = {(op.subscription.contract_id, op.kind, op.target_status): op.id
-               for op in db.session.scalars(db.select(Operation))}
-        sync_tv, block_tv, sync_sva = ops[(tv, "sync", "active")], ops[(tv, "set_status", "blocked")], \
-            ops[(sva, "sync", "active")]
+        ops = {
+            (op.subscription.contract_id, op.kind, op.target_status): op.id
+            for op in db.session.scalars(db.select(Operation))
+        }
+        sync_tv, block_tv, sync_sva = (
+            ops[(tv, "sync", "active")],
+            ops[(tv, "set_status", "blocked")],
+            ops[(sva, "sync", "active")],
+        )
         failed = db.session.get(Operation, sync_sva)
         failed.status, failed.last_error = "failed", "Skeelo recusou: e-mail inválido."
         done = db.session.get(Operation, sync_tv)
@@ -442,13 +501,13 @@ def test_operations_page_filters_by_situation_platform_kind_and_contract(app, lo
     assert listed(f"?contrato={tv}") == [block_tv, sync_tv]
 
     html = page(client, OPERACOES)
-    row = html[html.index(f'data-operation="{block_tv}"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index(f'data-operation="{block_tv}"') :]
+    row = row[: row.index("</tr>")]
     for text in (f"Contrato {tv}", "Ana TV", "ITTV demo", "Alterar situação (bloqueio total)", "Testes"):
         assert text in row, text
     assert "data-poll-url" in row  # unfinished: the page follows it
-    failed_row = html[html.index(f'data-operation="{sync_sva}"'):]
-    assert "Skeelo recusou: e-mail inválido." in failed_row[:failed_row.index("</tr>")]
+    failed_row = html[html.index(f'data-operation="{sync_sva}"') :]
+    assert "Skeelo recusou: e-mail inválido." in failed_row[: failed_row.index("</tr>")]
 
     monkeypatch.setattr("panel.integradores.views.operations.PAGE_SIZE", 2)
     first = page(client, OPERACOES)
@@ -457,7 +516,8 @@ def test_operations_page_filters_by_situation_platform_kind_and_contract(app, lo
 
 
 def test_a_failed_request_is_shown_everywhere_with_tentar_novamente_which_sends_it_again(
-        app, login_as, client, sandbox_for, run_jobs):
+    app, login_as, client, sandbox_for, run_jobs
+):
     ittv = platform_at(app, sandbox_for("ittv"))
     contract_id = ittv.contract(app)
     ittv.sandbox.inject("error", status=422, match="POST /alpha/reseller/customer")
@@ -496,8 +556,9 @@ def test_a_failed_request_is_shown_everywhere_with_tentar_novamente_which_sends_
         assert retry_line.actor_name == operator.name
 
     # A request that has not failed cannot be sent again.
-    html = post_form(client, TV, {"voltar": TV}, f"/integradores/operacoes/{op_id}/tentar-novamente",
-                     follow_redirects=True).get_data(as_text=True)
+    html = post_form(
+        client, TV, {"voltar": TV}, f"/integradores/operacoes/{op_id}/tentar-novamente", follow_redirects=True
+    ).get_data(as_text=True)
     assert "Só é possível tentar de novo uma operação que falhou." in flashes(html)
 
 
@@ -540,7 +601,9 @@ def test_an_open_circuit_is_shown_on_the_lists_and_on_operacoes(app, login_as, c
 
 def test_state_cells_of_a_missing_record_are_not_found(app, login_as, client):
     login_as("leitura")
-    for url in ("/integradores/assinantes/999/situacao", "/integradores/assinantes/999/pedidos",
-                "/integradores/operacoes/999/situacao"):
+    for url in (
+        "/integradores/assinantes/999/situacao",
+        "/integradores/assinantes/999/pedidos",
+        "/integradores/operacoes/999/situacao",
+    ):
         assert client.get(url).status_code == 404, url
-

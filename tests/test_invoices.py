@@ -48,8 +48,9 @@ def test_due_day_past_the_months_end_falls_on_its_last_day(app):
 def test_days_overdue_are_derived_from_the_due_date(app):
     contract_id = make_contract(app, make_client(app), ittv_plan(app), due_day=10)
     with app.app_context():
-        invoice = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
-                                                        date(2026, 10, 1))
+        invoice = invoices_domain.generate_for_contract(
+            SYSTEM, db.session.get(Contract, contract_id), date(2026, 10, 1)
+        )
         assert invoice.due_date == date(2026, 10, 10)
         assert invoice.days_overdue(date(2026, 10, 10)) == 0
         assert invoice.days_overdue(date(2026, 10, 26)) == 16
@@ -81,8 +82,9 @@ def test_cli_bills_every_active_contract_once(app, runner):
 def test_operator_pays_an_invoice_and_the_history_says_so(app, login_as, client):
     contract_id = make_contract(app, make_client(app), ittv_plan(app))
     with app.app_context():
-        invoice = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
-                                                        date(2026, 10, 1))
+        invoice = invoices_domain.generate_for_contract(
+            SYSTEM, db.session.get(Contract, contract_id), date(2026, 10, 1)
+        )
         invoice_id = invoice.id
     user = login_as("operador")
     contract_page = client.get(f"{BASE}/contratos/{contract_id}").get_data(as_text=True)
@@ -101,7 +103,10 @@ def test_operator_pays_an_invoice_and_the_history_says_so(app, login_as, client)
     with app.app_context():
         invoice = db.session.get(Invoice, invoice_id)
         assert (invoice.paid_on, invoice.paid_amount, invoice.paid_by_name) == (
-            date(2026, 10, 15), Decimal("39.90"), user.name)
+            date(2026, 10, 15),
+            Decimal("39.90"),
+            user.name,
+        )
         with pytest.raises(DomainError, match="já foi baixado"):
             invoices_domain.pay(SYSTEM, invoice, paid_on=date(2026, 10, 16), paid_amount=Decimal("1"))
 
@@ -109,8 +114,9 @@ def test_operator_pays_an_invoice_and_the_history_says_so(app, login_as, client)
 def test_leitura_cannot_pay(app, login_as, client):
     contract_id = make_contract(app, make_client(app), ittv_plan(app))
     with app.app_context():
-        invoice = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
-                                                        date(2026, 10, 1))
+        invoice = invoices_domain.generate_for_contract(
+            SYSTEM, db.session.get(Contract, contract_id), date(2026, 10, 1)
+        )
         invoice_id = invoice.id
     login_as("leitura")
     assert "Baixar título" not in client.get(f"{BASE}/contratos/{contract_id}").get_data(as_text=True)
@@ -133,17 +139,21 @@ def test_the_first_titulo_is_the_first_month_due_after_the_start(app, runner):
         assert invoice.due_date == date(2026, 12, 10) and invoice.days_overdue(date(2026, 12, 10)) == 0
 
 
-@pytest.mark.parametrize(("paid_on", "amount", "field", "message"), [
-    (date(2026, 10, 15), "9.90", "paid_amount", "Baixa parcial não é aceita: o título vale R$ 39,90."),
-    (date(2026, 10, 15), "99999999999999999", "paid_amount", "Valor muito acima do título"),
-    (date(2025, 1, 1), "39.90", "paid_on", "mais de um ano antes do vencimento"),
-    (None, "39.90", "paid_on", "Informe a data do pagamento"),
-])
+@pytest.mark.parametrize(
+    ("paid_on", "amount", "field", "message"),
+    [
+        (date(2026, 10, 15), "9.90", "paid_amount", "Baixa parcial não é aceita: o título vale R$ 39,90."),
+        (date(2026, 10, 15), "99999999999999999", "paid_amount", "Valor muito acima do título"),
+        (date(2025, 1, 1), "39.90", "paid_on", "mais de um ano antes do vencimento"),
+        (None, "39.90", "paid_on", "Informe a data do pagamento"),
+    ],
+)
 def test_baixar_titulo_refuses_what_cannot_be_a_payment(app, paid_on, amount, field, message):
     contract_id = make_contract(app, make_client(app), ittv_plan(app))
     with app.app_context():
-        invoice = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
-                                                        date(2026, 10, 1))
+        invoice = invoices_domain.generate_for_contract(
+            SYSTEM, db.session.get(Contract, contract_id), date(2026, 10, 1)
+        )
         db.session.commit()
         with pytest.raises(DomainError, match=re.escape(message)) as refusal:
             invoices_domain.pay(SYSTEM, invoice, paid_on=paid_on, paid_amount=Decimal(amount))
@@ -155,8 +165,9 @@ def test_baixar_titulo_refuses_what_cannot_be_a_payment(app, paid_on, amount, fi
 def test_a_huge_amount_typed_in_the_form_is_refused_not_a_crash(app, login_as, client):
     contract_id = make_contract(app, make_client(app), ittv_plan(app))
     with app.app_context():
-        invoice_id = invoices_domain.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id),
-                                                           date(2026, 10, 1)).id
+        invoice_id = invoices_domain.generate_for_contract(
+            SYSTEM, db.session.get(Contract, contract_id), date(2026, 10, 1)
+        ).id
     login_as("operador")
     url = f"{BASE}/titulos/{invoice_id}/baixar"
     response = post_form(client, url, {"paid_on": "2026-10-15", "paid_amount": "99999999999999999999,99"})

@@ -19,8 +19,8 @@ from panel.jobs.queues import QUEUE_SPECS, enqueue
 from tests.conftest import FLASK, PROJECT_ROOT
 from tests.processes import start_flask, stop, wait_until
 
-
 # --- embedded Redis --------------------------------------------------------------------------
+
 
 def test_embedded_redis_is_a_real_server_on_a_private_socket(tmp_path):
     server = EmbeddedRedis(tmp_path)
@@ -70,6 +70,7 @@ def test_an_evicting_redis_is_reported_loudly(tmp_path, caplog):
 
 # --- queues, worker, scheduler ---------------------------------------------------------------
 
+
 def test_enqueue_sets_explicit_timeouts_and_a_safe_description(app):
     with app.app_context():
         job = enqueue(heartbeat, queue="default", job_id="heartbeat-test", description="Heartbeat de teste")
@@ -85,8 +86,9 @@ def test_a_real_worker_runs_a_job_against_the_database_and_redis(app, panel_env)
     connection = app.extensions["redis"]
     with app.app_context():
         job = enqueue(heartbeat, queue="default", description="Heartbeat")
-    result = subprocess.run([FLASK, "worker", "--burst"], cwd=PROJECT_ROOT, env=panel_env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [FLASK, "worker", "--burst"], cwd=PROJECT_ROOT, env=panel_env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     job.refresh()
     assert job.get_status() == "finished"
@@ -122,7 +124,8 @@ def test_scheduler_registers_itself_and_enqueues_the_periodic_jobs(app, panel_en
         queue = Queue("default", connection=connection)
         wait_until(lambda: queue.count >= 2, message="the periodic jobs enqueued by cron")
         assert {job.func_name for job in queue.jobs} >= {
-            "panel.jobs.maintenance.heartbeat", "panel.jobs.relay.relay",
+            "panel.jobs.maintenance.heartbeat",
+            "panel.jobs.relay.relay",
         }
         assert "O agendador está parado" not in client.get("/").get_data(as_text=True)
     finally:

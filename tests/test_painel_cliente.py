@@ -11,26 +11,51 @@ import pytest
 
 from panel.extensions import db
 from panel.models import (
-    AuditEvent, Client, Contract, ContractEvent, Operation, Plan, Subscription,
+    AuditEvent,
+    Client,
+    Contract,
+    ContractEvent,
+    Operation,
+    Plan,
+    Subscription,
 )
 from tests.conftest import csrf_token_from, post_form
 from tests.factories import (
-    CNPJS, CPFS, SYSTEM, make_client, make_contract, ittv_plan, skeelo_plan,
+    CNPJS,
+    CPFS,
+    SYSTEM,
+    ittv_plan,
+    make_client,
+    make_contract,
+    skeelo_plan,
 )
 
 BASE = "/financeiro/painel-do-cliente"
 
 
 def client_form(**changes) -> dict:
-    return {"kind": "pf", "name": "Maria da Silva", "document": "529.982.247-25", "email": "maria@example.com.br",
-            "phone": "(11) 98765-4321", "zipcode": "01310-100", "street": "Av. Paulista", "number": "1000",
-            "complement": "ap 12", "city": "São Paulo", "state": "SP", "active": "y", **changes}
+    return {
+        "kind": "pf",
+        "name": "Maria da Silva",
+        "document": "529.982.247-25",
+        "email": "maria@example.com.br",
+        "phone": "(11) 98765-4321",
+        "zipcode": "01310-100",
+        "street": "Av. Paulista",
+        "number": "1000",
+        "complement": "ap 12",
+        "city": "São Paulo",
+        "state": "SP",
+        "active": "y",
+        **changes,
+    }
 
 
 def act(client, contract_id: int, path: str):
     """Press one of the contract's buttons (a POST with the page's CSRF token)."""
-    return post_form(client, f"{BASE}/contratos/{contract_id}", {}, f"{BASE}/contratos/{contract_id}/{path}",
-                     follow_redirects=True)
+    return post_form(
+        client, f"{BASE}/contratos/{contract_id}", {}, f"{BASE}/contratos/{contract_id}/{path}", follow_redirects=True
+    )
 
 
 def page(client, url: str) -> str:
@@ -41,6 +66,7 @@ def page(client, url: str) -> str:
 
 # -- clients --------------------------------------------------------------------------------
 
+
 def test_operator_registers_a_person_shown_masked_and_stored_as_digits(app, login_as, client):
     login_as("operador")
     response = post_form(client, f"{BASE}/clientes/novo?tipo=pf", client_form())
@@ -48,9 +74,15 @@ def test_operator_registers_a_person_shown_masked_and_stored_as_digits(app, logi
     with app.app_context():
         person = db.session.scalars(db.select(Client)).one()
         assert (person.document, person.phone, person.zipcode, person.kind) == (
-            "52998224725", "11987654321", "01310100", "pf")
-        assert db.session.scalar(db.select(AuditEvent.action).where(AuditEvent.target_type == "Client")) == \
-            "client.created"
+            "52998224725",
+            "11987654321",
+            "01310100",
+            "pf",
+        )
+        assert (
+            db.session.scalar(db.select(AuditEvent.action).where(AuditEvent.target_type == "Client"))
+            == "client.created"
+        )
     detail = page(client, response.headers["Location"])
     assert "529.982.247-25" in detail and "(11) 98765-4321" in detail and "01310-100" in detail
     landing = page(client, BASE + "/")
@@ -60,27 +92,32 @@ def test_operator_registers_a_person_shown_masked_and_stored_as_digits(app, logi
 
 def test_a_company_needs_a_valid_cnpj(app, login_as, client):
     login_as("operador")
-    refused = post_form(client, f"{BASE}/clientes/novo", client_form(kind="pj", name="Livraria Ltda",
-                                                                     document="11.222.333/0001-80"))
+    refused = post_form(
+        client, f"{BASE}/clientes/novo", client_form(kind="pj", name="Livraria Ltda", document="11.222.333/0001-80")
+    )
     assert "CNPJ inválido: confira os dígitos." in refused.get_data(as_text=True)
-    accepted = post_form(client, f"{BASE}/clientes/novo", client_form(kind="pj", name="Livraria Ltda",
-                                                                      document="11.222.333/0001-81"))
+    accepted = post_form(
+        client, f"{BASE}/clientes/novo", client_form(kind="pj", name="Livraria Ltda", document="11.222.333/0001-81")
+    )
     assert accepted.status_code == 302
     assert "11.222.333/0001-81" in page(client, accepted.headers["Location"])
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"document": "529.982.247-24"}, "CPF inválido: confira os dígitos."),
-    ({"document": "111.111.111-11"}, "CPF inválido: confira os dígitos."),
-    ({"document": "5299822472"}, "O CPF tem 11 dígitos."),
-    ({"document": ""}, "Informe o CPF."),
-    ({"name": "  "}, "Informe o nome."),
-    ({"email": "maria@"}, "E-mail inválido"),
-    ({"phone": "9876-4321"}, "Informe o telefone com DDD"),
-    ({"zipcode": "0131"}, "O CEP tem 8 dígitos."),
-    ({"state": "XX"}, "Escolha"),
-    ({"kind": "zz"}, "Escolha"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"document": "529.982.247-24"}, "CPF inválido: confira os dígitos."),
+        ({"document": "111.111.111-11"}, "CPF inválido: confira os dígitos."),
+        ({"document": "5299822472"}, "O CPF tem 11 dígitos."),
+        ({"document": ""}, "Informe o CPF."),
+        ({"name": "  "}, "Informe o nome."),
+        ({"email": "maria@"}, "E-mail inválido"),
+        ({"phone": "9876-4321"}, "Informe o telefone com DDD"),
+        ({"zipcode": "0131"}, "O CEP tem 8 dígitos."),
+        ({"state": "XX"}, "Escolha"),
+        ({"kind": "zz"}, "Escolha"),
+    ],
+)
 def test_bad_client_data_is_refused_next_to_its_field(app, login_as, client, changes, message):
     login_as("operador")
     response = post_form(client, f"{BASE}/clientes/novo", client_form(**changes))
@@ -92,8 +129,9 @@ def test_bad_client_data_is_refused_next_to_its_field(app, login_as, client, cha
 
 def test_every_bad_field_is_reported_at_once(app, login_as, client):
     login_as("operador")
-    html = post_form(client, f"{BASE}/clientes/novo",
-                     client_form(document="123", email="x@", zipcode="1")).get_data(as_text=True)
+    html = post_form(client, f"{BASE}/clientes/novo", client_form(document="123", email="x@", zipcode="1")).get_data(
+        as_text=True
+    )
     assert "O CPF tem 11 dígitos." in html and "E-mail inválido" in html and "O CEP tem 8 dígitos." in html
 
 
@@ -148,6 +186,7 @@ def test_the_landing_list_shows_active_clients_newest_first_paged_by_keyset(app,
 
 # -- contracts ------------------------------------------------------------------------------
 
+
 def new_contract(client, client_id: int, plan: int | str, **changes):
     data = {"plan_id": str(plan), "start_date": "2026-11-01", "due_day": "10", **changes}
     return post_form(client, f"{BASE}/clientes/{client_id}/contratos/novo", data)
@@ -164,7 +203,11 @@ def test_a_new_contract_copies_the_plan_terms(app, login_as, client):
     with app.app_context():
         contract = db.session.scalars(db.select(Contract)).one()
         assert (contract.status, contract.start_date, contract.due_day, contract.monthly_value) == (
-            "active", date(2026, 11, 1), 10, Decimal("39.90"))
+            "active",
+            date(2026, 11, 1),
+            10,
+            Decimal("39.90"),
+        )
         assert contract.product_codes == ["PLAYHUB-BASICO", "PLAYHUB-ESPORTES"]
         assert contract.base_codes == ["PLAYHUB-BASICO"] and contract.subscription is None
         # A later change of the plan does not touch the contract.
@@ -194,8 +237,9 @@ def test_a_plan_with_contracts_cannot_be_removed(app, login_as, client):
     plan_id = ittv_plan(app)
     make_contract(app, make_client(app), plan_id)
     login_as("admin")
-    response = post_form(client, "/configuracoes/planos", {}, f"/configuracoes/planos/{plan_id}/remover",
-                         follow_redirects=True)
+    response = post_form(
+        client, "/configuracoes/planos", {}, f"/configuracoes/planos/{plan_id}/remover", follow_redirects=True
+    )
     assert "já é usado por contratos: desative-o" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Plan, plan_id) is not None
@@ -211,7 +255,11 @@ def test_sync_records_desired_state_operation_and_history_and_enqueues_only_its_
         assert subscription.desired_status == "active" and subscription.remote_status is None
         operation = db.session.scalars(db.select(Operation)).one()
         assert (operation.kind, operation.status, operation.target_status, operation.requested_by_id) == (
-            "sync", "queued", "active", user.id)
+            "sync",
+            "queued",
+            "active",
+            user.id,
+        )
         event = db.session.scalars(db.select(ContractEvent).where(ContractEvent.action == "sync")).one()
         assert event.operation_id == operation.id and event.actor_name == user.name
         assert "Sincronização solicitada com ITTV demo" in event.asked
@@ -300,8 +348,13 @@ def test_a_cancelled_contract_accepts_nothing_more(app, login_as, client):
     act(client, contract_id, "sincronizar")
     html = act(client, contract_id, "cancelar").get_data(as_text=True)
     assert "OK! Contrato cancelado com sucesso." in html and "não aceita mais ações" in html
-    for button in ("Sincronizar", "Suspender contrato", "Cancelar suspensão", "Cancelar contrato",
-                   "Gerar título do mês"):
+    for button in (
+        "Sincronizar",
+        "Suspender contrato",
+        "Cancelar suspensão",
+        "Cancelar contrato",
+        "Gerar título do mês",
+    ):
         assert f"> {button}</button>" not in html
     with app.app_context():
         contract = db.session.get(Contract, contract_id)
@@ -347,6 +400,7 @@ def test_history_lines_cannot_be_changed_or_removed(app):
 
 # -- login data at ITTV ---------------------------------------------------------------------
 
+
 def test_changing_email_or_cpf_of_a_synced_ittv_client_schedules_the_login_update(app, login_as, client):
     person = make_client(app)
     synced = make_contract(app, person, ittv_plan(app))
@@ -381,6 +435,7 @@ def test_changing_other_client_data_schedules_nothing(app, login_as, client):
 
 # -- permissions ----------------------------------------------------------------------------
 
+
 def test_leitura_reads_but_sees_no_button_and_a_forged_post_is_refused(app, login_as, client):
     person = make_client(app)
     contract_id = make_contract(app, person, ittv_plan(app))
@@ -392,7 +447,9 @@ def test_leitura_reads_but_sees_no_button_and_a_forged_post_is_refused(app, logi
     assert "Nova pessoa física" not in page(client, BASE + "/")
     token = csrf_token_from(page(client, "/"))
     for url in [f"{BASE}/contratos/{contract_id}/{path}" for path in ("sincronizar", "suspender", "cancelar")] + [
-        f"{BASE}/contratos/{contract_id}/titulos/gerar", f"{BASE}/clientes/novo", f"{BASE}/clientes/{person}/editar",
+        f"{BASE}/contratos/{contract_id}/titulos/gerar",
+        f"{BASE}/clientes/novo",
+        f"{BASE}/clientes/{person}/editar",
         f"{BASE}/clientes/{person}/contratos/novo",
     ]:
         response = client.post(url, data={"csrf_token": token, **client_form()})

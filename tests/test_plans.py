@@ -70,8 +70,9 @@ def test_admin_adds_a_tv_ott_plan_step_by_step(app, login_as, client):
 
     wizard.next(name="PlayHub 12 meses", plan_type="tv_ott")
     assert wizard.shown_step == 2
-    wizard.next(contract_months="12", monthly_value="39,90",
-                **composition(SCM=("percent", "60"), SVA=("value", "15,96")))
+    wizard.next(
+        contract_months="12", monthly_value="39,90", **composition(SCM=("percent", "60"), SVA=("value", "15,96"))
+    )
     assert wizard.shown_step == 3
     assert "PLAYHUB-PREMIUM" in wizard.html
     basico, premium = product_ids(app, "PLAYHUB-BASICO", "PLAYHUB-PREMIUM")
@@ -87,9 +88,15 @@ def test_admin_adds_a_tv_ott_plan_step_by_step(app, login_as, client):
     with app.app_context():
         plan = db.session.scalars(db.select(Plan)).one()
         assert (plan.name, plan.plan_type, plan.contract_months, plan.monthly_value) == (
-            "PlayHub 12 meses", "tv_ott", 12, Decimal("39.90"))
+            "PlayHub 12 meses",
+            "tv_ott",
+            12,
+            Decimal("39.90"),
+        )
         assert [(c.service, c.mode, c.amount) for c in plan.composition] == [
-            ("SCM", "percent", Decimal(60)), ("SVA", "value", Decimal("15.96"))]
+            ("SCM", "percent", Decimal(60)),
+            ("SVA", "value", Decimal("15.96")),
+        ]
         assert {p.code for p in plan.products} == {"PLAYHUB-BASICO", "PLAYHUB-PREMIUM"}
         assert plans_domain.plan_products(plan).base_codes == ("PLAYHUB-BASICO",)
         event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "plan.created")).one()
@@ -124,8 +131,9 @@ def test_a_composition_that_does_not_add_up_is_refused_next_to_it_keeping_what_w
     make_platform(app, "ittv", ITTV_PRODUCTS)
     login_as("admin")
     wizard = Wizard(client).next(name="TV", plan_type="tv_ott")
-    wizard.next(contract_months="12", monthly_value="39,90",
-                **composition(SCM=("percent", "60"), SVA=("percent", "39,99")))
+    wizard.next(
+        contract_months="12", monthly_value="39,90", **composition(SCM=("percent", "60"), SVA=("percent", "39,99"))
+    )
     assert wizard.shown_step == 2
     assert "As porcentagens somam 99,99%; devem somar exatamente 100% do valor mensal (R$ 39,90)." in wizard.html
     assert 'value="39,99"' in wizard.html and 'value="39,90"' in wizard.html
@@ -183,7 +191,7 @@ def test_step_three_applies_the_platform_rules(app, login_as, client):
     premium, esportes = product_ids(app, "PLAYHUB-PREMIUM", "PLAYHUB-ESPORTES")
     wizard.next(platform_id=str(ittv_id), product_ids=[premium, esportes])
     assert "Na ITTV cada cliente tem um único produto" in wizard.html
-    ebooks, = product_ids(app, "SKEELO-EBOOKS")
+    (ebooks,) = product_ids(app, "SKEELO-EBOOKS")
     wizard.next(platform_id=str(skeelo_id), product_ids=[ebooks])
     assert "Um plano TV/OTT precisa de uma operadora (TV/OTT)" in wizard.html
     wizard.next(platform_id=str(ittv_id), product_ids=[ebooks])
@@ -210,10 +218,18 @@ def test_efetivar_checks_every_step_again(app, login_as, client):
     """A forged review page with a bad composition never becomes a plan."""
     platform_id = make_platform(app, "ittv", ITTV_PRODUCTS)
     login_as("admin")
-    premium, = product_ids(app, "PLAYHUB-PREMIUM")
-    data = {"name": "Forjado", "plan_type": "tv_ott", "contract_months": "12", "monthly_value": "39,90",
-            **composition(SCM=("percent", "50")), "platform_id": str(platform_id), "product_ids": str(premium),
-            "step": "4", "action": "efetivar"}
+    (premium,) = product_ids(app, "PLAYHUB-PREMIUM")
+    data = {
+        "name": "Forjado",
+        "plan_type": "tv_ott",
+        "contract_months": "12",
+        "monthly_value": "39,90",
+        **composition(SCM=("percent", "50")),
+        "platform_id": str(platform_id),
+        "product_ids": str(premium),
+        "step": "4",
+        "action": "efetivar",
+    }
     response = post_form(client, NEW, data)
     assert response.status_code == 200 and "devem somar exatamente 100%" in response.get_data(as_text=True)
     with app.app_context():
@@ -273,8 +289,12 @@ def test_deactivating_and_removing_a_plan(app, login_as, client):
     post_form(client, listing, {}, post_url=f"/configuracoes/planos/{plan_id}/remover")
     with app.app_context():
         assert db.session.get(Plan, plan_id) is None
-        actions = [e.action for e in db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.action.like("plan.%")).order_by(AuditEvent.id))]
+        actions = [
+            e.action
+            for e in db.session.scalars(
+                db.select(AuditEvent).where(AuditEvent.action.like("plan.%")).order_by(AuditEvent.id)
+            )
+        ]
         assert actions == ["plan.created", "plan.updated", "plan.updated", "plan.deleted"]
 
 
@@ -284,15 +304,20 @@ def test_a_product_a_plan_sells_cannot_be_removed_nor_have_its_code_changed(app,
     premium, basico = product_ids(app, "PLAYHUB-PREMIUM", "PLAYHUB-BASICO")
     login_as("admin")
     detail = f"/configuracoes/plataformas/{platform_id}"
-    response = post_form(client, detail, {}, post_url=f"/configuracoes/produtos/{premium}/remover",
-                         follow_redirects=True)
-    assert "é usado pelos planos Vende o premium: retire-o desses planos antes de removê-lo." in \
-        response.get_data(as_text=True)
+    response = post_form(
+        client, detail, {}, post_url=f"/configuracoes/produtos/{premium}/remover", follow_redirects=True
+    )
+    assert "é usado pelos planos Vende o premium: retire-o desses planos antes de removê-lo." in response.get_data(
+        as_text=True
+    )
     renamed = post_form(client, f"/configuracoes/produtos/{premium}/editar", {"code": "NOVO", "name": "Premium"})
     assert "O código identifica o pacote na plataforma" in renamed.get_data(as_text=True)
     # Marking the plan's full package as base too would leave the plan without a full one.
-    both_base = post_form(client, f"/configuracoes/produtos/{premium}/editar",
-                          {"code": "PLAYHUB-PREMIUM", "name": "Premium", "is_base": "y"})
+    both_base = post_form(
+        client,
+        f"/configuracoes/produtos/{premium}/editar",
+        {"code": "PLAYHUB-PREMIUM", "name": "Premium", "is_base": "y"},
+    )
     assert "O plano Vende o premium ficaria inválido" in both_base.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Product, premium).code == "PLAYHUB-PREMIUM"
@@ -309,9 +334,17 @@ def test_leitura_sees_plans_but_no_buttons_and_cannot_post(app, login_as, client
     assert client.get(NEW).status_code == 403
     from tests.conftest import csrf_token_from
 
-    token = csrf_token_from(listing) if 'name="csrf_token"' in listing else csrf_token_from(client.get("/").get_data(as_text=True))
-    for url in (NEW, f"/configuracoes/planos/{plan_id}/editar", f"/configuracoes/planos/{plan_id}/situacao",
-                f"/configuracoes/planos/{plan_id}/remover"):
+    token = (
+        csrf_token_from(listing)
+        if 'name="csrf_token"' in listing
+        else csrf_token_from(client.get("/").get_data(as_text=True))
+    )
+    for url in (
+        NEW,
+        f"/configuracoes/planos/{plan_id}/editar",
+        f"/configuracoes/planos/{plan_id}/situacao",
+        f"/configuracoes/planos/{plan_id}/remover",
+    ):
         assert client.post(url, data={"csrf_token": token, "active": "0"}).status_code == 403
 
 
@@ -322,7 +355,7 @@ def test_changing_the_type_after_choosing_a_platform_starts_step_three_afresh(ap
     wizard = Wizard(client).next(name="Muda", plan_type="tv_ott")
     wizard.next(contract_months="12", monthly_value="9,90", **composition(SVA=("percent", "100")))
     assert "Na ITTV, escolha um pacote completo" in wizard.html
-    premium, = product_ids(app, "PLAYHUB-PREMIUM")
+    (premium,) = product_ids(app, "PLAYHUB-PREMIUM")
     wizard.next(product_ids=[premium])
     assert wizard.shown_step == 4
     wizard.press("back")
@@ -339,8 +372,7 @@ def test_editing_shows_saved_values_in_reais_with_their_cents(app, login_as, cli
     platform_id = make_platform(app, "ittv", ITTV_PRODUCTS)
     login_as("admin")
     wizard = Wizard(client).next(name="Reais", plan_type="tv_ott")
-    wizard.next(contract_months="12", monthly_value="39,90",
-                **composition(SCM=("value", "29,9"), SVA=("value", "10")))
+    wizard.next(contract_months="12", monthly_value="39,90", **composition(SCM=("value", "29,9"), SVA=("value", "10")))
     basico, premium = product_ids(app, "PLAYHUB-BASICO", "PLAYHUB-PREMIUM")
     wizard.next(platform_id=str(platform_id), product_ids=[basico, premium])
     assert wizard.press("efetivar").status_code == 302

@@ -21,8 +21,13 @@ NEW = "/configuracoes/plataformas/nova"
 
 def register(client, sandbox, *, code=None, name=None, token=None, url=None, **extra):
     data = {
-        "kind": sandbox.kind, "code": code or sandbox.kind.upper(), "name": name or f"{sandbox.kind} demo",
-        "server_url": url or sandbox.url, "token": token or sandbox.token, "concurrency_limit": "4", "active": "y",
+        "kind": sandbox.kind,
+        "code": code or sandbox.kind.upper(),
+        "name": name or f"{sandbox.kind} demo",
+        "server_url": url or sandbox.url,
+        "token": token or sandbox.token,
+        "concurrency_limit": "4",
+        "active": "y",
         **extra,
     }
     return post_form(client, NEW, data)
@@ -63,8 +68,10 @@ def test_admin_registers_a_platform_and_tests_the_connection_through_the_worker(
         assert platform.kind == kind and platform.code == kind.upper() and platform.server_url == sandbox.url
         # Encrypted at rest: the column holds a Fernet token, not the platform's token.
         assert sandbox.token not in platform.token_ciphertext
-        assert Fernet(app.config["ENCRYPTION_KEY"].encode()).decrypt(platform.token_ciphertext.encode()).decode() \
+        assert (
+            Fernet(app.config["ENCRYPTION_KEY"].encode()).decrypt(platform.token_ciphertext.encode()).decode()
             == sandbox.token
+        )
 
     response = ask(client, platform_id, "testar")
     assert response.status_code == 302
@@ -79,7 +86,9 @@ def test_admin_registers_a_platform_and_tests_the_connection_through_the_worker(
     assert seen, "the sandbox saw no request"
 
 
-def test_a_wrong_token_is_a_clear_failure_and_the_platform_is_not_shown_as_working(app, login_as, client, sandbox_for, run_jobs):
+def test_a_wrong_token_is_a_clear_failure_and_the_platform_is_not_shown_as_working(
+    app, login_as, client, sandbox_for, run_jobs
+):
     ittv = sandbox_for("ittv")
     login_as("admin")
     platform_id = platform_id_from(register(client, ittv, token="token-errado-123"))
@@ -119,17 +128,22 @@ def test_the_job_carries_only_the_task_id_and_the_token_is_nowhere_in_redis_or_p
         tasks = db.session.scalars(db.select(PlatformTask).order_by(PlatformTask.id)).all()
         assert [job.args for job in jobs] == [(task.id,) for task in tasks]
         assert [job.id for job in jobs] == [f"platform-task-{task.id}" for task in tasks]
-    dump = b"".join(
-        repr(redis.dump(key)).encode() for key in redis.scan_iter("*") if redis.type(key) != b"none"
-    )
+    dump = b"".join(repr(redis.dump(key)).encode() for key in redis.scan_iter("*") if redis.type(key) != b"none")
     assert skeelo.token.encode() not in dump
     run_jobs()
 
-    urls = ["/configuracoes/plataformas", f"/configuracoes/plataformas/{platform_id}",
-            f"/configuracoes/plataformas/{platform_id}/editar", "/configuracoes/auditoria", "/configuracoes/"]
+    urls = [
+        "/configuracoes/plataformas",
+        f"/configuracoes/plataformas/{platform_id}",
+        f"/configuracoes/plataformas/{platform_id}/editar",
+        "/configuracoes/auditoria",
+        "/configuracoes/",
+    ]
     with app.app_context():
-        urls += [f"/configuracoes/plataformas/{platform_id}/tarefas/{task.id}" for task in db.session.scalars(
-            db.select(PlatformTask))]
+        urls += [
+            f"/configuracoes/plataformas/{platform_id}/tarefas/{task.id}"
+            for task in db.session.scalars(db.select(PlatformTask))
+        ]
     for url in urls:
         assert skeelo.token not in page(client, url), url
     # Not echoed either when the form comes back with an error.
@@ -152,8 +166,18 @@ def test_the_page_says_when_the_token_was_set_and_editing_keeps_it_unless_retype
         before = db.session.get(Platform, platform_id).token_ciphertext
 
     edit = f"/configuracoes/plataformas/{platform_id}/editar"
-    response = post_form(client, edit, {"code": "ITTV", "name": "ITTV renomeada", "server_url": ittv.url + "/",
-                                        "token": "", "concurrency_limit": "8", "active": "y"})
+    response = post_form(
+        client,
+        edit,
+        {
+            "code": "ITTV",
+            "name": "ITTV renomeada",
+            "server_url": ittv.url + "/",
+            "token": "",
+            "concurrency_limit": "8",
+            "active": "y",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         platform = db.session.get(Platform, platform_id)
@@ -163,8 +187,18 @@ def test_the_page_says_when_the_token_was_set_and_editing_keeps_it_unless_retype
         assert event.changes == {"name": ["ittv demo", "ITTV renomeada"], "concurrency_limit": [4, 8]}
 
     # A new server address needs the token typed again: the old one never goes to a new host.
-    moved = post_form(client, edit, {"code": "ITTV", "name": "ITTV", "server_url": "http://localhost:1/",
-                                     "token": "", "concurrency_limit": "4", "active": "y"})
+    moved = post_form(
+        client,
+        edit,
+        {
+            "code": "ITTV",
+            "name": "ITTV",
+            "server_url": "http://localhost:1/",
+            "token": "",
+            "concurrency_limit": "4",
+            "active": "y",
+        },
+    )
     assert moved.status_code == 200
     assert "O servidor mudou: informe o token de novo." in moved.get_data(as_text=True)
 
@@ -178,8 +212,19 @@ def test_the_token_never_reaches_a_log_line(app, login_as, client, sandbox_for, 
     platform_id = platform_id_from(register(client, ittv, and_test="1"))
     ask(client, platform_id, "sincronizar")
     edit = f"/configuracoes/plataformas/{platform_id}/editar"
-    post_form(client, edit, {"code": "ITTV", "name": "ITTV", "server_url": ittv.url, "token": "outro-token-secreto",
-                             "concurrency_limit": "4", "active": "y", "and_test": "1"})
+    post_form(
+        client,
+        edit,
+        {
+            "code": "ITTV",
+            "name": "ITTV",
+            "server_url": ittv.url,
+            "token": "outro-token-secreto",
+            "concurrency_limit": "4",
+            "active": "y",
+            "and_test": "1",
+        },
+    )
     run_jobs()
     assert "recusou o token" in page(client, f"/configuracoes/plataformas/{platform_id}")
     assert caplog.records, "nothing was logged at all: the check below would be empty"
@@ -230,8 +275,12 @@ def test_sync_products_imports_the_catalogue_and_says_what_was_added(app, login_
     skeelo = sandbox_for("skeelo")
     login_as("admin")
     platform_id = platform_id_from(register(client, skeelo))
-    catalogue = {item["code"]: item["name"] for item in skeelo.session.get(
-        f"{skeelo.url}/v1/products", headers={"Authorization": f"Bearer {skeelo.token}"}, timeout=10).json()}
+    catalogue = {
+        item["code"]: item["name"]
+        for item in skeelo.session.get(
+            f"{skeelo.url}/v1/products", headers={"Authorization": f"Bearer {skeelo.token}"}, timeout=10
+        ).json()
+    }
 
     ask(client, platform_id, "sincronizar")
     run_jobs()
@@ -245,8 +294,9 @@ def test_sync_products_imports_the_catalogue_and_says_what_was_added(app, login_
     # The platform adds one and renames another; ours has one it does not know.
     skeelo.add_product(code="SKEELO-KIDS", name="Skeelo Kids")
     skeelo.add_product(code="SKEELO-EBOOKS", name="Skeelo Ebooks+")
-    post_form(client, f"/configuracoes/plataformas/{platform_id}/produtos/novo",
-              {"code": "LOCAL-1", "name": "Só nosso"})
+    post_form(
+        client, f"/configuracoes/plataformas/{platform_id}/produtos/novo", {"code": "LOCAL-1", "name": "Só nosso"}
+    )
     ask(client, platform_id, "sincronizar")
     run_jobs()
     detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
@@ -315,8 +365,13 @@ def test_production_allows_only_https_hosts_on_the_allowlist(make_app):
     production = make_app(PANEL_ENV="production", PLATFORM_ALLOWED_HOSTS=None)
     with production.app_context():
         assert check_server_url("https://api-resellers.ittv.com.br/") == "https://api-resellers.ittv.com.br"
-        for url in ("http://127.0.0.1:5101", "https://169.254.169.254/latest", "https://localhost",
-                    "https://api-resellers.ittv.com.br.evil.com", "http://api-resellers.ittv.com.br"):
+        for url in (
+            "http://127.0.0.1:5101",
+            "https://169.254.169.254/latest",
+            "https://localhost",
+            "https://api-resellers.ittv.com.br.evil.com",
+            "http://api-resellers.ittv.com.br",
+        ):
             with pytest.raises(DomainError):
                 check_server_url(url)
     listed = make_app(PANEL_ENV="production")
@@ -330,20 +385,25 @@ def test_production_allows_only_https_hosts_on_the_allowlist(make_app):
 def test_production_refuses_a_bare_wildcard_allowlist(tmp_path):
     from panel.config import ConfigError, load_config
 
-    env = {"PANEL_ENV": "production", "SECRET_KEY": "x" * 40, "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-           "DATABASE_URL": "sqlite://", "REDIS_URL": "redis://127.0.0.1:1/0", "PLATFORM_ALLOWED_HOSTS": "*"}
+    env = {
+        "PANEL_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DATABASE_URL": "sqlite://",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "PLATFORM_ALLOWED_HOSTS": "*",
+    }
     with pytest.raises(ConfigError, match="PLATFORM_ALLOWED_HOSTS"):
         load_config(env, tmp_path)
     for bad in ("?*", "[a-z]*", "*.*", "http://api.skeelo.com.br", "api.*.com"):
         with pytest.raises(ConfigError, match="PLATFORM_ALLOWED_HOSTS"):
             load_config({**env, "PLATFORM_ALLOWED_HOSTS": bad}, tmp_path)
     assert load_config({**env, "PLATFORM_ALLOWED_HOSTS": "api.skeelo.com.br, *.ittv.com.br"}, tmp_path)[
-        "PLATFORM_ALLOWED_HOSTS"] == ("api.skeelo.com.br", "*.ittv.com.br")
+        "PLATFORM_ALLOWED_HOSTS"
+    ] == ("api.skeelo.com.br", "*.ittv.com.br")
 
 
-def test_a_url_allowed_when_saved_but_not_any_more_is_refused_by_the_job(
-    app, login_as, client, sandbox_for, run_jobs
-):
+def test_a_url_allowed_when_saved_but_not_any_more_is_refused_by_the_job(app, login_as, client, sandbox_for, run_jobs):
     ittv = sandbox_for("ittv")
     login_as("admin")
     platform_id = platform_id_from(register(client, ittv))
@@ -358,6 +418,7 @@ def test_a_url_allowed_when_saved_but_not_any_more_is_refused_by_the_job(
 
 
 # -- products --------------------------------------------------------------------------------
+
 
 def test_products_are_added_edited_and_removed_by_hand(app, login_as, client, sandbox_for):
     ittv = sandbox_for("ittv")
@@ -384,7 +445,11 @@ def test_products_are_added_edited_and_removed_by_hand(app, login_as, client, sa
     with app.app_context():
         assert db.session.get(Product, product_id) is None
         actions = [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
-        assert ["product.created", "product.updated", "product.deleted"] == [a for a in actions if a.startswith("product")]
+        assert [a for a in actions if a.startswith("product")] == [
+            "product.created",
+            "product.updated",
+            "product.deleted",
+        ]
 
 
 def test_skeelo_products_have_no_base_flag(app, login_as, client, sandbox_for):
@@ -400,6 +465,7 @@ def test_skeelo_products_have_no_base_flag(app, login_as, client, sandbox_for):
 
 # -- roles -----------------------------------------------------------------------------------
 
+
 def test_leitura_reads_without_buttons_and_cannot_change_anything(app, login_as, client, make_user, sandbox_for):
     ittv = sandbox_for("ittv")
     login_as("admin")
@@ -413,9 +479,14 @@ def test_leitura_reads_without_buttons_and_cannot_change_anything(app, login_as,
     for button in ("Testar conexão</button>", "Sincronizar produtos</button>", "Editar", "Cadastrar operadora"):
         assert button not in detail + listing
     token = csrf_from(client, f"/configuracoes/plataformas/{platform_id}")
-    for url in (f"/configuracoes/plataformas/{platform_id}/testar", f"/configuracoes/plataformas/{platform_id}/sincronizar",
-                f"/configuracoes/plataformas/{platform_id}/remover", f"/configuracoes/plataformas/{platform_id}/editar",
-                NEW, f"/configuracoes/plataformas/{platform_id}/produtos/novo"):
+    for url in (
+        f"/configuracoes/plataformas/{platform_id}/testar",
+        f"/configuracoes/plataformas/{platform_id}/sincronizar",
+        f"/configuracoes/plataformas/{platform_id}/remover",
+        f"/configuracoes/plataformas/{platform_id}/editar",
+        NEW,
+        f"/configuracoes/plataformas/{platform_id}/produtos/novo",
+    ):
         assert client.post(url, data={"csrf_token": token, "code": "X"}).status_code == 403, url
     assert client.get(NEW).status_code == 403
     with app.app_context():
@@ -464,8 +535,9 @@ def test_an_unused_platform_is_removed_with_its_products_and_checks(app, login_a
         assert db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "platform.deleted")).one()
 
 
-def test_a_check_whose_worker_died_is_shown_as_unfinished_and_can_be_asked_again(app, login_as, client, sandbox_for,
-                                                                                 run_jobs):
+def test_a_check_whose_worker_died_is_shown_as_unfinished_and_can_be_asked_again(
+    app, login_as, client, sandbox_for, run_jobs
+):
     from datetime import timedelta
 
     from panel.models.types import utcnow
@@ -529,7 +601,9 @@ CONFUSING_URLS = [
 
 
 @pytest.mark.parametrize(("url", "words"), CONFUSING_URLS)
-def test_urls_two_parsers_could_read_differently_are_refused_by_the_form(url, words, app, login_as, client, sandbox_for):
+def test_urls_two_parsers_could_read_differently_are_refused_by_the_form(
+    url, words, app, login_as, client, sandbox_for
+):
     ittv = sandbox_for("ittv")
     login_as("admin")
     app.config["PLATFORM_ALLOWED_HOSTS"] = ("*.skeelo.example", "api.skeelo.example")
@@ -587,6 +661,7 @@ def test_a_sync_to_a_url_saved_with_a_backslash_fails_without_calling(app, run_j
 
 
 # -- production: a host on the list that resolves to an internal address -----------------------
+
 
 @pytest.fixture
 def listener():
@@ -660,6 +735,7 @@ def test_in_production_a_sync_to_a_host_that_resolves_internally_fails_with_the_
 
 # -- what a platform says back is stored and shown without personal data ----------------------
 
+
 def test_a_refusal_quoting_the_request_json_escaped_is_stored_and_shown_without_personal_data(
     app, run_jobs, sandbox_for, login_as, client
 ):
@@ -672,9 +748,15 @@ def test_a_refusal_quoting_the_request_json_escaped_is_stored_and_shown_without_
 
     ittv = platform_at(app, sandbox_for("ittv"))
     person = {
-        "name": 'João "Jota" da Conceição', "email": "joao.conceicao@example.com.br", "phone": "(11) 98765-4321",
-        "zipcode": "37410-000", "street": "Rua das Acácias", "number": "1578", "complement": "Bloco Ipê",
-        "city": "Três Corações", "state": "MG",
+        "name": 'João "Jota" da Conceição',
+        "email": "joao.conceicao@example.com.br",
+        "phone": "(11) 98765-4321",
+        "zipcode": "37410-000",
+        "street": "Rua das Acácias",
+        "number": "1578",
+        "complement": "Bloco Ipê",
+        "city": "Três Corações",
+        "state": "MG",
     }
     contract_id = make_contract(app, make_client(app, document=CPFS[1], **person), ittv.plan_id)
     # ITTV's wire names; the sandbox quotes them JSON-encoded (accents as \u00e3, quotes as \").
@@ -688,8 +770,11 @@ def test_a_refusal_quoting_the_request_json_escaped_is_stored_and_shown_without_
     assert failed.status == "failed"
     masked = ", ".join(f'"{field}": "***"' for field in quoted)
     assert failed.last_error.endswith(f"Erro da plataforma (falha simulada). Recebido: {{{masked}}}"), failed.last_error
-    stored = [failed.last_error, subscription(app, contract_id).last_error, *(answer or "" for *_, answer in
-                                                                                history(app, contract_id))]
+    stored = [
+        failed.last_error,
+        subscription(app, contract_id).last_error,
+        *(answer or "" for *_, answer in history(app, contract_id)),
+    ]
 
     def forms(value: str) -> set[str]:
         """How a value may be written: as typed, JSON-escaped, without accents, and its digits."""

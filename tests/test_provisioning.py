@@ -51,8 +51,9 @@ def new_contract_of_the_same_client(app, contract_id: int) -> int:
 
     with app.app_context():
         old = db.session.get(Contract, contract_id)
-        return contracts_domain.create_contract(SYSTEM, old.client, plan_id=old.plan_id, start_date=utcnow().date(),
-                                                due_day=10).id
+        return contracts_domain.create_contract(
+            SYSTEM, old.client, plan_id=old.plan_id, start_date=utcnow().date(), due_day=10
+        ).id
 
 
 def refused_sync(app, setup, run_jobs) -> tuple[int, int]:
@@ -110,8 +111,13 @@ def test_skeelo_subscriber_follows_the_contract_to_its_cancellation(app, skeelo,
     sub = subscription(app, contract_id)
     assert record["external_id"] == sub.external_ref and record["status"] == "active"
     assert record["products"] == ["SKEELO-EBOOKS"]
-    for action, expected in (("block", "inactive"), ("unblock", "active"), ("suspend", "inactive"),
-                             ("reactivate", "active"), ("cancel", "cancelled")):
+    for action, expected in (
+        ("block", "inactive"),
+        ("unblock", "active"),
+        ("suspend", "inactive"),
+        ("reactivate", "active"),
+        ("cancel", "cancelled"),
+    ):
         act(app, contract_id, action)
         run_jobs()
         assert customers(skeelo.sandbox)[0]["status"] == expected, action
@@ -226,8 +232,9 @@ def test_editing_the_clients_email_updates_the_ittv_login(app, ittv, run_jobs):
     act_and_run(app, run_jobs, contract_id, "sync")
     with app.app_context():
         client = db.session.get(Contract, contract_id).client
-        data = clients_domain.ClientData(kind=client.kind, name=client.name, document=CPFS[1],
-                                         email="maria.nova@example.com.br")
+        data = clients_domain.ClientData(
+            kind=client.kind, name=client.name, document=CPFS[1], email="maria.nova@example.com.br"
+        )
         clients_domain.update_client(SYSTEM, db.session.get(Client, client.id), data)
     assert run_jobs() == 1
     [customer] = customers(ittv.sandbox)
@@ -245,7 +252,9 @@ def test_a_refusal_fails_at_once_with_the_platforms_message_and_tentar_novamente
     assert subscription(app, contract_id).last_error == failed.last_error
     assert history(app, contract_id)[-1][2] == failed.last_error
     login_as("leitura")
-    assert failed.last_error in client.get(f"/financeiro/painel-do-cliente/contratos/{contract_id}").get_data(as_text=True)
+    assert failed.last_error in client.get(f"/financeiro/painel-do-cliente/contratos/{contract_id}").get_data(
+        as_text=True
+    )
 
     with app.app_context():
         operations.retry(SYSTEM, db.session.get(Operation, op_id))
@@ -416,8 +425,11 @@ def test_a_retry_no_scheduler_moved_is_sent_again_by_the_relay(app, ittv, run_jo
     op_id = act(app, contract_id, "sync")
     run_jobs()  # the retry is scheduled in Redis, but no worker runs RQ's scheduler
     with app.app_context():
-        db.session.execute(db.update(Operation).values(
-            next_attempt_at=utcnow() - timedelta(minutes=2), updated_at=utcnow() - timedelta(minutes=2)))
+        db.session.execute(
+            db.update(Operation).values(
+                next_attempt_at=utcnow() - timedelta(minutes=2), updated_at=utcnow() - timedelta(minutes=2)
+            )
+        )
         db.session.commit()
         assert relay() == {"lost": 0, "resent": 1}
     run_jobs()
@@ -452,9 +464,8 @@ def test_tentar_novamente_is_refused_for_an_operation_a_newer_one_replaced(app, 
     contract_id, sync = refused_sync(app, ittv, run_jobs)
     assert operation(app, sync).status == "failed"
     act_and_run(app, run_jobs, contract_id, "cancel")
-    with app.app_context():
-        with pytest.raises(DomainError, match="mais recente"):
-            operations.retry(SYSTEM, db.session.get(Operation, sync))
+    with app.app_context(), pytest.raises(DomainError, match="mais recente"):
+        operations.retry(SYSTEM, db.session.get(Operation, sync))
     assert operation(app, sync).status == "failed"
 
 
@@ -467,8 +478,13 @@ def test_a_new_contract_reusing_the_ittv_customer_brings_the_login_up_to_date(ap
     run_jobs()
     with app.app_context():
         client = db.session.get(Contract, old).client
-        clients_domain.update_client(SYSTEM, client, clients_domain.ClientData(
-            kind=client.kind, name=client.name, document=client.document, email="maria.nova@example.com.br"))
+        clients_domain.update_client(
+            SYSTEM,
+            client,
+            clients_domain.ClientData(
+                kind=client.kind, name=client.name, document=client.document, email="maria.nova@example.com.br"
+            ),
+        )
     new = new_contract_of_the_same_client(app, old)
     act_and_run(app, run_jobs, new, "sync")
     [customer] = customers(ittv.sandbox)

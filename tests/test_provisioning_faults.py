@@ -4,6 +4,7 @@ parts: `flask worker` processes (RQ's forking worker, with its scheduler for del
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -19,8 +20,13 @@ from tests.provisioning import act, operation, platform_at, statuses, subscripti
 # Short waits so the faults play out in seconds: retries from 0.3 s, leases of 4 s, a relay
 # every second, a circuit that opens after 3 failures for a second.
 FAST = {
-    "PROVISIONING_RETRY_BASE": 0.3, "PROVISIONING_RETRY_MAX": 2.0, "PROVISIONING_MAX_ATTEMPTS": 6,
-    "PROVISIONING_LEASE": 4.0, "RELAY_INTERVAL": 1, "CIRCUIT_FAILURE_THRESHOLD": 3, "CIRCUIT_OPEN_SECONDS": 1.0,
+    "PROVISIONING_RETRY_BASE": 0.3,
+    "PROVISIONING_RETRY_MAX": 2.0,
+    "PROVISIONING_MAX_ATTEMPTS": 6,
+    "PROVISIONING_LEASE": 4.0,
+    "RELAY_INTERVAL": 1,
+    "CIRCUIT_FAILURE_THRESHOLD": 3,
+    "CIRCUIT_OPEN_SECONDS": 1.0,
     "CIRCUIT_MAX_OPEN_SECONDS": 2.0,
 }
 
@@ -51,6 +57,7 @@ def processes(fast_env):
 def kill_hard(process) -> None:
     """SIGKILL a worker and everything it forked (RQ's work horse runs in a session of its own,
     so killing the process group would spare it): the machine is lost mid-job."""
+
     def children(pid: int) -> list[int]:
         found = []
         for entry in os.listdir("/proc"):
@@ -69,10 +76,8 @@ def kill_hard(process) -> None:
         doomed.append(pid)
         pending.extend(children(pid))
     for pid in doomed:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     process.wait()
 
 
@@ -104,8 +109,7 @@ def finished(app, *op_ids: int) -> bool:
 
 
 def contracts_for(app, setup, count: int) -> list[int]:
-    return [setup.contract(app, document=cpf, email=f"cliente{i}@example.com.br") for i, cpf in
-            enumerate(CPFS[:count])]
+    return [setup.contract(app, document=cpf, email=f"cliente{i}@example.com.br") for i, cpf in enumerate(CPFS[:count])]
 
 
 def test_three_500s_then_ok_retry_by_themselves_and_show_their_attempts(app, sandbox_for, processes):
@@ -143,7 +147,9 @@ def test_a_4xx_fails_visibly_with_the_platforms_message(app, sandbox_for, proces
     failed = operation(app, op_id)
     assert failed.status == "failed" and failed.attempts == 1 and "422" in failed.last_error
     login_as("leitura")
-    assert failed.last_error in client.get(f"/financeiro/painel-do-cliente/contratos/{contract_id}").get_data(as_text=True)
+    assert failed.last_error in client.get(f"/financeiro/painel-do-cliente/contratos/{contract_id}").get_data(
+        as_text=True
+    )
 
 
 def test_redis_emptied_then_the_relay_under_rq_cron_restores_every_pending_operation(app, sandbox_for, processes):
@@ -179,9 +185,7 @@ def test_worker_killed_mid_job_ends_done_after_the_lease(app, sandbox_for, proce
     assert subscription(app, contract_id).remote_status == "blocked"
 
 
-def test_a_platform_down_for_a_while_opens_its_circuit_and_everything_completes_once_back(
-    app, sandbox_for, processes
-):
+def test_a_platform_down_for_a_while_opens_its_circuit_and_everything_completes_once_back(app, sandbox_for, processes):
     ittv = platform_at(app, sandbox_for("ittv"))
     contracts = contracts_for(app, ittv, 5)
     ittv.sandbox.inject("error", status=503, count=8)
@@ -216,13 +220,19 @@ def test_nothing_ever_silently_disappears(app, sandbox_for, processes):
     rng = random.Random(7)
     skeelo = platform_at(app, sandbox_for("skeelo"))
     documents = ["11222333000181", "11444777000161"]
-    contracts = [skeelo.contract(app, document=doc, name=f"Empresa {i}", email=f"e{i}@example.com.br")
-                 for i, doc in enumerate(documents)]
+    contracts = [
+        skeelo.contract(app, document=doc, name=f"Empresa {i}", email=f"e{i}@example.com.br")
+        for i, doc in enumerate(documents)
+    ]
     ittv = platform_at(app, sandbox_for("ittv"))
     contracts += contracts_for(app, ittv, 4)
     for sandbox in (skeelo.sandbox, ittv.sandbox):
-        for kind, spec in (("error", {"status": 500, "count": 3}), ("drop", {"count": 2}),
-                           ("rate_limit", {"retry_after": 1, "count": 2}), ("timeout", {"delay": 0.5, "count": 1})):
+        for kind, spec in (
+            ("error", {"status": 500, "count": 3}),
+            ("drop", {"count": 2}),
+            ("rate_limit", {"retry_after": 1, "count": 2}),
+            ("timeout", {"delay": 0.5, "count": 1}),
+        ):
             sandbox.inject(kind, **spec)
     ops = [act(app, contract_id, "sync") for contract_id in contracts]
     worker = processes("worker")
@@ -242,8 +252,7 @@ def test_nothing_ever_silently_disappears(app, sandbox_for, processes):
         assert sub.remote_status == sub.desired_status
 
 
-def test_a_connection_check_whose_worker_died_ends_done_after_the_relay(app, sandbox_for, processes, login_as,
-                                                                        client):
+def test_a_connection_check_whose_worker_died_ends_done_after_the_relay(app, sandbox_for, processes, login_as, client):
     """One outbox: a *Testar conexão* is sent again by the relay like an operation."""
     from panel.domain.platform_checks import request_task
     from panel.extensions import db

@@ -39,9 +39,25 @@ class PrivateRedis:
     def start(self) -> None:
         aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.process = subprocess.Popen(
-            [find_redis_server(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-             "--dir", str(self.directory), "--save", "", *aof, "--maxmemory-policy", "noeviction"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                find_redis_server(),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                *aof,
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         client = redis.Redis(unix_socket_path=str(self.socket), socket_connect_timeout=0.5)
         try:
@@ -121,8 +137,11 @@ def test_worker_and_scheduler_ride_out_a_redis_outage_and_send_what_waited(outag
     wait_for_all(app, during, timeout=60, what="what was asked during the outage (the relay, under rq cron)")
     assert {operation(app, op_id).status for op_id in during} == {"done"}
     assert len(ittv.sandbox.records()) == 3
-    wait_until(lambda: _status(outage).workers == 1 and _status(outage).schedulers == 1, timeout=30,
-               message="the worker and the scheduler to register again")
+    wait_until(
+        lambda: _status(outage).workers == 1 and _status(outage).schedulers == 1,
+        timeout=30,
+        message="the worker and the scheduler to register again",
+    )
     assert not _status(outage).problems
     after = act(app, contracts[0], "block")  # the fast path works again
     wait_for_all(app, [after], timeout=30, what="a block after the outage")
@@ -160,8 +179,9 @@ def test_a_worker_that_loses_redis_in_the_middle_of_a_job_comes_back_and_nothing
     assert operation(app, later).status == "done"
 
 
-@pytest.mark.parametrize("outage", [{"persistent": True, "RELAY_INTERVAL": 600, "PROVISIONING_RETRY_BASE": 1.0}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "outage", [{"persistent": True, "RELAY_INTERVAL": 600, "PROVISIONING_RETRY_BASE": 1.0}], indirect=True
+)
 def test_after_a_redis_blip_a_backoff_retry_runs_on_time(outage, sandbox_for):
     """RQ's scheduler process (the worker's, which moves delayed retries to the queue) dies with
     Redis; the worker starts it again, so a retry does not wait for the relay (here: 10 min)."""
@@ -190,12 +210,18 @@ def test_the_banner_counts_live_workers_only_through_a_flush_and_a_kill(outage):
     wait_until(lambda: live_workers(outage.connection, WORKER_TTL) == 1, timeout=30, message="the worker")
     outage.connection.flushdb()  # Redis loses the worker's registration
     assert live_workers(outage.connection, WORKER_TTL) == 0
-    wait_until(lambda: live_workers(outage.connection, WORKER_TTL) == 1, timeout=WORKER_TTL + 10,
-               message="the worker to register again after the flush")
+    wait_until(
+        lambda: live_workers(outage.connection, WORKER_TTL) == 1,
+        timeout=WORKER_TTL + 10,
+        message="the worker to register again after the flush",
+    )
 
     kill_hard(worker)  # killed outright: it never says it died
-    wait_until(lambda: live_workers(outage.connection, WORKER_TTL) == 0, timeout=WORKER_TTL + 15,
-               message="the killed worker to stop counting")
+    wait_until(
+        lambda: live_workers(outage.connection, WORKER_TTL) == 0,
+        timeout=WORKER_TTL + 15,
+        message="the killed worker to stop counting",
+    )
     assert any("Nenhum worker" in problem for problem in _status(outage).problems)
 
 

@@ -24,17 +24,33 @@ def call(sandbox, method: str, path: str, token: str | None = None, **kwargs) ->
 def ittv_customer(**changes) -> dict:
     cpf = CPF().generate()
     return {
-        "name": "Maria Teste", "cpf": cpf, "status": "ACTIVE", "phone": "11999990000",
-        "email": f"{cpf}@example.com", "username": f"{cpf}@example.com", "password": cpf,
-        "zipcode": "01310100", "product": "PLAYHUB-BASICO", "address": "Av. Paulista", "city": "São Paulo",
-        "number": "10", "state": "SP", **changes,
+        "name": "Maria Teste",
+        "cpf": cpf,
+        "status": "ACTIVE",
+        "phone": "11999990000",
+        "email": f"{cpf}@example.com",
+        "username": f"{cpf}@example.com",
+        "password": cpf,
+        "zipcode": "01310100",
+        "product": "PLAYHUB-BASICO",
+        "address": "Av. Paulista",
+        "city": "São Paulo",
+        "number": "10",
+        "state": "SP",
+        **changes,
     }
 
 
 def skeelo_subscriber(**changes) -> dict:
     cpf = CPF().generate()
-    return {"external_id": f"ref-{cpf}", "name": "João Teste", "document": cpf, "email": f"{cpf}@example.com",
-            "products": ["SKEELO-EBOOKS"], **changes}
+    return {
+        "external_id": f"ref-{cpf}",
+        "name": "João Teste",
+        "document": cpf,
+        "email": f"{cpf}@example.com",
+        "products": ["SKEELO-EBOOKS"],
+        **changes,
+    }
 
 
 API_PATH = {"ittv": "/alpha/reseller/product", "skeelo": "/v1/products"}
@@ -67,8 +83,15 @@ def test_faults_hit_only_matching_requests_and_count_down(sandbox_for, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("spec", [{"kind": "meteoro"}, {"kind": "slow", "delay": -1}, {"kind": "error", "status": 200},
-                                  {"kind": "error", "count": "muitas"}])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "meteoro"},
+        {"kind": "slow", "delay": -1},
+        {"kind": "error", "status": 200},
+        {"kind": "error", "count": "muitas"},
+    ],
+)
 def test_a_fault_that_makes_no_sense_is_refused(sandbox_for, kind, spec):
     sandbox = sandbox_for(kind)
     response = call(sandbox, "POST", "/_sandbox/faults", json=spec)
@@ -104,9 +127,17 @@ def test_ittv_refuses_duplicates_unknown_products_and_bad_status(sandbox_for):
     assert call(sandbox, "POST", "/alpha/reseller/customer", json=ittv_customer(zipcode="123")).status_code == 400
 
     customer_id = created.json()["_id"]
-    assert call(sandbox, "PUT", f"/alpha/reseller/customer/{customer_id}/status", json={"status": "BLOCKED"}).status_code == 400
-    assert call(sandbox, "PUT", f"/alpha/reseller/customer/{customer_id}/order", json={"idProduct": ["x"]}).status_code == 400
-    assert call(sandbox, "PUT", "/alpha/reseller/customer/nao-existe/status", json={"status": "ACTIVE"}).status_code == 404
+    assert (
+        call(sandbox, "PUT", f"/alpha/reseller/customer/{customer_id}/status", json={"status": "BLOCKED"}).status_code
+        == 400
+    )
+    assert (
+        call(sandbox, "PUT", f"/alpha/reseller/customer/{customer_id}/order", json={"idProduct": ["x"]}).status_code
+        == 400
+    )
+    assert (
+        call(sandbox, "PUT", "/alpha/reseller/customer/nao-existe/status", json={"status": "ACTIVE"}).status_code == 404
+    )
 
 
 def test_ittv_lookup_by_cpf_shows_only_the_public_fields(sandbox_for):
@@ -192,8 +223,12 @@ def test_state_survives_a_restart_with_a_state_file(kind, tmp_path):
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_command_line_requires_a_token(kind):
     result = subprocess.run(
-        [sys.executable, "-m", f"sandbox.{kind}", "--port", "0"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-        env={"PATH": "/usr/bin:/bin"}, timeout=60,
+        [sys.executable, "-m", f"sandbox.{kind}", "--port", "0"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=60,
     )
     assert result.returncode == 2
     assert "--token" in result.stderr
@@ -219,7 +254,11 @@ def test_a_token_starting_with_a_dash_is_taken_as_the_token(tmp_path):
     # Generated tokens (token_urlsafe) start with "-" now and then.
     sandbox = start_sandbox("skeelo", tmp_path, token="-tok-" + "x" * 20)
     try:
-        assert sandbox.session.get(f"{sandbox.url}/v1/products", timeout=10,
-                                   headers={"Authorization": f"Bearer {sandbox.token}"}).status_code == 200
+        assert (
+            sandbox.session.get(
+                f"{sandbox.url}/v1/products", timeout=10, headers={"Authorization": f"Bearer {sandbox.token}"}
+            ).status_code
+            == 200
+        )
     finally:
         sandbox.stop()

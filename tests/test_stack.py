@@ -43,17 +43,26 @@ def free_port_run(length: int) -> int:
 def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_path):
     panel_port, sandbox_port = free_port_run(1), free_port_run(len(ADAPTERS))
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in ("REDIS_URL", "DATABASE_URL", "TEST_DATABASE_URL")  # its own Redis and SQLite, as on a laptop
     }
-    env.update({
-        "PANEL_PORT": str(panel_port), "SANDBOX_BASE_PORT": str(sandbox_port), "PANEL_INSTANCE_PATH": str(tmp_path),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "PANEL_PORT": str(panel_port),
+            "SANDBOX_BASE_PORT": str(sandbox_port),
+            "PANEL_INSTANCE_PATH": str(tmp_path),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     output = tmp_path / "run.out"
     with output.open("wb") as sink:
         stack = subprocess.Popen(
-            [sys.executable, "-m", "panel.stack"], cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "panel.stack"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -82,9 +91,15 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
         base = f"http://127.0.0.1:{panel_port}"
         with requests.Session() as browser:
             login = browser.get(f"{base}/login", timeout=10).text
-            browser.post(f"{base}/login", timeout=10, data={
-                "username": "operador", "password": "painel-operador", "csrf_token": csrf_token_from(login),
-            }).raise_for_status()
+            browser.post(
+                f"{base}/login",
+                timeout=10,
+                data={
+                    "username": "operador",
+                    "password": "painel-operador",
+                    "csrf_token": csrf_token_from(login),
+                },
+            ).raise_for_status()
             for contract_id in (1, 2):
                 url = f"{base}/financeiro/painel-do-cliente/contratos/{contract_id}"
                 token = csrf_token_from(browser.get(url, timeout=10).text)
@@ -93,7 +108,9 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
             deadline = time.monotonic() + 30
             with adapter(url, token) as provider:
                 while not list(provider.list_subscribers()):
-                    assert time.monotonic() < deadline, f"{adapter.label}: no subscriber after Sincronizar\n{output.read_text()}"
+                    assert time.monotonic() < deadline, (
+                        f"{adapter.label}: no subscriber after Sincronizar\n{output.read_text()}"
+                    )
                     time.sleep(0.5)
         deadline = time.monotonic() + 10
         while '"GET /login HTTP/1.1" 200' not in output.read_text(errors="replace") and time.monotonic() < deadline:
@@ -113,10 +130,15 @@ def test_make_run_says_which_port_is_taken_instead_of_failing_later(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "PANEL_PORT": str(free_port_run(1)), "SANDBOX_BASE_PORT": str(port),
-               "PANEL_INSTANCE_PATH": str(tmp_path)}
-        result = subprocess.run([sys.executable, "-m", "panel.stack"], cwd=PROJECT_ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+        env = {
+            **os.environ,
+            "PANEL_PORT": str(free_port_run(1)),
+            "SANDBOX_BASE_PORT": str(port),
+            "PANEL_INSTANCE_PATH": str(tmp_path),
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "panel.stack"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
     assert result.returncode == 1
     assert f"Porta(s) já em uso: {port}" in result.stderr
     assert "SANDBOX_BASE_PORT" in result.stderr

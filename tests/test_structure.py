@@ -46,22 +46,34 @@ def _local_imports(path: Path) -> list[tuple[int, str]]:
 
 
 def test_no_import_hides_in_a_function_without_saying_why():
-    hidden = {str(path.relative_to(PROJECT_ROOT)): imports
-              for path in sorted((PROJECT_ROOT / "panel").rglob("*.py")) if (imports := _local_imports(path))}
+    hidden = {
+        str(path.relative_to(PROJECT_ROOT)): imports
+        for path in sorted((PROJECT_ROOT / "panel").rglob("*.py"))
+        if (imports := _local_imports(path))
+    }
     assert hidden == {}
 
 
 def test_the_layers_are_declared_for_import_linter():
     config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     [layers] = [contract for contract in config["contracts"] if contract["type"] == "layers"]
+
     def level(module: str) -> int:
         return next(i for i, layer in enumerate(layers["layers"]) if module in layer.split(" : "))
 
-    assert level("panel.auth") < level("panel.jobs") < level("panel.providers") < level("panel.domain") \
+    assert (
+        level("panel.auth")
+        < level("panel.jobs")
+        < level("panel.providers")
+        < level("panel.domain")
         < level("panel.models")
+    )
     assert level("panel.templating") == level("panel.auth")
-    forbidden = {(tuple(c["source_modules"]), tuple(c["forbidden_modules"])) for c in config["contracts"]
-                 if c["type"] == "forbidden"}
+    forbidden = {
+        (tuple(c["source_modules"]), tuple(c["forbidden_modules"]))
+        for c in config["contracts"]
+        if c["type"] == "forbidden"
+    }
     assert any("panel.providers" in targets and "panel.web" in sources for sources, targets in forbidden)
     assert any("panel.models" in targets and sources == ("panel.providers",) for sources, targets in forbidden)
     assert any(targets == ("panel",) and sources == ("sandbox",) for sources, targets in forbidden)

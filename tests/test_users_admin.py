@@ -22,14 +22,20 @@ def _user(app, username: str) -> User | None:
         return user
 
 
-NEW_USER = {"username": "bruno", "name": "Bruno Souza", "role": "operador",
-            "password": "senha-do-bruno-1", "confirm": "senha-do-bruno-1"}
+NEW_USER = {
+    "username": "bruno",
+    "name": "Bruno Souza",
+    "role": "operador",
+    "password": "senha-do-bruno-1",
+    "confirm": "senha-do-bruno-1",
+}
 
 
 def test_admin_creates_an_operator_who_can_then_log_in(app, login_as, client):
     login_as("admin")
-    response = _post_form(client, "/configuracoes/usuarios/novo", NEW_USER,
-                          environ_base={"REMOTE_ADDR": "203.0.113.50"})
+    response = _post_form(
+        client, "/configuracoes/usuarios/novo", NEW_USER, environ_base={"REMOTE_ADDR": "203.0.113.50"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/configuracoes/usuarios"
     listing = client.get("/configuracoes/usuarios").get_data(as_text=True)
     assert "Usuário bruno criado." in listing and "Bruno Souza" in listing and "Operador" in listing
@@ -37,8 +43,9 @@ def test_admin_creates_an_operator_who_can_then_log_in(app, login_as, client):
     created = _user(app, "bruno")
     assert created.role == "operador" and created.active
     with app.app_context():
-        event = db.session.scalar(db.select(AuditEvent).where(
-            AuditEvent.action == "user.created", AuditEvent.target_id == str(created.id)))
+        event = db.session.scalar(
+            db.select(AuditEvent).where(AuditEvent.action == "user.created", AuditEvent.target_id == str(created.id))
+        )
         assert event.actor_name.startswith("Admin-")  # the operator's name (make_user titles it)
         assert event.ip == "203.0.113.50"
         assert "senha-do-bruno-1" not in str(event.changes)
@@ -48,8 +55,11 @@ def test_admin_creates_an_operator_who_can_then_log_in(app, login_as, client):
 
 def test_bad_input_is_shown_next_to_the_field_and_typed_values_are_kept(login_as, client):
     login_as("admin")
-    response = _post_form(client, "/configuracoes/usuarios/novo",
-                          {**NEW_USER, "username": "Bruno Souza!", "password": "curta", "confirm": "curta"})
+    response = _post_form(
+        client,
+        "/configuracoes/usuarios/novo",
+        {**NEW_USER, "username": "Bruno Souza!", "password": "curta", "confirm": "curta"},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "is-invalid" in page
@@ -107,7 +117,9 @@ def test_admin_renames_and_changes_a_role_which_applies_at_once(app, login_as, c
 
 def test_admin_cannot_demote_themselves(app, login_as, client):
     me = login_as("admin")
-    page = _post_form(client, f"/configuracoes/usuarios/{me.id}", {"name": me.name, "role": "operador"}).get_data(as_text=True)
+    page = _post_form(client, f"/configuracoes/usuarios/{me.id}", {"name": me.name, "role": "operador"}).get_data(
+        as_text=True
+    )
     assert "Você não pode retirar o seu próprio perfil de administrador." in page
     assert _user(app, me.username).role == "admin"
 
@@ -140,16 +152,25 @@ def test_activation_accepts_only_an_explicit_choice(app, login_as, client, make_
     login_as("admin")
     target = make_user("operador")
     for value in ("banana", ""):
-        response = _post_form(client, "/configuracoes/usuarios", {"active": value},
-                              post_url=f"/configuracoes/usuarios/{target.id}/situacao")
+        response = _post_form(
+            client,
+            "/configuracoes/usuarios",
+            {"active": value},
+            post_url=f"/configuracoes/usuarios/{target.id}/situacao",
+        )
         assert response.status_code == 400
     assert _user(app, target.username).active
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("0", 400), ("-5", 400), ("99999999999999999999999", 400),
-    ("abc", 200),  # not a number: ignored, the first page
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("0", 400),
+        ("-5", 400),
+        ("99999999999999999999999", 400),
+        ("abc", 200),  # not a number: ignored, the first page
+    ],
+)
 def test_audit_log_refuses_an_impossible_page_key(login_as, client, value, expected):
     login_as("admin")
     assert client.get(f"/configuracoes/auditoria?antes={value}").status_code == expected
@@ -173,9 +194,12 @@ def test_the_last_active_admin_cannot_be_removed(app, make_user):
 def test_admin_resets_a_password(app, login_as, client, make_user):
     login_as("admin")
     target = make_user("operador")
-    response = _post_form(client, f"/configuracoes/usuarios/{target.id}",
-                          {"password": "redefinida-123", "confirm": "redefinida-123"},
-                          post_url=f"/configuracoes/usuarios/{target.id}/senha")
+    response = _post_form(
+        client,
+        f"/configuracoes/usuarios/{target.id}",
+        {"password": "redefinida-123", "confirm": "redefinida-123"},
+        post_url=f"/configuracoes/usuarios/{target.id}/senha",
+    )
     assert response.status_code == 302
     assert AuthActions(app.test_client()).login(target.username, "redefinida-123").status_code == 302
 
@@ -183,8 +207,12 @@ def test_admin_resets_a_password(app, login_as, client, make_user):
 def test_reset_password_errors_are_shown_on_the_edit_page(login_as, client, make_user):
     login_as("admin")
     target = make_user("operador")
-    response = _post_form(client, f"/configuracoes/usuarios/{target.id}", {"password": "curta", "confirm": "curta"},
-                          post_url=f"/configuracoes/usuarios/{target.id}/senha")
+    response = _post_form(
+        client,
+        f"/configuracoes/usuarios/{target.id}",
+        {"password": "curta", "confirm": "curta"},
+        post_url=f"/configuracoes/usuarios/{target.id}/senha",
+    )
     assert response.status_code == 422
     assert "A senha deve ter pelo menos 10 caracteres." in response.get_data(as_text=True)
 
@@ -202,26 +230,33 @@ def test_deactivate_and_reactivate_from_the_list_with_confirmation(app, login_as
     assert f'action="/configuracoes/usuarios/{target.id}/situacao"' in listing
     assert f"Desativar o usuário {target.username}?" in listing
 
-    response = _post_form(client, "/configuracoes/usuarios", {"active": "0"},
-                          post_url=f"/configuracoes/usuarios/{target.id}/situacao")
+    response = _post_form(
+        client, "/configuracoes/usuarios", {"active": "0"}, post_url=f"/configuracoes/usuarios/{target.id}/situacao"
+    )
     assert response.status_code == 302
     assert f"Usuário {target.username} desativado." in client.get("/configuracoes/usuarios").get_data(as_text=True)
     assert not _user(app, target.username).active
     assert AuthActions(app.test_client()).login(target.username).status_code == 200  # refused
 
-    _post_form(client, "/configuracoes/usuarios", {"active": "1"},
-               post_url=f"/configuracoes/usuarios/{target.id}/situacao")
+    _post_form(
+        client, "/configuracoes/usuarios", {"active": "1"}, post_url=f"/configuracoes/usuarios/{target.id}/situacao"
+    )
     assert _user(app, target.username).active
     assert AuthActions(app.test_client()).login(target.username).status_code == 302
 
 
 def test_admin_cannot_deactivate_themselves_from_the_list(app, login_as, client):
     me = login_as("admin")
-    assert f"/configuracoes/usuarios/{me.id}/situacao" not in client.get("/configuracoes/usuarios").get_data(as_text=True)
-    response = _post_form(client, "/configuracoes/usuarios", {"active": "0"},
-                          post_url=f"/configuracoes/usuarios/{me.id}/situacao")
+    assert f"/configuracoes/usuarios/{me.id}/situacao" not in client.get("/configuracoes/usuarios").get_data(
+        as_text=True
+    )
+    response = _post_form(
+        client, "/configuracoes/usuarios", {"active": "0"}, post_url=f"/configuracoes/usuarios/{me.id}/situacao"
+    )
     assert response.status_code == 302
-    assert "Você não pode desativar o seu próprio usuário." in client.get("/configuracoes/usuarios").get_data(as_text=True)
+    assert "Você não pode desativar o seu próprio usuário." in client.get("/configuracoes/usuarios").get_data(
+        as_text=True
+    )
     assert _user(app, me.username).active
 
 

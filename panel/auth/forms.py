@@ -11,7 +11,8 @@ class LoginForm(Form):
 
 class ChangePasswordForm(Form):
     current_password = CurrentPasswordField(
-        "Senha atual", validators=[DataRequired("Informe a senha atual.")],
+        "Senha atual",
+        validators=[DataRequired("Informe a senha atual.")],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = NewPasswordField("Nova senha", validators=[DataRequired("Informe a nova senha.")])

@@ -106,8 +106,11 @@ class LoginThrottle:
             try:
                 return step(self._shared)
             except redis.RedisError as error:
-                log.warning("login throttle: Redis does not answer (%s); per-process counters for %d s",
-                            type(error).__name__, REDIS_RETRY_SECONDS)
+                log.warning(
+                    "login throttle: Redis does not answer (%s); per-process counters for %d s",
+                    type(error).__name__,
+                    REDIS_RETRY_SECONDS,
+                )
                 self._redis_retry_at = time.monotonic() + REDIS_RETRY_SECONDS
         with self._local_lock:
             return step(self._local)

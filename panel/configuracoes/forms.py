@@ -53,22 +53,26 @@ class ResetPasswordForm(Form):
 
 # -- platforms and products -----------------------------------------------------------------
 
+
 class PlatformForm(Form):
     kind = SelectField("Plataforma", choices=[])
     code = StringField(
-        "Código", validators=[DataRequired("Informe o código."), Length(max=32)],
+        "Código",
+        validators=[DataRequired("Informe o código."), Length(max=32)],
         description="Identifica a conta no painel (ex.: ITTV, SKEELO).",
     )
     name = StringField("Nome", validators=[DataRequired("Informe o nome."), Length(max=120)])
     server_url = StringField(
-        "Servidor (URL)", validators=[DataRequired("Informe a URL do servidor."), Length(max=255)],
+        "Servidor (URL)",
+        validators=[DataRequired("Informe a URL do servidor."), Length(max=255)],
         render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
         description="A URL da API fornecida pela plataforma, com http:// ou https://.",
     )
     # Never rendered back (PasswordField hides its value): pages only say when it was set.
     token = PasswordField("Token", render_kw={"autocomplete": "off", "spellcheck": "false"})
     concurrency_limit = IntegerField(
-        "Requisições simultâneas", default=4,
+        "Requisições simultâneas",
+        default=4,
         validators=[InputRequired("Informe um número de 1 a 64."), NumberRange(1, 64, "Informe um número de 1 a 64.")],
         description="Quantas chamadas a esta plataforma o painel faz ao mesmo tempo, no máximo.",
     )
@@ -77,7 +81,8 @@ class PlatformForm(Form):
 
 class ProductForm(Form):
     code = StringField(
-        "Código (sigla)", validators=[DataRequired("Informe o código."), Length(max=64)],
+        "Código (sigla)",
+        validators=[DataRequired("Informe o código."), Length(max=64)],
         description="Como a plataforma identifica o pacote.",
     )
     name = StringField("Nome", validators=[DataRequired("Informe o nome."), Length(max=120)])
@@ -86,12 +91,16 @@ class ProductForm(Form):
 
 # -- access plans (Adicionar plano) ---------------------------------------------------------
 
+
 class CompositionLineForm(SubForm):
     """One service kind's share of the monthly value (a sub-form: the outer form has the CSRF)."""
 
     service = HiddenField()
-    mode = SelectField("Forma", choices=[SelectChoice(m.value, m.label) for m in CompositionMode],
-                       default=CompositionMode.percent.value)
+    mode = SelectField(
+        "Forma",
+        choices=[SelectChoice(m.value, m.label) for m in CompositionMode],
+        default=CompositionMode.percent.value,
+    )
     amount = BrDecimalField("Parcela", places=0, max_places=4, suffix="%")
 
 
@@ -107,15 +116,19 @@ class PlanForm(Form):
 
     name = StringField("Nome do plano", validators=[DataRequired("Informe o nome do plano."), Length(max=120)])
     plan_type = RadioField(
-        "Tipo", choices=[SelectChoice(t.value, t.label) for t in PlanType],
+        "Tipo",
+        choices=[SelectChoice(t.value, t.label) for t in PlanType],
         validators=[InputRequired("Escolha o tipo do plano: TV/OTT ou SVA.")],
     )
     contract_months = IntegerField(
-        "Meses de contrato", default=12,
+        "Meses de contrato",
+        default=12,
         validators=[InputRequired("Informe os meses de contrato."), NumberRange(1, 120, "Informe de 1 a 120 meses.")],
     )
     monthly_value = BrDecimalField(
-        "Valor mensal (R$)", validators=[InputRequired("Informe o valor mensal.")], description="Ex.: 39,90",
+        "Valor mensal (R$)",
+        validators=[InputRequired("Informe o valor mensal.")],
+        description="Ex.: 39,90",
     )
     composition = FieldList(FormField(CompositionLineForm), min_entries=len(SERVICES), max_entries=len(SERVICES))
     platform_id = IdSelectField("Plataforma", choices=[])
@@ -136,6 +149,7 @@ class PlanForm(Form):
 
 # -- billing rules (Réguas de Configuração) -------------------------------------------------
 
+
 class BillingRuleForm(Form):
     rule_type = SelectField("Tipo da régua", choices=[SelectChoice(t.value, t.label) for t in RuleType])
     days_overdue = IntegerField(
@@ -147,5 +161,8 @@ class BillingRuleForm(Form):
     platform_id = IdSelectField("Abrangência", choices=[])
     unblock_on_payment = BooleanField("Desbloquear automaticamente quando o título for pago", default=True)
     active = BooleanField("Ativa", default=True)
-    description = StringField("Descrição (opcional)", validators=[Length(max=120)],
-                              description="Em branco: o painel descreve a régua pela ação e pelos dias.")
+    description = StringField(
+        "Descrição (opcional)",
+        validators=[Length(max=120)],
+        description="Em branco: o painel descreve a régua pela ação e pelos dias.",
+    )

@@ -17,8 +17,9 @@ from panel.models import BillingRule, Platform, RuleAction, RuleType
 MAX_DAYS = 365
 
 
-def _check(rule_type: str, days_overdue: int | None, action: str, platform_id: int | None,
-           description: str | None) -> tuple[RuleType, int, RuleAction, Platform | None, str]:
+def _check(
+    rule_type: str, days_overdue: int | None, action: str, platform_id: int | None, description: str | None
+) -> tuple[RuleType, int, RuleAction, Platform | None, str]:
     try:
         kind = RuleType(rule_type or "")
     except ValueError:
@@ -52,16 +53,23 @@ def scope_label(rule: BillingRule) -> str:
 
 def _snapshot(rule: BillingRule) -> dict:
     return {
-        "description": rule.description, "rule_type": rule.rule_type, "days_overdue": rule.days_overdue,
-        "action": rule.action, "platform": rule.platform.code if rule.platform else "todas",
-        "unblock_on_payment": rule.unblock_on_payment, "active": rule.active,
+        "description": rule.description,
+        "rule_type": rule.rule_type,
+        "days_overdue": rule.days_overdue,
+        "action": rule.action,
+        "platform": rule.platform.code if rule.platform else "todas",
+        "unblock_on_payment": rule.unblock_on_payment,
+        "active": rule.active,
     }
 
 
-def _refuse_duplicate(kind: RuleType, what: RuleAction, days: int, platform: Platform | None,
-                      exclude_id: int | None) -> None:
+def _refuse_duplicate(
+    kind: RuleType, what: RuleAction, days: int, platform: Platform | None, exclude_id: int | None
+) -> None:
     query = select(BillingRule.id).where(
-        BillingRule.active, BillingRule.rule_type == kind.value, BillingRule.action == what.value,
+        BillingRule.active,
+        BillingRule.rule_type == kind.value,
+        BillingRule.action == what.value,
         BillingRule.days_overdue == days,
         BillingRule.platform_id.is_(None) if platform is None else BillingRule.platform_id == platform.id,
     )
@@ -71,8 +79,18 @@ def _refuse_duplicate(kind: RuleType, what: RuleAction, days: int, platform: Pla
         raise DomainError("Já existe uma régua ativa com esta ação, estes dias e esta abrangência.", "days_overdue")
 
 
-def save_rule(actor: Actor, rule: BillingRule | None, *, rule_type: str, days_overdue: int | None, action: str,
-              platform_id: int | None, unblock_on_payment: bool, active: bool, description: str | None = None) -> BillingRule:
+def save_rule(
+    actor: Actor,
+    rule: BillingRule | None,
+    *,
+    rule_type: str,
+    days_overdue: int | None,
+    action: str,
+    platform_id: int | None,
+    unblock_on_payment: bool,
+    active: bool,
+    description: str | None = None,
+) -> BillingRule:
     """Create (``rule`` None) or change a rule."""
     kind, days, what, platform, description = _check(rule_type, days_overdue, action, platform_id, description)
     if active:
@@ -86,26 +104,37 @@ def save_rule(actor: Actor, rule: BillingRule | None, *, rule_type: str, days_ov
     if creating:
         db.session.add(target)
         db.session.flush()
-        audit.record(actor, "billing_rule.created", f"Cadastrou a régua {target.title}.", target=target,
-                     changes={key: [None, value] for key, value in _snapshot(target).items()})
+        audit.record(
+            actor,
+            "billing_rule.created",
+            f"Cadastrou a régua {target.title}.",
+            target=target,
+            changes={key: [None, value] for key, value in _snapshot(target).items()},
+        )
     else:
         changes = audit.diff(before, _snapshot(target))
         if not changes:
             return target
-        audit.record(actor, "billing_rule.updated", f"Alterou a régua {target.title}.", target=target,
-                     changes=changes)
+        audit.record(actor, "billing_rule.updated", f"Alterou a régua {target.title}.", target=target, changes=changes)
     db.session.flush()
     return target
 
 
 def delete_rule(actor: Actor, rule: BillingRule) -> None:
-    audit.record(actor, "billing_rule.deleted", f"Removeu a régua {rule.title}.", target=rule,
-                 changes={key: [value, None] for key, value in _snapshot(rule).items()})
+    audit.record(
+        actor,
+        "billing_rule.deleted",
+        f"Removeu a régua {rule.title}.",
+        target=rule,
+        changes={key: [value, None] for key, value in _snapshot(rule).items()},
+    )
     db.session.delete(rule)
     db.session.flush()
 
 
 def list_rules() -> list[BillingRule]:
-    return list(db.session.scalars(
-        select(BillingRule).order_by(BillingRule.active.desc(), BillingRule.days_overdue, BillingRule.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(BillingRule).order_by(BillingRule.active.desc(), BillingRule.days_overdue, BillingRule.id)
+        )
+    )

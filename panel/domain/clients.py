@@ -19,16 +19,41 @@ from sqlalchemy.exc import IntegrityError
 from validate_docbr import CNPJ, CPF
 
 from panel.domain import audit
-from panel.domain.contracts import schedule_login_update, synced_with_login
 from panel.domain.common import Actor, DomainError, check_all
+from panel.domain.contracts import schedule_login_update, synced_with_login
 from panel.extensions import db
 from panel.formats import digits
 from panel.inputs import without_control_characters
 from panel.models import Client, ClientKind, Contract
 
 UFS = (
-    "AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA", "PB", "PE", "PI", "PR",
-    "RJ", "RN", "RO", "RR", "RS", "SC", "SE", "SP", "TO",
+    "AC",
+    "AL",
+    "AM",
+    "AP",
+    "BA",
+    "CE",
+    "DF",
+    "ES",
+    "GO",
+    "MA",
+    "MG",
+    "MS",
+    "MT",
+    "PA",
+    "PB",
+    "PE",
+    "PI",
+    "PR",
+    "RJ",
+    "RN",
+    "RO",
+    "RR",
+    "RS",
+    "SC",
+    "SE",
+    "SP",
+    "TO",
 )
 LANDING_SIZE = 1000  # "Últimos 1000 novos cadastros ativos", as in the ERP
 
@@ -52,6 +77,7 @@ class ClientData:
 
 
 # -- checks ---------------------------------------------------------------------------------
+
 
 def _kind(value: str) -> ClientKind:
     try:
@@ -135,13 +161,24 @@ def _clean(data: ClientData, client: Client | None) -> dict:
         lambda: _state(data.state),
     )
     return {
-        "kind": kind.value, "name": name, "search_name": search_key(name), "document": document, "email": email,
-        "phone": phone, "zipcode": zipcode, "street": street, "number": number, "complement": complement, "city": city,
-        "state": state, "active": bool(data.active),
+        "kind": kind.value,
+        "name": name,
+        "search_name": search_key(name),
+        "document": document,
+        "email": email,
+        "phone": phone,
+        "zipcode": zipcode,
+        "street": street,
+        "number": number,
+        "complement": complement,
+        "city": city,
+        "state": state,
+        "active": bool(data.active),
     }
 
 
 # -- saving ---------------------------------------------------------------------------------
+
 
 def search_key(text: str) -> str:
     """Lowercase, without accents: how names are compared in a search."""
@@ -150,7 +187,7 @@ def search_key(text: str) -> str:
 
 
 def _snapshot(client: Client) -> dict:
-    values = {field: getattr(client, field) for field in asdict(ClientData("", "", "")).keys()}
+    values = {field: getattr(client, field) for field in asdict(ClientData("", "", ""))}
     values["client_kind"] = values.pop("kind")  # "kind" names a platform's adapter in the audit
     return values
 
@@ -171,8 +208,13 @@ def create_client(actor: Actor, data: ClientData) -> Client:
     with _saving():
         db.session.add(client)
         db.session.flush()
-        audit.record(actor, "client.created", f"Cadastrou o cliente {client.name}.", target=client,
-                     changes={key: [None, value] for key, value in _snapshot(client).items() if value not in ("", None)})
+        audit.record(
+            actor,
+            "client.created",
+            f"Cadastrou o cliente {client.name}.",
+            target=client,
+            changes={key: [None, value] for key, value in _snapshot(client).items() if value not in ("", None)},
+        )
     return client
 
 
@@ -185,8 +227,9 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
         raise DomainError("O tipo do cadastro não muda: cadastre a empresa ou a pessoa à parte.", "kind")
     login_fields = [field for field in ("email", "document") if cleaned[field] != getattr(client, field)]
     if "email" in login_fields and not cleaned["email"] and synced_with_login(client):
-        raise DomainError("Este cliente tem contrato sincronizado em plataforma com login: o e-mail não pode "
-                          "ficar vazio.", "email")
+        raise DomainError(
+            "Este cliente tem contrato sincronizado em plataforma com login: o e-mail não pode ficar vazio.", "email"
+        )
     before = _snapshot(client)
     with _saving():
         for key, value in cleaned.items():
@@ -194,14 +237,16 @@ def update_client(actor: Actor, client: Client, data: ClientData) -> Client:
         changes = audit.diff(before, _snapshot(client))
         if not changes:
             return client
-        audit.record(actor, "client.updated", f"Alterou o cadastro do cliente {client.name}.", target=client,
-                     changes=changes)
+        audit.record(
+            actor, "client.updated", f"Alterou o cadastro do cliente {client.name}.", target=client, changes=changes
+        )
         if login_fields:
             schedule_login_update(actor, client, login_fields)
     return client
 
 
 # -- reading --------------------------------------------------------------------------------
+
 
 def containing(text: str) -> str:
     """A LIKE pattern for ``text`` anywhere, its own % and _ taken literally."""
@@ -212,8 +257,10 @@ def matching(text: str) -> tuple[list, int | None]:
     """The search rules every client search shares: conditions on the client (name or e-mail
     containing ``text``, CPF/CNPJ starting with its digits), and the short number it may be (a
     client's code or a contract's number), for the caller to match where it can."""
-    conditions = [Client.search_name.like(containing(search_key(text)), escape="\\"),
-                  Client.email.ilike(containing(text), escape="\\")]
+    conditions = [
+        Client.search_name.like(containing(search_key(text)), escape="\\"),
+        Client.email.ilike(containing(text), escape="\\"),
+    ]
     number = digits(text)
     short = None
     if number and len(number) >= len(text.replace(" ", "")) - 4:  # mostly digits: a document or contract

@@ -11,38 +11,23 @@ The seeds' rules it encodes:
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from panel.domain.common import DomainError
-from panel.models import ContractStatus, OperationKind
 from panel.domain.vocabulary import AccessStatus
+from panel.models import ContractStatus, OperationKind
+from panel.models.types import LabelledEnum
 
 
-class ContractAction(str, enum.Enum):
-    sync = "sync"
-    suspend = "suspend"
-    reactivate = "reactivate"
-    cancel = "cancel"
+class ContractAction(LabelledEnum):
+    sync = "sync", "Sincronizar"
+    suspend = "suspend", "Suspender contrato"
+    reactivate = "reactivate", "Cancelar suspensão"
+    cancel = "cancel", "Cancelar contrato"
     # Integradores: the subscriber's access while the contract stays active
-    partial_block = "partial_block"
-    block = "block"
-    unblock = "unblock"
-
-    @property
-    def label(self) -> str:
-        return _ACTION_LABELS[self]
-
-
-_ACTION_LABELS = {
-    ContractAction.sync: "Sincronizar",
-    ContractAction.suspend: "Suspender contrato",
-    ContractAction.reactivate: "Cancelar suspensão",
-    ContractAction.cancel: "Cancelar contrato",
-    ContractAction.partial_block: "Bloqueio parcial dos pontos deste contrato",
-    ContractAction.block: "Bloqueio total dos pontos deste contrato",
-    ContractAction.unblock: "Desbloqueio dos pontos deste contrato",
-}
+    partial_block = "partial_block", "Bloqueio parcial dos pontos deste contrato"
+    block = "block", "Bloqueio total dos pontos deste contrato"
+    unblock = "unblock", "Desbloqueio dos pontos deste contrato"
 
 
 @dataclass(frozen=True)
@@ -71,8 +56,10 @@ def decide(state: State, action: ContractAction, traits: PlatformTraits) -> Outc
     """What ``action`` does from ``state``; DomainError (pt-BR) when the rules refuse it."""
     contract, desired = state.contract, state.desired
     if contract is ContractStatus.cancelled:
-        raise DomainError("Este contrato está cancelado e não aceita mais ações: para voltar a atender o "
-                          "cliente, crie um novo contrato.")
+        raise DomainError(
+            "Este contrato está cancelado e não aceita mais ações: para voltar a atender o "
+            "cliente, crie um novo contrato."
+        )
     synced = desired is not None
 
     def to(new_contract: ContractStatus, new_desired: AccessStatus | None) -> Outcome:
@@ -101,8 +88,9 @@ def decide(state: State, action: ContractAction, traits: PlatformTraits) -> Outc
         raise DomainError("O contrato ainda não foi sincronizado com a plataforma.")
     if contract is ContractStatus.suspended:
         if action is ContractAction.unblock:
-            raise DomainError("O contrato está suspenso: use Cancelar suspensão no Painel do Cliente antes do "
-                              "desbloqueio.")
+            raise DomainError(
+                "O contrato está suspenso: use Cancelar suspensão no Painel do Cliente antes do desbloqueio."
+            )
         raise DomainError("O contrato está suspenso: o acesso já está bloqueado.")
     wanted = SUBSCRIBER_ACTIONS[action]
     if wanted not in traits.supported:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from panel.domain import fiscal, outbox
@@ -29,7 +29,16 @@ from panel.domain.vocabulary import AccessStatus
 from panel.extensions import db
 from panel.formats import money
 from panel.models import (
-    Client, CompositionMode, Contract, ContractEvent, ContractStatus, ListTab, Operation, OperationKind, Plan, Platform, Subscription,
+    Client,
+    CompositionMode,
+    Contract,
+    ContractStatus,
+    ListTab,
+    Operation,
+    OperationKind,
+    Plan,
+    Platform,
+    Subscription,
 )
 from panel.models.types import utcnow
 
@@ -50,8 +59,12 @@ def allowed_actions(contract: Contract) -> set[ContractAction]:
 
 def _operation(actor: Actor, subscription: Subscription, kind: OperationKind, details: dict | None = None) -> Operation:
     operation = Operation(
-        subscription=subscription, kind=kind, target_status=subscription.desired_status, details=details,
-        requested_by_id=actor.user.id if actor.user is not None else None, requested_by_name=actor.name,
+        subscription=subscription,
+        kind=kind,
+        target_status=subscription.desired_status,
+        details=details,
+        requested_by_id=actor.user.id if actor.user is not None else None,
+        requested_by_name=actor.name,
     )
     db.session.add(operation)
     outbox.deliver(operation)  # (once the caller commits)
@@ -60,11 +73,12 @@ def _operation(actor: Actor, subscription: Subscription, kind: OperationKind, de
 
 # -- new contract ---------------------------------------------------------------------------
 
+
 def available_plans() -> list[Plan]:
     """The plans a new contract may use: active, at an active platform."""
-    return list(db.session.scalars(
-        select(Plan).join(Plan.platform).where(Plan.active, Platform.active).order_by(Plan.name)
-    ))
+    return list(
+        db.session.scalars(select(Plan).join(Plan.platform).where(Plan.active, Platform.active).order_by(Plan.name))
+    )
 
 
 def _check_plan(plan_id: int | None) -> Plan:
@@ -95,32 +109,47 @@ def _check_due_day(due_day: int | None) -> int:
     return due_day
 
 
-def create_contract(actor: Actor, client: Client, *, plan_id: int | None, start_date: date | None,
-                    due_day: int | None) -> Contract:
+def create_contract(
+    actor: Actor, client: Client, *, plan_id: int | None, start_date: date | None, due_day: int | None
+) -> Contract:
     """*Novo contrato*: the plan's terms copied onto the contract. Nothing is sent to the
     platform until *Sincronizar*."""
     if not client.active:
         raise DomainError("O cadastro do cliente está inativo: reative-o antes de fazer um contrato.")
-    plan, start, due = check_all(lambda: _check_plan(plan_id), lambda: _check_start(start_date),
-                                 lambda: _check_due_day(due_day))
+    plan, start, due = check_all(
+        lambda: _check_plan(plan_id), lambda: _check_start(start_date), lambda: _check_due_day(due_day)
+    )
     products = plan_products(plan)
     contract = Contract(
-        client=client, plan=plan, status=ContractStatus.active, start_date=start, due_day=due,
-        plan_name=plan.name, plan_type=plan.plan_type, contract_months=plan.contract_months,
-        monthly_value=plan.monthly_value, platform=plan.platform,
+        client=client,
+        plan=plan,
+        status=ContractStatus.active,
+        start_date=start,
+        due_day=due,
+        plan_name=plan.name,
+        plan_type=plan.plan_type,
+        contract_months=plan.contract_months,
+        monthly_value=plan.monthly_value,
+        platform=plan.platform,
         composition=[{"service": c.service, "mode": c.mode, "amount": str(c.amount)} for c in plan.composition],
-        product_codes=list(products.codes), base_codes=list(products.base_codes),
+        product_codes=list(products.codes),
+        base_codes=list(products.base_codes),
     )
     db.session.add(contract)
     db.session.flush()
-    add_event(contract, actor, "created",
-              f"Contrato criado com o plano {plan.name} ({money(plan.monthly_value)} por mês, "
-              f"{plan.contract_months} meses), vencimento todo dia {due}.")
+    add_event(
+        contract,
+        actor,
+        "created",
+        f"Contrato criado com o plano {plan.name} ({money(plan.monthly_value)} por mês, "
+        f"{plan.contract_months} meses), vencimento todo dia {due}.",
+    )
     db.session.flush()
     return contract
 
 
 # -- actions --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Result:
@@ -140,17 +169,25 @@ def _check_sync(contract: Contract) -> None:
     if not client.active:
         raise DomainError("O cadastro do cliente está inativo.")
     if not client.email:
-        why = (f"na {platform.name}, o e-mail e o {client.kind.document_label} são o login e a senha do "
-               "assinante" if kind.has_login else f"a {platform.name} o exige")
+        why = (
+            f"na {platform.name}, o e-mail e o {client.kind.document_label} são o login e a senha do assinante"
+            if kind.has_login
+            else f"a {platform.name} o exige"
+        )
         raise DomainError(f"Informe o e-mail do cliente antes de sincronizar: {why}.")
     if kind.one_contract_per_client:
-        other = db.session.scalar(select(Subscription.contract_id).where(
-            Subscription.platform_id == platform.id, Subscription.exclusive_client_id == client.id,
-            Subscription.contract_id != contract.id,
-        ))
+        other = db.session.scalar(
+            select(Subscription.contract_id).where(
+                Subscription.platform_id == platform.id,
+                Subscription.exclusive_client_id == client.id,
+                Subscription.contract_id != contract.id,
+            )
+        )
         if other is not None:
-            raise DomainError(f"Devido a políticas da {platform.name}, somente é possível sincronizar 1 único "
-                              f"contrato por assinante: o contrato {other} deste cliente já está sincronizado.")
+            raise DomainError(
+                f"Devido a políticas da {platform.name}, somente é possível sincronizar 1 único "
+                f"contrato por assinante: o contrato {other} deste cliente já está sincronizado."
+            )
 
 
 def sync_problem(contract: Contract) -> str | None:
@@ -167,7 +204,9 @@ def sync_problem(contract: Contract) -> str | None:
 def _new_subscription(contract: Contract) -> Subscription:
     exclusive = kind_of(contract.platform.kind).one_contract_per_client
     subscription = Subscription(
-        contract=contract, platform=contract.platform, desired_status=AccessStatus.ACTIVE.value,
+        contract=contract,
+        platform=contract.platform,
+        desired_status=AccessStatus.ACTIVE.value,
         list_tab=ListTab.of(contract.status, AccessStatus.ACTIVE.value),
         external_ref=f"psva-{contract.id}-{secrets.token_hex(4)}",
         exclusive_client_id=contract.client_id if exclusive else None,
@@ -180,16 +219,21 @@ def _asked(contract: Contract, action: ContractAction, before: State, after: Sta
     platform = contract.platform.name
     if action is ContractAction.sync:
         first = before.desired is None
-        return (f"Sincronização solicitada com {platform}" + (": criar o assinante" if first else "")
-                + f" ({after.desired.label.lower()}).")
+        return (
+            f"Sincronização solicitada com {platform}"
+            + (": criar o assinante" if first else "")
+            + f" ({after.desired.label.lower()})."
+        )
     if action is ContractAction.suspend:
         return "Contrato suspenso" + (f"; acesso bloqueado na {platform}." if after.desired else ".")
     if action is ContractAction.reactivate:
         if before.desired is None:
             return "Suspensão cancelada: contrato ativo."
         if after.desired == before.desired:
-            return (f"Suspensão cancelada: contrato ativo. O acesso na {platform} segue bloqueado até o "
-                    "Desbloqueio dos pontos deste contrato (Integradores).")
+            return (
+                f"Suspensão cancelada: contrato ativo. O acesso na {platform} segue bloqueado até o "
+                "Desbloqueio dos pontos deste contrato (Integradores)."
+            )
         return f"Suspensão cancelada: contrato ativo; acesso liberado na {platform}."
     if action is ContractAction.cancel:
         return "Contrato cancelado" + (f"; acesso cancelado na {platform}." if after.desired else ".")
@@ -242,8 +286,9 @@ def _apply(actor: Actor, contract: Contract, action: ContractAction) -> Result:
 
 def _conflict(action: ContractAction, platform_name: str) -> DomainError:
     if action is ContractAction.sync:  # another contract of this client was synced at the same moment
-        return DomainError(f"Devido a políticas da {platform_name}, somente é possível sincronizar 1 único "
-                           "contrato por assinante.")
+        return DomainError(
+            f"Devido a políticas da {platform_name}, somente é possível sincronizar 1 único contrato por assinante."
+        )
     return DomainError("O contrato mudou ao mesmo tempo em outra tela: confira e tente de novo.")
 
 
@@ -297,10 +342,15 @@ def act_many(actor: Actor, contract_ids: list[int], action: ContractAction | str
 
 # -- login data (ITTV logs subscribers in with the client's e-mail and document) --------------
 
+
 def _login_subscriptions(client: Client) -> list[Subscription]:
     subscriptions = db.session.scalars(
-        select(Subscription).join(Subscription.contract).join(Subscription.platform).where(
-            Contract.client_id == client.id, Contract.status != ContractStatus.cancelled,
+        select(Subscription)
+        .join(Subscription.contract)
+        .join(Subscription.platform)
+        .where(
+            Contract.client_id == client.id,
+            Contract.status != ContractStatus.cancelled,
         )
     )
     return [s for s in subscriptions if kind_of(s.platform.kind).has_login]
@@ -325,16 +375,24 @@ def schedule_login_update(actor: Actor, client: Client, fields: list[str]) -> li
     for subscription in _login_subscriptions(client):
         operation = _operation(actor, subscription, OperationKind.update_login, {"fields": list(fields)})
         db.session.flush()
-        add_event(subscription.contract, actor, "update_login",
-                  f"Cadastro do cliente alterado ({changed}): atualização do login na "
-                  f"{subscription.platform.name} solicitada.", operation=operation)
+        add_event(
+            subscription.contract,
+            actor,
+            "update_login",
+            f"Cadastro do cliente alterado ({changed}): atualização do login na "
+            f"{subscription.platform.name} solicitada.",
+            operation=operation,
+        )
         operations.append(operation)
     return operations
 
 
 # -- reading --------------------------------------------------------------------------------
 
+
 def composition_of(contract: Contract) -> list[str]:
     """The contract's fiscal composition as operators read it ("SCM R$ 29,90")."""
-    return [describe_line(fiscal.Line(c["service"], CompositionMode(c["mode"]), Decimal(c["amount"])))
-            for c in contract.composition]
+    return [
+        describe_line(fiscal.Line(c["service"], CompositionMode(c["mode"]), Decimal(c["amount"])))
+        for c in contract.composition
+    ]

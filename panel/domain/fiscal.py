@@ -102,9 +102,7 @@ def resolve(monthly_value: Decimal, lines: Sequence[Line]) -> list[ResolvedLine]
         for index in sorted(exact, key=lambda i: (-(exact[i] - floored[i]), i))[:left_over]:
             floored[index] += CENT
 
-    resolved = [
-        ResolvedLine(line, floored[index] if index in floored else line.amount) for index, line in enumerate(lines)
-    ]
+    resolved = [ResolvedLine(line, floored.get(index, line.amount)) for index, line in enumerate(lines)]
     for item in resolved:
         if item.value <= 0:
             raise DomainError(
@@ -128,4 +126,5 @@ def _mismatch(monthly_value: Decimal, fixed: Decimal, percentages: Decimal, tota
             "Informe os valores em R$ ou porcentagens que resultem em centavos exatos."
         )
     what = "faltam" if difference > 0 else "sobram"
-    return f"A composição soma {money(total.quantize(CENT))}; {what} {money(abs(difference).quantize(CENT))} para o valor mensal de {target}."
+    total_text, gap = money(total.quantize(CENT)), money(abs(difference).quantize(CENT))
+    return f"A composição soma {total_text}; {what} {gap} para o valor mensal de {target}."

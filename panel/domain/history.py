@@ -11,13 +11,28 @@ from panel.extensions import db
 from panel.models import Contract, ContractEvent, Operation
 
 
-def add_event(contract: Contract, actor: Actor, action: str, asked: str, *, operation: Operation | None = None,
-              answer: str | None = None, details: dict | None = None, audited: bool = True) -> ContractEvent:
+def add_event(
+    contract: Contract,
+    actor: Actor,
+    action: str,
+    asked: str,
+    *,
+    operation: Operation | None = None,
+    answer: str | None = None,
+    details: dict | None = None,
+    audited: bool = True,
+) -> ContractEvent:
     """A line of the contract history, in the caller's transaction; also in the audit trail
     unless ``audited`` is off (the platforms' answers, recorded by the workers, are history only)."""
     event = ContractEvent(
-        contract=contract, actor_id=actor.user.id if actor.user is not None else None, actor_name=actor.name,
-        action=action, asked=asked, answer=answer, operation=operation, details=details,
+        contract=contract,
+        actor_id=actor.user.id if actor.user is not None else None,
+        actor_name=actor.name,
+        action=action,
+        asked=asked,
+        answer=answer,
+        operation=operation,
+        details=details,
     )
     db.session.add(event)
     if audited:
@@ -26,6 +41,8 @@ def add_event(contract: Contract, actor: Actor, action: str, asked: str, *, oper
 
 
 def history(contract: Contract) -> list[ContractEvent]:
-    return list(db.session.scalars(
-        select(ContractEvent).where(ContractEvent.contract_id == contract.id).order_by(ContractEvent.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(ContractEvent).where(ContractEvent.contract_id == contract.id).order_by(ContractEvent.id.desc())
+        )
+    )

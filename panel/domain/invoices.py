@@ -64,20 +64,29 @@ def first_month(contract: Contract) -> date:
 
 
 def _new_invoice(actor: Actor, contract: Contract, month: date) -> Invoice:
-    invoice = Invoice(contract=contract, reference_month=month, due_date=due_date(contract, month),
-                      amount=contract.monthly_value)
+    invoice = Invoice(
+        contract=contract, reference_month=month, due_date=due_date(contract, month), amount=contract.monthly_value
+    )
     db.session.add(invoice)
-    add_event(contract, actor, "invoice_created",
-              f"Título {month_label(month)} gerado: {money(invoice.amount)}, vencimento "
-              f"{invoice.due_date:%d/%m/%Y}.")
+    add_event(
+        contract,
+        actor,
+        "invoice_created",
+        f"Título {month_label(month)} gerado: {money(invoice.amount)}, vencimento {invoice.due_date:%d/%m/%Y}.",
+    )
     return invoice
 
 
 def can_bill(contract: Contract, day: date) -> bool:
     """Whether ``day``'s month may still get this contract's título (the button is offered)."""
     month = month_start(day)
-    return _billable(contract, month) and db.session.scalar(select(Invoice.id).where(
-        Invoice.contract_id == contract.id, Invoice.reference_month == month)) is None
+    return (
+        _billable(contract, month)
+        and db.session.scalar(
+            select(Invoice.id).where(Invoice.contract_id == contract.id, Invoice.reference_month == month)
+        )
+        is None
+    )
 
 
 def generate_for_contract(actor: Actor, contract: Contract, month: date | None = None) -> Invoice:
@@ -86,10 +95,13 @@ def generate_for_contract(actor: Actor, contract: Contract, month: date | None =
     if contract.status is not ContractStatus.active:
         raise DomainError(f"Só contratos ativos geram títulos (este está {contract.status.label.lower()}).")
     if not _billable(contract, month):
-        raise DomainError(f"O contrato começa em {contract.start_date:%d/%m/%Y}: o primeiro título é o de "
-                          f"{month_label(first_month(contract))}.")
-    exists = db.session.scalar(select(Invoice.id).where(Invoice.contract_id == contract.id,
-                                                        Invoice.reference_month == month))
+        raise DomainError(
+            f"O contrato começa em {contract.start_date:%d/%m/%Y}: o primeiro título é o de "
+            f"{month_label(first_month(contract))}."
+        )
+    exists = db.session.scalar(
+        select(Invoice.id).where(Invoice.contract_id == contract.id, Invoice.reference_month == month)
+    )
     if exists is not None:
         raise DomainError(f"O título de {month_label(month)} deste contrato já existe.")
     invoice = _new_invoice(actor, contract, month)
@@ -107,12 +119,19 @@ def generate_batch(actor: Actor, month: date, after_id: int = 0) -> tuple[int, i
     month = month_start(month)
     last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     billed = select(Invoice.contract_id).where(Invoice.reference_month == month)
-    batch = list(db.session.scalars(
-        select(Contract).where(
-            Contract.id > after_id, Contract.status == ContractStatus.active,
-            Contract.start_date <= last_day, Contract.id.not_in(billed),
-        ).order_by(Contract.id).limit(BATCH)
-    ))
+    batch = list(
+        db.session.scalars(
+            select(Contract)
+            .where(
+                Contract.id > after_id,
+                Contract.status == ContractStatus.active,
+                Contract.start_date <= last_day,
+                Contract.id.not_in(billed),
+            )
+            .order_by(Contract.id)
+            .limit(BATCH)
+        )
+    )
     if not batch:
         return 0, None
     made = 0
@@ -155,13 +174,19 @@ def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: De
     when, amount = check_all(check_date, check_amount)
     invoice.paid_on, invoice.paid_amount = when, amount
     invoice.paid_by_name, invoice.paid_recorded_at = actor.name, utcnow()
-    add_event(invoice.contract, actor, "invoice_paid",
-              f"Título {month_label(invoice.reference_month)} baixado: {money(amount)} pago em {when:%d/%m/%Y}.")
+    add_event(
+        invoice.contract,
+        actor,
+        "invoice_paid",
+        f"Título {month_label(invoice.reference_month)} baixado: {money(amount)} pago em {when:%d/%m/%Y}.",
+    )
     db.session.flush()
     return invoice
 
 
 def invoices_of(contract: Contract) -> list[Invoice]:
-    return list(db.session.scalars(
-        select(Invoice).where(Invoice.contract_id == contract.id).order_by(Invoice.reference_month.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Invoice).where(Invoice.contract_id == contract.id).order_by(Invoice.reference_month.desc())
+        )
+    )

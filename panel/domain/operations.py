@@ -24,24 +24,33 @@ def retry(actor: Actor, operation: Operation) -> Operation:
     if operation.status != OutboxStatus.failed:
         raise DomainError("Só é possível tentar de novo uma operação que falhou.")
     if operation.id not in latest_ids([operation.subscription_id]):
-        raise DomainError("Um pedido mais recente deste assinante já substituiu esta operação: não há o que "
-                          "tentar de novo.")
+        raise DomainError(
+            "Um pedido mais recente deste assinante já substituiu esta operação: não há o que tentar de novo."
+        )
     operation.status = OutboxStatus.pending
     operation.attempts = 0
     operation.next_attempt_at = None
     operation.finished_at = None
     operation.deliveries += 1
-    add_event(operation.subscription.contract, actor, "retry",
-              f"Tentar novamente a operação {operation.id} ({asked_words(operation)}) na "
-              f"{operation.subscription.platform.name}.", operation=operation)
+    add_event(
+        operation.subscription.contract,
+        actor,
+        "retry",
+        f"Tentar novamente a operação {operation.id} ({asked_words(operation)}) na "
+        f"{operation.subscription.platform.name}.",
+        operation=operation,
+    )
     outbox.deliver(operation)
     return operation
 
 
 def latest_ids_query(subscription_ids: list[int]):
     """The ids of these subscribers' latest operations, as a query to run or to nest."""
-    return (select(func.max(Operation.id)).where(Operation.subscription_id.in_(subscription_ids))
-            .group_by(Operation.subscription_id))
+    return (
+        select(func.max(Operation.id))
+        .where(Operation.subscription_id.in_(subscription_ids))
+        .group_by(Operation.subscription_id)
+    )
 
 
 def latest_ids(subscription_ids: Iterable[int]) -> set[int]:
@@ -53,12 +62,25 @@ def latest_ids(subscription_ids: Iterable[int]) -> set[int]:
 
 def recent_of(subscription_id: int, limit: int = 3) -> list[Operation]:
     """A subscriber's latest operations, newest first (its page shows a few, never all)."""
-    return list(db.session.scalars(select(Operation).where(Operation.subscription_id == subscription_id)
-                                   .order_by(Operation.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Operation)
+            .where(Operation.subscription_id == subscription_id)
+            .order_by(Operation.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def recent(*, status: str | None = None, platform_id: int | None = None, kind: str | None = None,
-           contract_id: int | None = None, before_id: int | None = None, limit: int = 50) -> list[Operation]:
+def recent(
+    *,
+    status: str | None = None,
+    platform_id: int | None = None,
+    kind: str | None = None,
+    contract_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Operation]:
     """The *Operações* page: newest first, keyset-paged. ``status``: pending (not finished),
     failed, done, or None for all."""
     query = select(Operation).order_by(Operation.id.desc()).limit(limit)
@@ -77,4 +99,3 @@ def recent(*, status: str | None = None, platform_id: int | None = None, kind: s
     if before_id is not None:
         query = query.where(Operation.id < before_id)
     return list(db.session.scalars(query))
-

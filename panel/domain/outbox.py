@@ -92,10 +92,19 @@ def defer(model: type[OutboxRow], row_id: int, deliveries: int, until: datetime)
     ``deliveries`` is the job's: if the row was handed on meanwhile, that newer job runs it and
     nothing changes here."""
     deferred = db.session.execute(
-        update(model).where(
-            model.id == row_id, model.deliveries == deliveries, model.status.in_(WAITING),
-        ).values(status=OutboxStatus.queued, next_attempt_at=until, lease_until=None,
-                 deliveries=model.deliveries + 1, updated_at=utcnow())
+        update(model)
+        .where(
+            model.id == row_id,
+            model.deliveries == deliveries,
+            model.status.in_(WAITING),
+        )
+        .values(
+            status=OutboxStatus.queued,
+            next_attempt_at=until,
+            lease_until=None,
+            deliveries=model.deliveries + 1,
+            updated_at=utcnow(),
+        )
     ).rowcount
     if not deferred:
         return None
@@ -104,8 +113,9 @@ def defer(model: type[OutboxRow], row_id: int, deliveries: int, until: datetime)
     return row
 
 
-def lost_runs(model: type[OutboxRow], max_attempts: int, *, now: datetime | None = None,
-              row_ids: list[int] | None = None) -> tuple[list[OutboxRow], list[OutboxRow]]:
+def lost_runs(
+    model: type[OutboxRow], max_attempts: int, *, now: datetime | None = None, row_ids: list[int] | None = None
+) -> tuple[list[OutboxRow], list[OutboxRow]]:
     """Running rows whose lease ran out (their worker died) — or, given ``row_ids``, these ones,
     whose worker is known to have died. Each goes again (delivered), or fails when it has had
     every attempt. Returns (sent again, failed): the caller says why on the failed ones. Each
@@ -113,17 +123,35 @@ def lost_runs(model: type[OutboxRow], max_attempts: int, *, now: datetime | None
     result."""
     now = now or utcnow()
     expired = model.id.in_(row_ids) if row_ids is not None else model.lease_until < now
-    lost = list(db.session.execute(select(model.id, model.attempts).where(
-        model.status == OutboxStatus.running, expired,
-    ).order_by(model.id).limit(RELAY_BATCH)))
+    lost = list(
+        db.session.execute(
+            select(model.id, model.attempts)
+            .where(
+                model.status == OutboxStatus.running,
+                expired,
+            )
+            .order_by(model.id)
+            .limit(RELAY_BATCH)
+        )
+    )
     again, failed = [], []
     for row_id, attempt in lost:
         last = attempt >= max_attempts
-        values = (dict(status=OutboxStatus.failed, finished_at=now) if last else
-                  dict(status=OutboxStatus.queued, next_attempt_at=now, deliveries=model.deliveries + 1))
-        taken = db.session.execute(update(model).where(
-            model.id == row_id, model.status == OutboxStatus.running, model.attempts == attempt, expired,
-        ).values(lease_until=None, updated_at=now, **values)).rowcount
+        values = (
+            {"status": OutboxStatus.failed, "finished_at": now}
+            if last
+            else {"status": OutboxStatus.queued, "next_attempt_at": now, "deliveries": model.deliveries + 1}
+        )
+        taken = db.session.execute(
+            update(model)
+            .where(
+                model.id == row_id,
+                model.status == OutboxStatus.running,
+                model.attempts == attempt,
+                expired,
+            )
+            .values(lease_until=None, updated_at=now, **values)
+        ).rowcount
         if not taken:
             continue
         row = db.session.get(model, row_id, populate_existing=True)
@@ -139,11 +167,18 @@ def due_for_relay(model: type[OutboxRow], now: datetime | None = None) -> list[O
     """Rows that should be on the queue now (pending, or queued and due) and were not touched in
     the last moments: the relay checks each is really there."""
     cutoff = (now or utcnow()) - RELAY_GRACE
-    return list(db.session.scalars(select(model).where(
-        model.status.in_(WAITING),
-        or_(model.next_attempt_at.is_(None), model.next_attempt_at <= cutoff),
-        model.updated_at <= cutoff,
-    ).order_by(model.id).limit(RELAY_BATCH)))
+    return list(
+        db.session.scalars(
+            select(model)
+            .where(
+                model.status.in_(WAITING),
+                or_(model.next_attempt_at.is_(None), model.next_attempt_at <= cutoff),
+                model.updated_at <= cutoff,
+            )
+            .order_by(model.id)
+            .limit(RELAY_BATCH)
+        )
+    )
 
 
 def resend(model: type[OutboxRow], rows: list[OutboxRow]) -> list[OutboxRow]:
@@ -152,15 +187,22 @@ def resend(model: type[OutboxRow], rows: list[OutboxRow]) -> list[OutboxRow]:
     now = utcnow()
     sent = []
     for row in rows:
-        claimed = db.session.execute(update(model).where(
-            model.id == row.id, model.deliveries == row.deliveries, model.status.in_(WAITING),
-        ).values(deliveries=model.deliveries + 1, status=OutboxStatus.queued, updated_at=now,
-                 next_attempt_at=None)).rowcount
+        claimed = db.session.execute(
+            update(model)
+            .where(
+                model.id == row.id,
+                model.deliveries == row.deliveries,
+                model.status.in_(WAITING),
+            )
+            .values(deliveries=model.deliveries + 1, status=OutboxStatus.queued, updated_at=now, next_attempt_at=None)
+        ).rowcount
         if claimed:
             sent.append(row.id)
-    resent = list(db.session.scalars(
-        select(model).where(model.id.in_(sent)).execution_options(populate_existing=True)
-    )) if sent else []
+    resent = (
+        list(db.session.scalars(select(model).where(model.id.in_(sent)).execution_options(populate_existing=True)))
+        if sent
+        else []
+    )
     for row in resent:
         deliver(row)
     return resent

@@ -43,6 +43,7 @@ class PlanTerms:
 
 # -- the checks of each step ----------------------------------------------------------------
 
+
 def check_identity(name: str | None, plan_type: str | None, plan: Plan | None = None) -> tuple[str, PlanType]:
     """Step 1: the plan's name (unique) and type."""
     name = " ".join((name or "").split())
@@ -64,8 +65,9 @@ def check_identity(name: str | None, plan_type: str | None, plan: Plan | None = 
     return name, kind
 
 
-def check_terms(contract_months: int | None, monthly_value: Decimal | None,
-                composition: Sequence[fiscal.Line]) -> list[fiscal.ResolvedLine]:
+def check_terms(
+    contract_months: int | None, monthly_value: Decimal | None, composition: Sequence[fiscal.Line]
+) -> list[fiscal.ResolvedLine]:
     """Step 2: contract months, monthly value and a fiscal composition that adds up to it."""
     if contract_months is None or not 1 <= contract_months <= MAX_CONTRACT_MONTHS:
         raise DomainError(f"Informe de 1 a {MAX_CONTRACT_MONTHS} meses.", "contract_months")
@@ -75,16 +77,17 @@ def check_terms(contract_months: int | None, monthly_value: Decimal | None,
 def platforms_for(plan_type: PlanType | str, *, include: Platform | None = None) -> list[Platform]:
     """The active platforms a plan of this type may use (plus ``include``, a plan's own)."""
     kinds = [kind.name for kind in kinds_for_plan_type(PlanType(plan_type))]
-    platforms = list(db.session.scalars(
-        select(Platform).where(Platform.kind.in_(kinds), Platform.active).order_by(Platform.name)
-    ))
+    platforms = list(
+        db.session.scalars(select(Platform).where(Platform.kind.in_(kinds), Platform.active).order_by(Platform.name))
+    )
     if include is not None and include not in platforms:
         platforms.append(include)
     return platforms
 
 
-def check_packages(plan_type: PlanType, platform_id: int | None, product_ids: Sequence[int],
-                   plan: Plan | None = None) -> tuple[Platform, list[Product]]:
+def check_packages(
+    plan_type: PlanType, platform_id: int | None, product_ids: Sequence[int], plan: Plan | None = None
+) -> tuple[Platform, list[Product]]:
     """Step 3: a platform that serves this type of plan, and packages it can give together."""
     role = "uma operadora (TV/OTT)" if plan_type is PlanType.tv_ott else "um fornecedor (SVA)"
     platform = db.session.get(Platform, platform_id) if platform_id else None
@@ -111,6 +114,7 @@ def check_packages(plan_type: PlanType, platform_id: int | None, product_ids: Se
 
 
 # -- saving ---------------------------------------------------------------------------------
+
 
 def _snapshot(plan: Plan) -> dict:
     return {
@@ -151,8 +155,13 @@ def create_plan(actor: Actor, terms: PlanTerms) -> Plan:
     _apply(plan, terms, None)
     db.session.add(plan)
     db.session.flush()
-    audit.record(actor, "plan.created", f"Cadastrou o plano {plan.name} ({plan.plan_type.label}).", target=plan,
-                 changes={key: [None, value] for key, value in _snapshot(plan).items()})
+    audit.record(
+        actor,
+        "plan.created",
+        f"Cadastrou o plano {plan.name} ({plan.plan_type.label}).",
+        target=plan,
+        changes={key: [None, value] for key, value in _snapshot(plan).items()},
+    )
     db.session.flush()
     return plan
 
@@ -172,8 +181,13 @@ def set_plan_active(actor: Actor, plan: Plan, active: bool) -> Plan:
     if plan.active == bool(active):
         return plan
     plan.active = bool(active)
-    audit.record(actor, "plan.updated", f"{'Reativou' if active else 'Desativou'} o plano {plan.name}.",
-                 target=plan, changes={"active": [not plan.active, plan.active]})
+    audit.record(
+        actor,
+        "plan.updated",
+        f"{'Reativou' if active else 'Desativou'} o plano {plan.name}.",
+        target=plan,
+        changes={"active": [not plan.active, plan.active]},
+    )
     db.session.flush()
     return plan
 
@@ -184,8 +198,13 @@ def delete_plan(actor: Actor, plan: Plan) -> None:
     name = plan.name
     if contract_count(plan):
         raise DomainError(f"O plano {name} já é usado por contratos: desative-o em vez de removê-lo.")
-    audit.record(actor, "plan.deleted", f"Removeu o plano {name}.", target=plan,
-                 changes={key: [value, None] for key, value in _snapshot(plan).items()})
+    audit.record(
+        actor,
+        "plan.deleted",
+        f"Removeu o plano {name}.",
+        target=plan,
+        changes={key: [value, None] for key, value in _snapshot(plan).items()},
+    )
     db.session.delete(plan)
     try:
         db.session.flush()
@@ -194,6 +213,7 @@ def delete_plan(actor: Actor, plan: Plan) -> None:
 
 
 # -- reading --------------------------------------------------------------------------------
+
 
 def contract_count(plan: Plan) -> int:
     return db.session.scalar(select(func.count()).select_from(Contract).where(Contract.plan_id == plan.id)) or 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-
 from sqlalchemy import select
 
 from panel.domain import audit, outbox
@@ -34,8 +33,10 @@ def display_status(task: PlatformTask) -> OutboxStatus | None:
 
 def latest_task(platform: Platform, kind: TaskKind) -> PlatformTask | None:
     return db.session.scalar(
-        select(PlatformTask).where(PlatformTask.platform_id == platform.id, PlatformTask.kind == kind)
-        .order_by(PlatformTask.id.desc()).limit(1)
+        select(PlatformTask)
+        .where(PlatformTask.platform_id == platform.id, PlatformTask.kind == kind)
+        .order_by(PlatformTask.id.desc())
+        .limit(1)
     )
 
 
@@ -46,8 +47,11 @@ def request_task(actor: Actor, platform: Platform, kind: TaskKind) -> PlatformTa
     if current is not None and not current.status.finished and not _is_stale(current):
         return current
     task = PlatformTask(
-        platform=platform, kind=kind, status=OutboxStatus.pending,
-        requested_by_id=actor.user.id if actor.user is not None else None, requested_by_name=actor.name,
+        platform=platform,
+        kind=kind,
+        status=OutboxStatus.pending,
+        requested_by_id=actor.user.id if actor.user is not None else None,
+        requested_by_name=actor.name,
     )
     db.session.add(task)
     db.session.flush()

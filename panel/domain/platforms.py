@@ -33,6 +33,7 @@ UNREADABLE_TOKEN = (
 
 # -- validation -----------------------------------------------------------------------------
 
+
 def _check_token(raw: str | None) -> str:
     token = (raw or "").strip()
     if not token:
@@ -75,10 +76,15 @@ def _code_taken(code: str, platform: Platform | None) -> bool:
 
 # -- platforms ------------------------------------------------------------------------------
 
+
 def _snapshot(platform: Platform) -> dict:
     return {
-        "kind": platform.kind, "code": platform.code, "name": platform.name, "server_url": platform.server_url,
-        "concurrency_limit": platform.concurrency_limit, "active": platform.active,
+        "kind": platform.kind,
+        "code": platform.code,
+        "name": platform.name,
+        "server_url": platform.server_url,
+        "concurrency_limit": platform.concurrency_limit,
+        "active": platform.active,
     }
 
 
@@ -94,37 +100,67 @@ def code_is_free(code: str) -> bool:
 
 
 def create_platform(
-    actor: Actor, *, kind: str, code: str, name: str, server_url: str, token: str,
-    concurrency_limit: int | None = 4, active: bool = True,
+    actor: Actor,
+    *,
+    kind: str,
+    code: str,
+    name: str,
+    server_url: str,
+    token: str,
+    concurrency_limit: int | None = 4,
+    active: bool = True,
 ) -> Platform:
     platform_kind = kind_of(kind)
     code, name, url, token, limit = check_all(
-        lambda: _check_code_free(code, None), lambda: check_name(name), lambda: check_server_url(server_url),
-        lambda: _check_token(token), lambda: _check_concurrency(concurrency_limit),
+        lambda: _check_code_free(code, None),
+        lambda: check_name(name),
+        lambda: check_server_url(server_url),
+        lambda: _check_token(token),
+        lambda: _check_concurrency(concurrency_limit),
     )
     platform = Platform(
-        kind=kind, code=code, name=name, server_url=url, token_ciphertext=crypto.encrypt(token),
-        token_set_at=utcnow(), concurrency_limit=limit, active=bool(active),
+        kind=kind,
+        code=code,
+        name=name,
+        server_url=url,
+        token_ciphertext=crypto.encrypt(token),
+        token_set_at=utcnow(),
+        concurrency_limit=limit,
+        active=bool(active),
     )
     db.session.add(platform)
     db.session.flush()
     changes = {key: [None, value] for key, value in _snapshot(platform).items()}
     changes["token"] = [None, audit.SECRET_MASK]
-    audit.record(actor, "platform.created", f"Cadastrou {platform.name} ({platform_kind.label}, {platform_kind.role_label}).",
-                 target=platform, changes=changes)
+    audit.record(
+        actor,
+        "platform.created",
+        f"Cadastrou {platform.name} ({platform_kind.label}, {platform_kind.role_label}).",
+        target=platform,
+        changes=changes,
+    )
     db.session.flush()
     return platform
 
 
 def update_platform(
-    actor: Actor, platform: Platform, *, code: str, name: str, server_url: str, token: str | None,
-    concurrency_limit: int | None, active: bool,
+    actor: Actor,
+    platform: Platform,
+    *,
+    code: str,
+    name: str,
+    server_url: str,
+    token: str | None,
+    concurrency_limit: int | None,
+    active: bool,
 ) -> Platform:
     """Save the form. An empty ``token`` keeps the current one, unless the server's address
     (scheme, host or port) changes: the old token is never sent anywhere new without the
     operator typing it again. Every check runs before anything changes."""
     code, name, url, limit, new_token = check_all(
-        lambda: _check_code_free(code, platform), lambda: check_name(name), lambda: check_server_url(server_url),
+        lambda: _check_code_free(code, platform),
+        lambda: check_name(name),
+        lambda: check_server_url(server_url),
         lambda: _check_concurrency(concurrency_limit),
         lambda: _check_token(token) if (token or "").strip() else None,
     )
@@ -153,11 +189,18 @@ def delete_platform(actor: Actor, platform: Platform) -> None:
             f"A plataforma {platform.name} é usada pelos planos {plans}. Em vez de removê-la, desative-a "
             "(Editar → desmarque Ativa)."
         )
-    rules = db.session.scalar(select(func.count()).select_from(BillingRule).where(BillingRule.platform_id == platform.id))
+    rules = db.session.scalar(
+        select(func.count()).select_from(BillingRule).where(BillingRule.platform_id == platform.id)
+    )
     if rules:
         raise DomainError(f"A plataforma {platform.name} é usada por {rules} régua(s). Altere-as antes de removê-la.")
-    audit.record(actor, "platform.deleted", f"Removeu a plataforma {platform.name} ({platform.code}).",
-                 target=platform, changes={key: [value, None] for key, value in _snapshot(platform).items()})
+    audit.record(
+        actor,
+        "platform.deleted",
+        f"Removeu a plataforma {platform.name} ({platform.code}).",
+        target=platform,
+        changes={key: [value, None] for key, value in _snapshot(platform).items()},
+    )
     db.session.delete(platform)
     db.session.flush()
 
@@ -194,7 +237,10 @@ def reencrypt_tokens(actor: Actor) -> tuple[int, list[str]]:
             unreadable.append(platform.code)
         else:
             rewritten += 1
-    audit.record(actor, "platform.tokens_reencrypted",
-                 f"Recriptografou {rewritten} token(s) de plataforma com a chave mais nova.")
+    audit.record(
+        actor,
+        "platform.tokens_reencrypted",
+        f"Recriptografou {rewritten} token(s) de plataforma com a chave mais nova.",
+    )
     db.session.flush()
     return rewritten, unreadable

@@ -29,10 +29,14 @@ def _check_product_code(raw: str | None) -> str:
 
 
 def plans_using(product: Product) -> list[Plan]:
-    return list(db.session.scalars(
-        select(Plan).join(plan_products, plan_products.c.plan_id == Plan.id)
-        .where(plan_products.c.product_id == product.id).order_by(Plan.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .join(plan_products, plan_products.c.plan_id == Plan.id)
+            .where(plan_products.c.product_id == product.id)
+            .order_by(Plan.name)
+        )
+    )
 
 
 def _product_snapshot(product: Product) -> dict:
@@ -47,8 +51,13 @@ def add_product(actor: Actor, platform: Platform, *, code: str, name: str, is_ba
     product = Product(platform=platform, code=code, name=check_name(name), is_base=bool(is_base))
     db.session.add(product)
     db.session.flush()
-    audit.record(actor, "product.created", f"Cadastrou o produto {code} em {platform.name}.", target=product,
-                 changes={key: [None, value] for key, value in _product_snapshot(product).items()})
+    audit.record(
+        actor,
+        "product.created",
+        f"Cadastrou o produto {code} em {platform.name}.",
+        target=product,
+        changes={key: [None, value] for key, value in _product_snapshot(product).items()},
+    )
     return product
 
 
@@ -76,13 +85,16 @@ def update_product(actor: Actor, product: Product, *, code: str, name: str, is_b
             base = tuple(p.code for p in plan.products if (p.is_base if p.id != product.id else is_base))
             problem = package_problem(platform.kind, codes, base)
             if problem:
-                raise DomainError(f"O plano {plan.name} ficaria inválido: {problem[:1].lower()}{problem[1:]}", "is_base")
+                raise DomainError(
+                    f"O plano {plan.name} ficaria inválido: {problem[:1].lower()}{problem[1:]}", "is_base"
+                )
     before = _product_snapshot(product)
     product.code, product.name, product.is_base = code, name, is_base
     changes = audit.diff(before, _product_snapshot(product))
     if changes:
-        audit.record(actor, "product.updated", f"Alterou o produto {code} de {platform.name}.", target=product,
-                     changes=changes)
+        audit.record(
+            actor, "product.updated", f"Alterou o produto {code} de {platform.name}.", target=product, changes=changes
+        )
         db.session.flush()
     return product
 
@@ -94,8 +106,13 @@ def remove_product(actor: Actor, product: Product) -> None:
             f"O produto {product.code} é usado pelos planos {', '.join(plan.name for plan in plans)}: "
             "retire-o desses planos antes de removê-lo."
         )
-    audit.record(actor, "product.deleted", f"Removeu o produto {product.code} de {product.platform.name}.",
-                 target=product, changes={key: [value, None] for key, value in _product_snapshot(product).items()})
+    audit.record(
+        actor,
+        "product.deleted",
+        f"Removeu o produto {product.code} de {product.platform.name}.",
+        target=product,
+        changes={key: [value, None] for key, value in _product_snapshot(product).items()},
+    )
     db.session.delete(product)
     db.session.flush()
 
@@ -146,8 +163,12 @@ def import_catalogue(actor: Actor, platform: Platform, catalogue: list[Catalogue
         parts.append(f"{len(skipped)} item(ns) do catálogo ignorado(s) (código inválido ou repetido)")
     message = "Catálogo sincronizado: " + "; ".join(parts) + "."
     if added or renamed:
-        audit.record(actor, "product.synced", f"Sincronizou os produtos de {platform.name}: {message}",
-                     target=platform, changes={"added": [None, [code for code, _ in added]],
-                                               "renamed": [None, [code for code, _, _ in renamed]]})
+        audit.record(
+            actor,
+            "product.synced",
+            f"Sincronizou os produtos de {platform.name}: {message}",
+            target=platform,
+            changes={"added": [None, [code for code, _ in added]], "renamed": [None, [code for code, _, _ in renamed]]},
+        )
     db.session.flush()
     return message, details

@@ -83,10 +83,20 @@ def subscriber_data(subscription: Subscription) -> SubscriberData:
     and the seed's login (e-mail and document)."""
     contract, client = subscription.contract, subscription.contract.client
     return SubscriberData(
-        external_ref=subscription.external_ref, name=client.name, document=client.document, email=client.email,
-        plan=contract_products(contract), phone=client.phone,
-        zipcode=client.zipcode, street=client.street, number=client.number, complement=client.complement,
-        city=client.city, state=client.state, username=client.email, password=client.document,
+        external_ref=subscription.external_ref,
+        name=client.name,
+        document=client.document,
+        email=client.email,
+        plan=contract_products(contract),
+        phone=client.phone,
+        zipcode=client.zipcode,
+        street=client.street,
+        number=client.number,
+        complement=client.complement,
+        city=client.city,
+        state=client.state,
+        username=client.email,
+        password=client.document,
     )
 
 
@@ -98,7 +108,9 @@ def claim(operation_id: int) -> Work | Busy | None:
     now = utcnow()
     found = db.session.execute(
         select(Operation.subscription_id, Subscription.platform_id, Contract.client_id, Platform.kind)
-        .join(Operation.subscription).join(Subscription.contract).join(Subscription.platform)
+        .join(Operation.subscription)
+        .join(Subscription.contract)
+        .join(Subscription.platform)
         .where(Operation.id == operation_id, Operation.status.in_(WAITING))
     ).first()
     if found is None:
@@ -119,10 +131,14 @@ def claim(operation_id: int) -> Work | Busy | None:
     ):
         return None
     running_until = db.session.scalar(
-        select(Operation.lease_until).where(
-            Operation.subscription_id.in_(group), Operation.status == OutboxStatus.running,
-            Operation.lease_until > now, Operation.id != operation_id,
-        ).order_by(Operation.lease_until)
+        select(Operation.lease_until)
+        .where(
+            Operation.subscription_id.in_(group),
+            Operation.status == OutboxStatus.running,
+            Operation.lease_until > now,
+            Operation.id != operation_id,
+        )
+        .order_by(Operation.lease_until)
     )
     if running_until is not None:
         return Busy(running_until)
@@ -133,15 +149,26 @@ def claim(operation_id: int) -> Work | Busy | None:
     if per_client and subscription.exclusive_client_id is None:
         # This contract was cancelled; if another contract of the client is synced there now,
         # the customer is that one's, and this operation must not touch it.
-        shared = db.session.scalar(select(Subscription.contract_id).where(
-            Subscription.platform_id == platform_id, Subscription.exclusive_client_id == client_id,
-        ))
+        shared = db.session.scalar(
+            select(Subscription.contract_id).where(
+                Subscription.platform_id == platform_id,
+                Subscription.exclusive_client_id == client_id,
+            )
+        )
     work = Work(
-        operation_id=operation.id, attempt=operation.attempts, kind=operation.kind,
-        subscription_id=subscription.id, platform_id=platform.id, platform_name=platform.name,
-        platform_kind=platform.kind, desired=AccessStatus(subscription.desired_status),
-        data=subscriber_data(subscription), external_id=subscription.external_id, group=tuple(group),
-        fields=tuple((operation.details or {}).get("fields", ())), shared_with_contract=shared,
+        operation_id=operation.id,
+        attempt=operation.attempts,
+        kind=operation.kind,
+        subscription_id=subscription.id,
+        platform_id=platform.id,
+        platform_name=platform.name,
+        platform_kind=platform.kind,
+        desired=AccessStatus(subscription.desired_status),
+        data=subscriber_data(subscription),
+        external_id=subscription.external_id,
+        group=tuple(group),
+        fields=tuple((operation.details or {}).get("fields", ())),
+        shared_with_contract=shared,
     )
     db.session.flush()
     return work
@@ -150,9 +177,16 @@ def claim(operation_id: int) -> Work | Busy | None:
 def _group(subscription_id: int, platform_id: int, client_id: int | None) -> list[int]:
     if client_id is None:
         return [subscription_id]
-    return list(db.session.scalars(select(Subscription.id).join(Subscription.contract).where(
-        Subscription.platform_id == platform_id, Contract.client_id == client_id,
-    )))
+    return list(
+        db.session.scalars(
+            select(Subscription.id)
+            .join(Subscription.contract)
+            .where(
+                Subscription.platform_id == platform_id,
+                Contract.client_id == client_id,
+            )
+        )
+    )
 
 
 def _running(work: Work) -> tuple[Operation, Subscription] | None:
@@ -169,9 +203,16 @@ def _running(work: Work) -> tuple[Operation, Subscription] | None:
 def _next_waiting(subscription_ids: Iterable[int]) -> list[Operation]:
     """The operations that wait for these subscribers (for the one just finished, or for a
     retry) go now, each as a new job: the platform just answered."""
-    waiting = list(db.session.scalars(select(Operation).where(
-        Operation.subscription_id.in_(list(subscription_ids)), Operation.status.in_(WAITING),
-    ).order_by(Operation.id)))
+    waiting = list(
+        db.session.scalars(
+            select(Operation)
+            .where(
+                Operation.subscription_id.in_(list(subscription_ids)),
+                Operation.status.in_(WAITING),
+            )
+            .order_by(Operation.id)
+        )
+    )
     for operation in waiting:
         outbox.redeliver(operation)
     return waiting
@@ -179,8 +220,11 @@ def _next_waiting(subscription_ids: Iterable[int]) -> list[Operation]:
 
 def asked_words(operation: Operation) -> str:
     """What the operation asked, e.g. "Alterar situação (bloqueio total)"."""
-    target = f" ({AccessStatus(operation.target_status).label.lower()})" if operation.target_status and \
-        operation.kind is not OperationKind.update_login else ""
+    target = (
+        f" ({AccessStatus(operation.target_status).label.lower()})"
+        if operation.target_status and operation.kind is not OperationKind.update_login
+        else ""
+    )
     return f"{operation.kind.label}{target}"
 
 
@@ -191,11 +235,14 @@ def _finish(operation: Operation, subscription: Subscription, status: OutboxStat
     if status is OutboxStatus.failed:
         operation.last_error = subscription.last_error = answer
     platform = subscription.platform.name
-    asked = (f"Falha na operação {operation.id} ({asked_words(operation)}) na {platform}."
-             if status is OutboxStatus.failed
-             else f"Resposta da {platform} à operação {operation.id} ({asked_words(operation)}).")
-    add_event(subscription.contract, SYSTEM, "platform_answer", asked, operation=operation, answer=answer,
-              audited=False)
+    asked = (
+        f"Falha na operação {operation.id} ({asked_words(operation)}) na {platform}."
+        if status is OutboxStatus.failed
+        else f"Resposta da {platform} à operação {operation.id} ({asked_words(operation)})."
+    )
+    add_event(
+        subscription.contract, SYSTEM, "platform_answer", asked, operation=operation, answer=answer, audited=False
+    )
 
 
 def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | None, answer: str) -> bool:
@@ -266,10 +313,19 @@ def wake(platform_id: int) -> list[Operation]:
     """The platform answers again after failing: its operations waiting for a later try (paused
     by the circuit, or backing off) go now, each as a new job."""
     now = utcnow()
-    waiting = list(db.session.scalars(select(Operation).join(Operation.subscription).where(
-        Subscription.platform_id == platform_id, Operation.status == OutboxStatus.queued,
-        Operation.next_attempt_at > now,
-    ).order_by(Operation.id).limit(outbox.RELAY_BATCH)))
+    waiting = list(
+        db.session.scalars(
+            select(Operation)
+            .join(Operation.subscription)
+            .where(
+                Subscription.platform_id == platform_id,
+                Operation.status == OutboxStatus.queued,
+                Operation.next_attempt_at > now,
+            )
+            .order_by(Operation.id)
+            .limit(outbox.RELAY_BATCH)
+        )
+    )
     for operation in waiting:
         outbox.redeliver(operation)
     return waiting
@@ -283,9 +339,11 @@ def requeue_lost(now: datetime | None = None, operation_ids: list[int] | None = 
     again, failed = outbox.lost_runs(Operation, max_attempts, now=now, row_ids=operation_ids)
     for operation in [*again, *failed]:
         attempt = operation.attempts
-        message = (f"O worker parou durante a tentativa {attempt} (sem resposta até o fim do prazo)."
-                   if operation_ids is None else
-                   f"O processo que executava a tentativa {attempt} parou inesperadamente.")
+        message = (
+            f"O worker parou durante a tentativa {attempt} (sem resposta até o fim do prazo)."
+            if operation_ids is None
+            else f"O processo que executava a tentativa {attempt} parou inesperadamente."
+        )
         if operation in failed:
             _finish(operation, operation.subscription, OutboxStatus.failed, message + " Limite de tentativas atingido.")
         else:

@@ -33,7 +33,10 @@ def connection_target(url: str) -> Target | None:
     except (LocationParseError, ValueError):
         return None
     return Target(
-        parsed.scheme, parsed.host, parsed.port, parsed.path,
+        parsed.scheme,
+        parsed.host,
+        parsed.port,
+        parsed.path,
         has_extras=any(part is not None for part in (parsed.auth, parsed.query, parsed.fragment)),
     )
 
@@ -41,7 +44,9 @@ def connection_target(url: str) -> Target | None:
 # What check_server_url accepts, piece by piece (the URL is ASCII by then).
 _URL_PARTS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/]*)(?P<path>/.*)?", re.DOTALL)
 _AUTHORITY = re.compile(r"(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]*))?")
-_HOST_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 _PATH = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:-]*)*")
 
 
@@ -92,17 +97,24 @@ def check_server_url(raw: str | None) -> str:
     parsed = connection_target(url)
     host = own["host"].lower().removesuffix(".") if own else ""
     if (
-        parsed is None or own is None or parsed.has_extras or (parsed.scheme or "").lower() != scheme
-        or not _HOST_NAME.fullmatch(host) or (parsed.host or "").lower().removesuffix(".") != host
+        parsed is None
+        or own is None
+        or parsed.has_extras
+        or (parsed.scheme or "").lower() != scheme
+        or not _HOST_NAME.fullmatch(host)
+        or (parsed.host or "").lower().removesuffix(".") != host
     ):
         raise DomainError(
             "O endereço do servidor só pode ter letras sem acento, números, pontos e hífens "
-            "(ex.: https://api.exemplo.com.br).", field,
+            "(ex.: https://api.exemplo.com.br).",
+            field,
         )
     if parsed.port != port:
         raise DomainError("A porta da URL é inválida.", field)
-    if not _PATH.fullmatch(path) or (parsed.path or "") != path or any(
-        segment in (".", "..") for segment in path.split("/")
+    if (
+        not _PATH.fullmatch(path)
+        or (parsed.path or "") != path
+        or any(segment in (".", "..") for segment in path.split("/"))
     ):
         raise DomainError("O caminho da URL tem caracteres que não são aceitos (use letras, números, / . - _).", field)
     if current_app.config["PANEL_ENV"] == "production" and scheme != "https":

@@ -20,8 +20,8 @@ from sqlalchemy.orm import joinedload
 
 from panel.domain.clients import matching
 from panel.domain.contract_rules import SUBSCRIBER_ACTIONS, ContractAction
-from panel.domain.operations import latest_ids_query
 from panel.domain.kinds import kind_of, kinds_for_plan_type
+from panel.domain.operations import latest_ids_query
 from panel.extensions import db
 from panel.inputs import without_control_characters
 from panel.models import Client, Contract, ListTab, Operation, OperationStatus, Platform, Subscription
@@ -33,9 +33,11 @@ def area_platforms(plan_type: str) -> list[Platform]:
     """The platforms whose kind serves ``plan_type`` ('tv_ott': ITTV; 'sva': Skeelo), active
     ones first (an inactive one still has subscribers to look after)."""
     kinds = [kind.name for kind in kinds_for_plan_type(plan_type)]
-    return list(db.session.scalars(
-        select(Platform).where(Platform.kind.in_(kinds)).order_by(Platform.active.desc(), Platform.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Platform).where(Platform.kind.in_(kinds)).order_by(Platform.active.desc(), Platform.name)
+        )
+    )
 
 
 def actions_for(platforms: list[Platform]) -> set[ContractAction]:
@@ -96,15 +98,19 @@ def _page_ids(platform_ids: list[int], tab: ListTab, text: str, before_id: int |
         return query.order_by(Subscription.id.desc()).limit(limit)
 
     if text:
-        query = (select(Subscription.id)
-                 .join(Contract, Contract.id == Subscription.contract_id)
-                 .join(Client, Client.id == Contract.client_id)
-                 .where(Subscription.platform_id.in_(platform_ids), _search_condition(text)))
+        query = (
+            select(Subscription.id)
+            .join(Contract, Contract.id == Subscription.contract_id)
+            .join(Client, Client.id == Contract.client_id)
+            .where(Subscription.platform_id.in_(platform_ids), _search_condition(text))
+        )
         return list(db.session.scalars(ranged(query)))
     # One index range per platform (an IN list would make the database sort every match), the
     # newest ``limit`` of them all taken here.
-    ranges = [list(db.session.scalars(ranged(select(Subscription.id).where(Subscription.platform_id == pid))))
-              for pid in platform_ids]
+    ranges = [
+        list(db.session.scalars(ranged(select(Subscription.id).where(Subscription.platform_id == pid))))
+        for pid in platform_ids
+    ]
     return list(heapq.merge(*ranges, reverse=True))[:limit]
 
 
@@ -122,14 +128,20 @@ def load_subscriptions(subscription_ids) -> dict[int, Subscription]:
     if not subscription_ids:
         return {}
     contract = joinedload(Subscription.contract)
-    return {s.id: s for s in db.session.scalars(
-        select(Subscription).where(Subscription.id.in_(set(subscription_ids))).options(
-            joinedload(Subscription.platform), contract.joinedload(Contract.client),
-            contract.joinedload(Contract.platform),
-            # contract.subscription (and so allowed_actions) reads these
-            contract.selectinload(Contract.subscriptions),
-        )
-    ).unique()}
+    return {
+        s.id: s
+        for s in db.session.scalars(
+            select(Subscription)
+            .where(Subscription.id.in_(set(subscription_ids)))
+            .options(
+                joinedload(Subscription.platform),
+                contract.joinedload(Contract.client),
+                contract.joinedload(Contract.platform),
+                # contract.subscription (and so allowed_actions) reads these
+                contract.selectinload(Contract.subscriptions),
+            )
+        ).unique()
+    }
 
 
 def rows_for(subscription_ids: list[int]) -> list[Row]:
@@ -139,8 +151,9 @@ def rows_for(subscription_ids: list[int]) -> list[Row]:
     return [Row(loaded[sid], operations.get(sid)) for sid in subscription_ids if sid in loaded]
 
 
-def page(platform_ids: list[int], tab: ListTab, *, text: str = "", before_id: int | None = None,
-         limit: int = PAGE_SIZE) -> list[Row]:
+def page(
+    platform_ids: list[int], tab: ListTab, *, text: str = "", before_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[Row]:
     """Up to ``limit`` subscribers of these platforms in ``tab``, newest first, older than
     ``before_id`` when given; ``text`` searches them."""
     if not platform_ids:

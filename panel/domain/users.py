@@ -94,9 +94,7 @@ def _check_role(role: str) -> Role:
 
 
 def _active_admins() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(User.role == Role.admin.value, User.active)
-    )
+    return db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.admin.value, User.active))
 
 
 def create_user(actor: Actor, *, username: str, name: str, role: str, password: str) -> User:

@@ -86,8 +86,18 @@ class SubscriberData:
         (a platform may quote them apart: "Prezado João"). ``redact`` leaves values shorter
         than three characters alone (the UF, a house number "12")."""
         fields = (
-            self.name, self.document, self.email, self.phone, self.zipcode, self.street, self.number,
-            self.complement, self.city, self.state, self.username, self.password,
+            self.name,
+            self.document,
+            self.email,
+            self.phone,
+            self.zipcode,
+            self.street,
+            self.number,
+            self.complement,
+            self.city,
+            self.state,
+            self.username,
+            self.password,
         )
         words = re.findall(r"[^\W_]+", self.name)  # 'João "Jota"' → João, Jota
         logins = (value.partition("@")[0] for value in (self.email, self.username) if "@" in value)
@@ -110,5 +120,3 @@ class RemoteSubscriber:
         """What we know of the person here, masked in what the platform answers about it."""
         local = self.email.partition("@")[0] if "@" in self.email else ""
         return tuple(value for value in (self.document, self.email, local) if value)
-
-

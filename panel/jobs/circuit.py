@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from redis import Redis, RedisError
@@ -86,8 +86,10 @@ class CircuitState:
 
     @property
     def message(self) -> str:
-        text = (f"Chamadas à {self.platform_name} pausadas até {local_datetime(self.until, '%H:%M:%S')} após "
-                f"{self.failures} falhas seguidas.")
+        text = (
+            f"Chamadas à {self.platform_name} pausadas até {local_datetime(self.until, '%H:%M:%S')} após "
+            f"{self.failures} falhas seguidas."
+        )
         if self.last_error:
             text += f" Último erro: {self.last_error.rstrip('.')}."
         return text + " Os pedidos esperam e seguem sozinhos quando ela voltar a responder."
@@ -102,11 +104,19 @@ def record_failure(platform_id: int, message: str, *, connection: Redis | None =
     Returns the epoch time the circuit is open until, or None while it stays closed."""
     config = current_app.config
     script = _connection(connection).register_script(_FAILURE_SCRIPT)
-    until = float(script(
-        keys=[CIRCUIT_KEY.format(platform_id=platform_id)],
-        args=[time.time(), config["CIRCUIT_FAILURE_THRESHOLD"], config["CIRCUIT_OPEN_SECONDS"],
-              config["CIRCUIT_MAX_OPEN_SECONDS"], FAILURE_MEMORY_SECONDS, message[:300]],
-    ))
+    until = float(
+        script(
+            keys=[CIRCUIT_KEY.format(platform_id=platform_id)],
+            args=[
+                time.time(),
+                config["CIRCUIT_FAILURE_THRESHOLD"],
+                config["CIRCUIT_OPEN_SECONDS"],
+                config["CIRCUIT_MAX_OPEN_SECONDS"],
+                FAILURE_MEMORY_SECONDS,
+                message[:300],
+            ],
+        )
+    )
     return until or None
 
 
@@ -124,8 +134,9 @@ def open_until(platform_id: int, *, connection: Redis | None = None) -> float | 
     return until if until > time.time() else None
 
 
-def circuit_state(platform_id: int, platform_name: str = "plataforma", *,
-                  connection: Redis | None = None) -> CircuitState | None:
+def circuit_state(
+    platform_id: int, platform_name: str = "plataforma", *, connection: Redis | None = None
+) -> CircuitState | None:
     """For the pages: the open circuit of a platform, or None (closed, or Redis unavailable)."""
     try:
         values = _connection(connection).hgetall(CIRCUIT_KEY.format(platform_id=platform_id))
@@ -137,14 +148,15 @@ def circuit_state(platform_id: int, platform_name: str = "plataforma", *,
         return None
     return CircuitState(
         platform_name=platform_name,
-        until=datetime.fromtimestamp(until, timezone.utc),
+        until=datetime.fromtimestamp(until, UTC),
         failures=int(values.get("failures") or 0),
         last_error=values.get("last_error") or "",
     )
 
 
-def acquire_slot(platform_id: int, limit: int, holder: str, hold_seconds: float, *,
-                 connection: Redis | None = None) -> bool:
+def acquire_slot(
+    platform_id: int, limit: int, holder: str, hold_seconds: float, *, connection: Redis | None = None
+) -> bool:
     """Take one of the platform's ``limit`` call slots for ``holder`` (until released or
     ``hold_seconds`` pass: a killed worker's slot frees itself)."""
     now = time.time()

@@ -8,8 +8,8 @@ from flask import current_app, has_app_context
 from rq import cron
 
 from panel.jobs.maintenance import heartbeat
-from panel.jobs.relay import relay
 from panel.jobs.queues import QUEUE_SPECS
+from panel.jobs.relay import relay
 
 cron.register(
     heartbeat,

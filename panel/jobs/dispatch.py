@@ -30,8 +30,9 @@ from panel.models import Operation, OutboxRow, OutboxStatus, PlatformTask
 log = logging.getLogger(__name__)
 
 # A job in one of these states is on its way: enqueuing it again would run it twice.
-ON_ITS_WAY = frozenset({JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobStatus.STARTED.value,
-                        JobStatus.DEFERRED.value})
+ON_ITS_WAY = frozenset(
+    {JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobStatus.STARTED.value, JobStatus.DEFERRED.value}
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ JOBS: dict[type[OutboxRow], OutboxJob] = {
 
 # -- sending ----------------------------------------------------------------------------------
 
+
 def _job_key(job_id: str) -> str:
     return Job.redis_job_namespace_prefix + job_id
 
@@ -60,7 +62,9 @@ def job_statuses(job_ids: list[str], connection: Redis) -> dict[str, str | None]
     pipe = connection.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hget(_job_key(job_id), "status")
-    return {job_id: status.decode() if status else None for job_id, status in zip(job_ids, pipe.execute())}
+    return {
+        job_id: status.decode() if status else None for job_id, status in zip(job_ids, pipe.execute(), strict=True)
+    }
 
 
 def send(deliveries: list[Delivery], connection: Redis | None = None) -> int:
@@ -78,26 +82,39 @@ def send(deliveries: list[Delivery], connection: Redis | None = None) -> int:
 
 def _send(job: OutboxJob, deliveries: list[Delivery], connection: Redis | None) -> int:
     queue = get_queue(job.queue, connection)
-    skip = {job_id for job_id, status in job_statuses([d.job_id for d in deliveries], queue.connection).items()
-            if status in ON_ITS_WAY}
+    skip = {
+        job_id
+        for job_id, status in job_statuses([d.job_id for d in deliveries], queue.connection).items()
+        if status in ON_ITS_WAY
+    }
     fresh = list({d.job_id: d for d in deliveries if d.job_id not in skip}.values())
     if not fresh:
         return 0
     spec = QUEUE_SPECS[job.queue]
     # Kept only when it failed (for the dashboard): the outcome lives on the row.
-    options = dict(timeout=spec.job_timeout, result_ttl=0, failure_ttl=spec.failure_ttl)
+    options = {"timeout": spec.job_timeout, "result_ttl": 0, "failure_ttl": spec.failure_ttl}
     now = [d for d in fresh if d.at is None]
     if now:
-        queue.enqueue_many([
-            Queue.prepare_data(job.func, (d.row_id,), job_id=d.job_id, description=job.description.format(id=d.row_id),
-                               **options)
-            for d in now
-        ])
+        queue.enqueue_many(
+            [
+                Queue.prepare_data(
+                    job.func, (d.row_id,), job_id=d.job_id, description=job.description.format(id=d.row_id), **options
+                )
+                for d in now
+            ]
+        )
     for delivery in fresh:
         if delivery.at is not None:
-            queue.enqueue_at(_whole_second(delivery.at), job.func, delivery.row_id, job_id=delivery.job_id,
-                             description=job.description.format(id=delivery.row_id), job_timeout=spec.job_timeout,
-                             result_ttl=0, failure_ttl=spec.failure_ttl)
+            queue.enqueue_at(
+                _whole_second(delivery.at),
+                job.func,
+                delivery.row_id,
+                job_id=delivery.job_id,
+                description=job.description.format(id=delivery.row_id),
+                job_timeout=spec.job_timeout,
+                result_ttl=0,
+                failure_ttl=spec.failure_ttl,
+            )
     return len(fresh)
 
 
@@ -114,8 +131,11 @@ def _mark_queued(deliveries: list[Delivery]) -> None:
         by_model[delivery.model].append(delivery.row_id)
     with db.engine.begin() as connection:
         for model, ids in by_model.items():
-            connection.execute(update(model).where(model.id.in_(ids), model.status == OutboxStatus.pending)
-                               .values(status=OutboxStatus.queued))
+            connection.execute(
+                update(model)
+                .where(model.id.in_(ids), model.status == OutboxStatus.pending)
+                .values(status=OutboxStatus.queued)
+            )
 
 
 def _after_commit(session) -> None:
@@ -134,8 +154,11 @@ def _after_rollback(session, _previous_transaction=None) -> None:
     noted_deliveries(session, forget=True)
 
 
-_HANDLERS = (("after_commit", _after_commit), ("after_rollback", _after_rollback),
-             ("after_soft_rollback", _after_rollback))
+_HANDLERS = (
+    ("after_commit", _after_commit),
+    ("after_rollback", _after_rollback),
+    ("after_soft_rollback", _after_rollback),
+)
 
 
 def init_app(app: Flask) -> None:

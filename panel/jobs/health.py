@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from redis import Redis, RedisError
 from rq.cron_scheduler_registry import get_registry_key as cron_registry_key
@@ -52,7 +52,9 @@ class MachineryStatus:
             return ["O Redis não responde: nenhuma operação será enviada às plataformas."]
         found = []
         if self.workers == 0:
-            found.append(f"Nenhum worker está rodando: os pedidos às plataformas ficam pendentes até ele voltar. {CALL_SUPPORT}")
+            found.append(
+                f"Nenhum worker está rodando: os pedidos às plataformas ficam pendentes até ele voltar. {CALL_SUPPORT}"
+            )
         if self.schedulers == 0:
             found.append(
                 "O agendador está parado: as tarefas periódicas (régua de cobrança, reconciliação, reenvio de "
@@ -79,7 +81,7 @@ def live_workers(connection: Redis, worker_ttl: float) -> int:
     pipe = connection.pipeline(transaction=False)
     for key in keys:
         pipe.hmget(key, "last_heartbeat", "death")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     alive = 0
     for heartbeat, death in pipe.execute():
         if heartbeat and not death:

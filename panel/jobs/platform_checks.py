@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
+from panel.database import unit_of_work
 from panel.domain import DomainError, platform_checks, products
 from panel.extensions import db
 from panel.jobs.adapters import provider_for
-from panel.database import unit_of_work
 from panel.models import OutboxStatus, Platform, PlatformTask, TaskKind
 from panel.providers import ProviderError
 
@@ -35,8 +35,9 @@ def run_platform_check(task_id: int) -> str | None:
                 catalogue = provider.list_products()
                 with unit_of_work():
                     task = db.session.get(PlatformTask, task_id)
-                    message, details = products.import_catalogue(platform_checks.requester(task), task.platform,
-                                                                 catalogue)
+                    message, details = products.import_catalogue(
+                        platform_checks.requester(task), task.platform, catalogue
+                    )
                     platform_checks.finish(task_id, attempt, OutboxStatus.done, message, details)
                 return OutboxStatus.done.value
     except (ProviderError, DomainError) as error:

@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from panel.domain import DomainError
-from panel.domain import provisioning
+from panel.database import unit_of_work
+from panel.domain import DomainError, provisioning
 from panel.domain.provisioning import Busy, Work
 from panel.domain.vocabulary import AccessStatus, RemoteSubscriber
 from panel.extensions import db
 from panel.jobs import circuit
 from panel.jobs.adapters import provider_for
-from panel.database import unit_of_work
 from panel.models import Operation, OperationKind, Platform
 from panel.models.outbox import WAITING
 from panel.models.types import utcnow
@@ -73,7 +72,7 @@ def run_operation(operation_id: int) -> str | None:
 
 
 def _epoch(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _run(work: Work) -> str:
@@ -105,8 +104,9 @@ def _run(work: Work) -> str:
         return "retry"
     _platform_answered(work.platform_id)
     with unit_of_work():
-        provisioning.complete(work, confirmed=confirmed, external_id=remote.external_id if remote else None,
-                              answer=answer)
+        provisioning.complete(
+            work, confirmed=confirmed, external_id=remote.external_id if remote else None, answer=answer
+        )
     return "done"
 
 
@@ -135,8 +135,10 @@ def converge(provider: Provider, work: Work) -> tuple[AccessStatus | None, Remot
         what = " e ".join(sent) if sent else "nada (a plataforma já tinha estes dados)"
         return None, remote, f"{name} atualizou o login: {what}."
     if work.shared_with_contract is not None:
-        return work.desired, None, (
-            f"Nada enviado: o assinante na {name} agora atende o contrato {work.shared_with_contract} deste cliente."
+        return (
+            work.desired,
+            None,
+            (f"Nada enviado: o assinante na {name} agora atende o contrato {work.shared_with_contract} deste cliente."),
         )
     remote = provider.get(work.ref)
     if remote is None:
@@ -151,9 +153,14 @@ def converge(provider: Provider, work: Work) -> tuple[AccessStatus | None, Remot
         remote = provider.change_login(remote, username=work.data.email, email=work.data.email)
         login = " Login atualizado para o e-mail do cliente."
     if provider.matches(remote, work.desired, work.plan):
-        return work.desired, remote, (
-            f"{name} já estava assim: {_platform_words(remote, work.desired)}; nada enviado.{login}" if not login
-            else f"{name} confirmou: {_platform_words(remote, work.desired)}.{login}"
+        return (
+            work.desired,
+            remote,
+            (
+                f"{name} já estava assim: {_platform_words(remote, work.desired)}; nada enviado.{login}"
+                if not login
+                else f"{name} confirmou: {_platform_words(remote, work.desired)}.{login}"
+            ),
         )
     remote = provider.set_status(remote, work.desired, work.plan)
     return work.desired, remote, f"{name} confirmou: {_platform_words(remote, work.desired)}.{login}"

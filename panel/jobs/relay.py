@@ -11,8 +11,8 @@ from datetime import timedelta
 from flask import current_app
 from rq.job import JobStatus
 
-from panel.domain import outbox, platform_checks, provisioning
 from panel.database import unit_of_work
+from panel.domain import outbox, platform_checks, provisioning
 from panel.jobs.dispatch import JOBS, ON_ITS_WAY, job_statuses
 from panel.jobs.queues import redis_connection
 from panel.models.types import utcnow
@@ -36,11 +36,17 @@ def relay() -> dict[str, int]:
             if not due:
                 continue
             found = job_statuses([row.job_id for row in due], connection)
-            missing = [row for row in due if found[row.job_id] not in ON_ITS_WAY or (
-                # a retry whose time passed long ago: no scheduler is moving it to the queue
-                found[row.job_id] == JobStatus.SCHEDULED.value and row.next_attempt_at is not None
-                and row.next_attempt_at < late
-            )]
+            missing = [
+                row
+                for row in due
+                if found[row.job_id] not in ON_ITS_WAY
+                or (
+                    # a retry whose time passed long ago: no scheduler is moving it to the queue
+                    found[row.job_id] == JobStatus.SCHEDULED.value
+                    and row.next_attempt_at is not None
+                    and row.next_attempt_at < late
+                )
+            ]
             resent += len(outbox.resend(model, missing)) if missing else 0
     if lost or resent:
         log.info("relay: %d lost run(s) sent again, %d request(s) sent again", lost, resent)

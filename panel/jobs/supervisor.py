@@ -15,6 +15,7 @@ the child is sent SIGTERM by the kernel (``PR_SET_PDEATHSIG``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -37,9 +38,17 @@ _PR_SET_PDEATHSIG = 1
 class Supervisor:
     """Run ``target`` in a child process, again and again, until asked to stop."""
 
-    def __init__(self, name: str, target: Callable[[], object], connection: Redis, *,
-                 outage_logged: Callable[[], bool] = lambda: False,
-                 min_delay: float = 1.0, max_delay: float = 30.0, stable_after: float = 60.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        target: Callable[[], object],
+        connection: Redis,
+        *,
+        outage_logged: Callable[[], bool] = lambda: False,
+        min_delay: float = 1.0,
+        max_delay: float = 30.0,
+        stable_after: float = 60.0,
+    ) -> None:
         self.name = name
         self.target = target
         self.outage_logged = outage_logged  # in the child: has it already warned of this outage?
@@ -74,10 +83,8 @@ class Supervisor:
     def _pass_on(self, signum, _frame) -> None:
         self.stopping = True
         if self.child_pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.child_pid, signum)
-            except ProcessLookupError:
-                pass
 
     def _wait_for_redis(self, warned: bool = False) -> bool:
         """Until Redis answers a PING (False if asked to stop meanwhile). ``warned``: the outage
@@ -88,8 +95,11 @@ class Supervisor:
                 self.connection.ping()
             except RedisError as error:
                 if not warned:
-                    log.warning("%s: Redis does not answer (%s); waiting for it, and resuming by itself",
-                                self.name, type(error).__name__)
+                    log.warning(
+                        "%s: Redis does not answer (%s); waiting for it, and resuming by itself",
+                        self.name,
+                        type(error).__name__,
+                    )
                     warned = True
                 self._sleep(delay)
                 delay = min(delay * 2, 10.0)
@@ -107,10 +117,8 @@ class Supervisor:
         if pid == 0:  # pragma: no cover - runs in the child, measured by the process tests
             os._exit(self._child(parent))
         self.child_pid = pid
-        try:
+        with contextlib.suppress(OSError):  # (a child that already exited, or set it first)
             os.setpgid(pid, pid)  # also done by the child: whichever runs first wins the race
-        except OSError:
-            pass
         if self.stopping:  # a stop request that arrived while forking
             self._pass_on(signal.SIGTERM, None)
         _, status = os.waitpid(pid, 0)
@@ -127,10 +135,8 @@ class Supervisor:
     def _child(self, parent: int) -> int:  # pragma: no cover - runs in the child
         code = 1
         try:
-            try:
+            with contextlib.suppress(OSError):
                 os.setpgid(0, 0)
-            except OSError:
-                pass
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             _die_with(parent)

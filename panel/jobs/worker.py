@@ -16,23 +16,21 @@ import os
 import signal
 import time
 import uuid
+from multiprocessing import get_context
 
 from flask import current_app
 from redis import RedisError
-from multiprocessing import get_context
-
 from rq import Worker, worker_registration
 from rq.cron import CronScheduler
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
-
 from sqlalchemy.orm import configure_mappers
 
+from panel.database import unit_of_work
 from panel.domain import provisioning
 from panel.extensions import db
 from panel.jobs import maintenance, platform_checks, relay  # noqa: F401 (imported once, inherited by each horse)
 from panel.jobs import provisioning as provisioning_job  # noqa: F401 (likewise)
-from panel.database import unit_of_work
 from panel.jobs.queues import QUEUES, get_queue
 from panel.jobs.recovery import hand_back
 from panel.jobs.supervisor import Supervisor
@@ -64,9 +62,14 @@ class OutageLog(logging.Filter):
             record.msg, record.args = "Redis does not answer; the worker waits for it and resumes by itself", ()
             return True
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, RedisError) or (record.levelno >= logging.ERROR and "redis.exceptions." in record.getMessage()):
+        if isinstance(error, RedisError) or (
+            record.levelno >= logging.ERROR and "redis.exceptions." in record.getMessage()
+        ):
             record.levelno, record.levelname = logging.INFO, "INFO"
-            record.msg, record.args = "%s stopped: Redis unavailable (%s)", (record.name, type(error).__name__ if error else "ConnectionError")
+            record.msg, record.args = (
+                "%s stopped: Redis unavailable (%s)",
+                (record.name, type(error).__name__ if error else "ConnectionError"),
+            )
             record.exc_info = record.exc_text = None
         return True
 
@@ -90,8 +93,9 @@ def _run_scheduler_quietly(scheduler: RQScheduler) -> None:  # pragma: no cover 
     try:
         scheduler.work()
     except RedisError as error:
-        scheduler.log.info("Scheduler process stopped: Redis unavailable (%s); its worker starts it again",
-                           type(error).__name__)
+        scheduler.log.info(
+            "Scheduler process stopped: Redis unavailable (%s); its worker starts it again", type(error).__name__
+        )
 
 
 class PanelWorker(Worker):
@@ -135,13 +139,22 @@ class PanelWorker(Worker):
         db.engine.dispose(close=False)
         super().main_work_horse(job, queue)
 
-    def _start_scheduler(self, burst=False, logging_level="INFO", date_format=DEFAULT_LOGGING_DATE_FORMAT,
-                         log_format=DEFAULT_LOGGING_FORMAT):
+    def _start_scheduler(
+        self,
+        burst=False,
+        logging_level="INFO",
+        date_format=DEFAULT_LOGGING_DATE_FORMAT,
+        log_format=DEFAULT_LOGGING_FORMAT,
+    ):
         # RQ's own, with PanelScheduler for RQScheduler.
         self.scheduler = PanelScheduler(
-            self.queues, connection=self.connection, name=self.scheduler_name,
+            self.queues,
+            connection=self.connection,
+            name=self.scheduler_name,
             logging_level=logging_level if logging_level is not None else self.log.level,
-            date_format=date_format, log_format=log_format, serializer=self.serializer,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
         )
         self.scheduler.acquire_locks()
         if not self.scheduler.acquired_locks:
@@ -214,8 +227,13 @@ def _install_outage_log() -> None:
             logger.addFilter(outage_log)
 
 
-def work(queue_names: list[str] | None = None, *, burst: bool = False, with_scheduler: bool = True,
-         scheduler_name: str | None = None) -> bool:
+def work(
+    queue_names: list[str] | None = None,
+    *,
+    burst: bool = False,
+    with_scheduler: bool = True,
+    scheduler_name: str | None = None,
+) -> bool:
     """One RQ worker's life (the supervised part of `flask worker`)."""
     _install_outage_log()
     warm_up()
@@ -224,8 +242,12 @@ def work(queue_names: list[str] | None = None, *, burst: bool = False, with_sche
     ttl = current_app.config["WORKER_TTL"]
     # Busy, the worker beats every job_monitoring_interval; idle, every ttl − 15 s: both inside
     # the ttl the banner allows (panel.jobs.health.live_workers).
-    worker = PanelWorker([get_queue(name, connection) for name in names], connection=connection,
-                         worker_ttl=ttl, job_monitoring_interval=min(30, ttl // 2))
+    worker = PanelWorker(
+        [get_queue(name, connection) for name in names],
+        connection=connection,
+        worker_ttl=ttl,
+        job_monitoring_interval=min(30, ttl // 2),
+    )
     worker.scheduler_name = scheduler_name
     # with_scheduler: RQ's own scheduler process runs delayed retries (Retry intervals).
     return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=current_app.config["LOG_LEVEL"])
@@ -236,16 +258,18 @@ def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, wit
         work(queue_names, burst=True, with_scheduler=with_scheduler)
         return 0
     scheduler_name = uuid.uuid4().hex  # one per supervised worker, kept across its restarts
-    return Supervisor("worker", lambda: work(queue_names, with_scheduler=with_scheduler, scheduler_name=scheduler_name),
-                      current_app.extensions["redis"], outage_logged=lambda: outage_log.in_outage).run()
+    return Supervisor(
+        "worker",
+        lambda: work(queue_names, with_scheduler=with_scheduler, scheduler_name=scheduler_name),
+        current_app.extensions["redis"],
+        outage_logged=lambda: outage_log.in_outage,
+    ).run()
 
 
 def schedule() -> None:
     """One cron scheduler's life (the supervised part of `flask scheduler`)."""
     _install_outage_log()
-    scheduler = CronScheduler(
-        connection=current_app.extensions["redis"], logging_level=current_app.config["LOG_LEVEL"]
-    )
+    scheduler = CronScheduler(connection=current_app.extensions["redis"], logging_level=current_app.config["LOG_LEVEL"])
     scheduler.load_config_from_file("panel.jobs.cron_config")
     scheduler.start()
 

@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.platform import Platform
 from panel.models.plan import PlanType
+from panel.models.platform import Platform
 from panel.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 

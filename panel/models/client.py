@@ -55,7 +55,7 @@ class Client(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    contracts: Mapped[list["Contract"]] = relationship(  # noqa: F821
+    contracts: Mapped[list[Contract]] = relationship(  # noqa: F821
         back_populates="client", order_by="Contract.id.desc()"
     )
 

@@ -62,12 +62,8 @@ class Contract(db.Model):
     plan: Mapped[Plan] = relationship()
     platform: Mapped[Platform] = relationship()
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="contract", order_by="Subscription.id")
-    invoices: Mapped[list[Invoice]] = relationship(
-        back_populates="contract", order_by="Invoice.reference_month.desc()"
-    )
-    events: Mapped[list[ContractEvent]] = relationship(
-        back_populates="contract", order_by="ContractEvent.id.desc()"
-    )
+    invoices: Mapped[list[Invoice]] = relationship(back_populates="contract", order_by="Invoice.reference_month.desc()")
+    events: Mapped[list[ContractEvent]] = relationship(back_populates="contract", order_by="ContractEvent.id.desc()")
 
     @property
     def subscription(self) -> Subscription | None:
@@ -132,9 +128,7 @@ class Subscription(db.Model):
 
     contract: Mapped[Contract] = relationship(back_populates="subscriptions")
     platform: Mapped[Platform] = relationship()
-    operations: Mapped[list[Operation]] = relationship(
-        back_populates="subscription", order_by="Operation.id.desc()"
-    )
+    operations: Mapped[list[Operation]] = relationship(back_populates="subscription", order_by="Operation.id.desc()")
 
     def set_state(self, contract_status: str, desired_status: str) -> None:
         """The one way the desired access changes, keeping the list tab in step."""

@@ -22,9 +22,7 @@ class Platform(db.Model):
     """
 
     __tablename__ = "platforms"
-    __table_args__ = (
-        CheckConstraint("concurrency_limit BETWEEN 1 AND 64", name="concurrency_limit_range"),
-    )
+    __table_args__ = (CheckConstraint("concurrency_limit BETWEEN 1 AND 64", name="concurrency_limit_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)

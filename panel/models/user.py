@@ -35,9 +35,7 @@ def new_session_token() -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role IN ('admin', 'operador', 'leitura')", name="role_known"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('admin', 'operador', 'leitura')", name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # username: the login, kept lower-case so "Ana" and "ana" are one person

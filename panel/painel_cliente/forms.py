@@ -11,17 +11,23 @@ from panel.models import ClientKind
 
 
 class ClientForm(Form):
-    kind = RadioField("Tipo de cadastro", choices=[SelectChoice(k.value, k.label) for k in ClientKind],
-                      default=ClientKind.pf.value)
+    kind = RadioField(
+        "Tipo de cadastro", choices=[SelectChoice(k.value, k.label) for k in ClientKind], default=ClientKind.pf.value
+    )
     name = StringField("Nome / Razão social", validators=[Length(max=120)])
-    document = StringField("CPF / CNPJ", validators=[Length(max=20)],
-                           render_kw={"inputmode": "numeric", "autocomplete": "off"},
-                           description="Com ou sem pontuação. É a senha padrão do assinante na ITTV "
-                                       "(o login é o e-mail).")
-    email = StringField("E-mail", validators=[Length(max=254)], render_kw={"type": "email", "autocomplete": "off"},
-                        description="Necessário para sincronizar: é o login do assinante na ITTV.")
-    phone = StringField("Telefone", validators=[Length(max=20)], render_kw={"inputmode": "tel"},
-                        description="Com DDD.")
+    document = StringField(
+        "CPF / CNPJ",
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+        description="Com ou sem pontuação. É a senha padrão do assinante na ITTV (o login é o e-mail).",
+    )
+    email = StringField(
+        "E-mail",
+        validators=[Length(max=254)],
+        render_kw={"type": "email", "autocomplete": "off"},
+        description="Necessário para sincronizar: é o login do assinante na ITTV.",
+    )
+    phone = StringField("Telefone", validators=[Length(max=20)], render_kw={"inputmode": "tel"}, description="Com DDD.")
     zipcode = StringField("CEP", validators=[Length(max=10)], render_kw={"inputmode": "numeric"})
     street = StringField("Endereço", validators=[Length(max=120)])
     number = StringField("Número", validators=[Length(max=20)])
@@ -33,10 +39,14 @@ class ClientForm(Form):
 
 class ContractForm(Form):
     plan_id = IdSelectField("Plano", choices=[])
-    start_date = DateField("Início do contrato", validators=[Optional()], widget=DateInput(),
-                           render_kw={"type": "date"})
-    due_day = IntegerField("Dia de vencimento", validators=[Optional()],
-                           description="De 1 a 31; nos meses mais curtos, vence no último dia do mês.")
+    start_date = DateField(
+        "Início do contrato", validators=[Optional()], widget=DateInput(), render_kw={"type": "date"}
+    )
+    due_day = IntegerField(
+        "Dia de vencimento",
+        validators=[Optional()],
+        description="De 1 a 31; nos meses mais curtos, vence no último dia do mês.",
+    )
 
 
 class PayInvoiceForm(Form):

@@ -50,8 +50,24 @@ def public_only_from_config(config) -> bool:
 
 
 __all__ = [
-    "ADAPTERS", "REGISTRY", "AccessStatus", "CatalogueItem", "ConnectionCheck", "PermanentError", "PlanProducts",
-    "Product", "Provider", "ProviderError", "RemoteState", "RemoteSubscriber", "RetryableError", "SubscriberData",
-    "SubscriberRef", "Timeouts", "make_provider", "provider_class", "public_only_from_config",
+    "ADAPTERS",
+    "REGISTRY",
+    "AccessStatus",
+    "CatalogueItem",
+    "ConnectionCheck",
+    "PermanentError",
+    "PlanProducts",
+    "Product",
+    "Provider",
+    "ProviderError",
+    "RemoteState",
+    "RemoteSubscriber",
+    "RetryableError",
+    "SubscriberData",
+    "SubscriberRef",
+    "Timeouts",
+    "make_provider",
+    "provider_class",
+    "public_only_from_config",
     "timeouts_from_config",
 ]

@@ -134,7 +134,9 @@ class Provider(ABC):
         """Proves the server URL and the token: an authenticated read of the catalogue."""
         return ConnectionCheck(product_count=len(self.list_products()))
 
-    def change_products(self, current: RemoteSubscriber, plan: PlanProducts, *, status: AccessStatus) -> RemoteSubscriber:
+    def change_products(
+        self, current: RemoteSubscriber, plan: PlanProducts, *, status: AccessStatus
+    ) -> RemoteSubscriber:
         """Move the subscriber to another plan's packages, keeping ``status`` (a plan change
         never lifts a block): the same convergence as ``set_status``, under the new plan."""
         return self.set_status(current, status, plan)

@@ -26,7 +26,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -35,7 +35,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
 
 from panel.providers.errors import PermanentError, ProviderError, RetryableError
 
@@ -83,7 +82,13 @@ MessageOf = Callable[[object], tuple[str | None, str | None]]
 
 class JsonHttpClient:
     def __init__(
-        self, base_url: str, token: str, *, platform: str, timeouts: Timeouts, message_of: MessageOf,
+        self,
+        base_url: str,
+        token: str,
+        *,
+        platform: str,
+        timeouts: Timeouts,
+        message_of: MessageOf,
         public_only: bool = False,
     ) -> None:
         """``public_only`` (production): refuse to connect to anything but a public address."""
@@ -93,18 +98,22 @@ class JsonHttpClient:
         token = token.strip()
         if not token or not _HEADER_SAFE.fullmatch(token):
             # Checked here because requests would fail later with an error that quotes the header.
-            raise PermanentError(f"O token de {platform} está vazio ou tem caracteres inválidos; confira em Configurações.")
+            raise PermanentError(
+                f"O token de {platform} está vazio ou tem caracteres inválidos; confira em Configurações."
+            )
         self._token = token
         self._message_of = message_of
         self.session = requests.Session()
         # Nothing from the environment: a ~/.netrc entry would replace our Authorization header
         # and proxy variables would send the token elsewhere.
         self.session.trust_env = False
-        self.session.headers.update({
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-            "User-Agent": "painel-sva",
-        })
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": "painel-sva",
+            }
+        )
         if public_only:
             for prefix in ("http://", "https://"):
                 self.session.mount(prefix, PublicAddressesOnly())
@@ -173,7 +182,9 @@ class JsonHttpClient:
         if isinstance(exc, (_BAD_ADDRESS, UnicodeError)):
             return PermanentError(f"A URL do servidor de {self.platform} é inválida; confira em Configurações.")
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
-            return RetryableError(f"A conexão com {self.platform} falhou ou caiu antes da resposta ({type(exc).__name__}).")
+            return RetryableError(
+                f"A conexão com {self.platform} falhou ou caiu antes da resposta ({type(exc).__name__})."
+            )
         return RetryableError(f"Falha ao falar com {self.platform} ({type(exc).__name__}).")
 
     def refusal(self, answer: Answer, sensitive: Iterable[str] = ()) -> ProviderError:
@@ -198,11 +209,15 @@ class JsonHttpClient:
         if status in (401, 403):
             return PermanentError(
                 f"{self.platform} recusou o token (HTTP {status}){suffix} Confira o token em Configurações.",
-                status_code=status, platform_message=said, code=code,
+                status_code=status,
+                platform_message=said,
+                code=code,
             )
         return PermanentError(
             f"{self.platform} recusou a requisição (HTTP {status}){suffix}",
-            status_code=status, platform_message=said, code=code,
+            status_code=status,
+            platform_message=said,
+            code=code,
         )
 
 
@@ -231,7 +246,7 @@ def parse_retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - time.time()
     if not math.isfinite(seconds):
         return None

@@ -7,9 +7,10 @@ How our statuses map onto it: a customer holds one ``status`` (ACTIVE / INACTIVE
 - total block and cancelled: INACTIVE (ITTV has no cancelled state; the product is left alone).
 
 A customer holds one product, so a plan for ITTV has one full package and at most one base
-package (its kind's rule, panel.domain.kinds.ittv, refuses others): the *full* product is its package that is not a base one
-(or its only package), the *base* product its base package. Creating sends the base product, as the wire contract says, and then moves an
-active customer to the full one.
+package (its kind's rule, panel.domain.kinds.ittv, refuses others): the *full* product is its
+package that is not a base one (or its only package), the *base* product its base package.
+Creating sends the base product, as the wire contract says, and then moves an active customer to
+the full one.
 
 The API documents no reads; we assume ``GET /alpha/reseller/customer?cpf=`` and
 ``GET /alpha/reseller/product`` (see DESIGN.md) and keep that assumption in this module.
@@ -24,7 +25,14 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from panel.domain.kinds.ittv import ITTV
-from panel.domain.vocabulary import AccessStatus, CatalogueItem, PlanProducts, RemoteSubscriber, SubscriberData, SubscriberRef
+from panel.domain.vocabulary import (
+    AccessStatus,
+    CatalogueItem,
+    PlanProducts,
+    RemoteSubscriber,
+    SubscriberData,
+    SubscriberRef,
+)
 from panel.providers.base import Provider, RemoteState
 from panel.providers.errors import PermanentError
 
@@ -46,7 +54,10 @@ class IttvProvider(Provider):
 
     def list_products(self) -> list[CatalogueItem]:
         items = self.http.request("GET", "/alpha/reseller/product").body
-        return [CatalogueItem(code=str(_field(item, "_id")), name=str(item.get("name") or item["_id"])) for item in _list(items)]
+        return [
+            CatalogueItem(code=str(_field(item, "_id")), name=str(item.get("name") or item["_id"]))
+            for item in _list(items)
+        ]
 
     def get(self, ref: SubscriberRef) -> RemoteSubscriber | None:
         found = self._customers(cpf=ref.document)
@@ -138,7 +149,9 @@ class IttvProvider(Provider):
             remote = self._order(remote, wanted.products[0])
         if remote.platform_status != wanted.platform_status:
             self.http.request(
-                "PUT", f"{_path(remote)}/status", json={"status": wanted.platform_status},
+                "PUT",
+                f"{_path(remote)}/status",
+                json={"status": wanted.platform_status},
                 sensitive=remote.personal_values(),
             )
             remote = replace(remote, platform_status=wanted.platform_status)
@@ -152,14 +165,18 @@ class IttvProvider(Provider):
 
     def change_login(self, current: RemoteSubscriber, *, username: str, email: str) -> RemoteSubscriber:
         self.http.request(
-            "PUT", _path(current), json={"username": username, "email": email},
+            "PUT",
+            _path(current),
+            json={"username": username, "email": email},
             sensitive=(username, email, *current.personal_values()),
         )
         return replace(current, email=email)
 
     def change_password(self, current: RemoteSubscriber, password: str) -> None:
         self.http.request(
-            "POST", f"{_path(current)}/changepassword", json={"password": password},
+            "POST",
+            f"{_path(current)}/changepassword",
+            json={"password": password},
             sensitive=(password, *current.personal_values()),
         )
 

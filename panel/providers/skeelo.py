@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from panel.domain.kinds.skeelo import SKEELO
-from panel.domain.vocabulary import AccessStatus, CatalogueItem, PlanProducts, RemoteSubscriber, SubscriberData, SubscriberRef
+from panel.domain.vocabulary import (
+    AccessStatus,
+    CatalogueItem,
+    PlanProducts,
+    RemoteSubscriber,
+    SubscriberData,
+    SubscriberRef,
+)
 from panel.providers.base import Provider, RemoteState
 from panel.providers.errors import PermanentError
 from panel.providers.http import Answer
@@ -41,7 +48,9 @@ class SkeeloProvider(Provider):
         items = self.http.request("GET", "/v1/products").body
         if not isinstance(items, list):
             raise _unexpected("uma lista de produtos")
-        return [CatalogueItem(code=str(_field(item, "code")), name=str(item.get("name") or item["code"])) for item in items]
+        return [
+            CatalogueItem(code=str(_field(item, "code")), name=str(item.get("name") or item["code"])) for item in items
+        ]
 
     def get(self, ref: SubscriberRef) -> RemoteSubscriber | None:
         answer = self.http.request("GET", _path(ref.external_ref), accept=(404,))

@@ -29,7 +29,8 @@ def row(page: Page, contract_id: int):
 def open_tab(page: Page, label: str) -> None:
     page.get_by_test_id("list-tabs").get_by_role("link", name=label, exact=True).click()
     expect(page.get_by_test_id("list-tabs").get_by_role("link", name=label, exact=True)).to_have_attribute(
-        "aria-current", "page")
+        "aria-current", "page"
+    )
 
 
 def synced_contract(app, setup, **client) -> int:
@@ -41,6 +42,7 @@ def synced_contract(app, setup, **client) -> int:
 
 def platform_record(sandbox, key: str, value: str, **expected) -> dict:
     """Wait until the platform's own record (found by ``key``) shows ``expected``."""
+
     def matches():
         found = [r for r in sandbox.records() if r.get(key) == value]
         return found[0] if found and all(found[0].get(k) == v for k, v in expected.items()) else None
@@ -49,7 +51,8 @@ def platform_record(sandbox, key: str, value: str, **expected) -> dict:
 
 
 def test_j1_ittv_partial_block_total_block_and_unblock_from_clientes_de_tv(
-        app, page: Page, live_server, make_user, sandbox_for, worker):
+    app, page: Page, live_server, make_user, sandbox_for, worker
+):
     ittv = platform_at(app, sandbox_for("ittv"))
     contract_id = synced_contract(app, ittv, document=CPFS[0], name="Maria da Silva")
     operator = make_user("operador", name="Olga Operadora")
@@ -116,10 +119,10 @@ def test_j1_ittv_partial_block_total_block_and_unblock_from_clientes_de_tv(
 
 
 def test_j2_skeelo_block_and_unblock_from_gerenciador_de_licencas(
-        app, page: Page, live_server, make_user, sandbox_for, worker):
+    app, page: Page, live_server, make_user, sandbox_for, worker
+):
     skeelo = platform_at(app, sandbox_for("skeelo"))
-    contract_id = synced_contract(app, skeelo, document=CNPJS[0], name="Livraria Ltda",
-                                  email="contato@livraria.com.br")
+    contract_id = synced_contract(app, skeelo, document=CNPJS[0], name="Livraria Ltda", email="contato@livraria.com.br")
     with app.app_context():
         external_ref = db.session.scalar(db.select(Subscription.external_ref))
     operator = make_user("operador", name="Olga Operadora")
@@ -156,8 +159,10 @@ def test_j2_skeelo_block_and_unblock_from_gerenciador_de_licencas(
 
 def test_bulk_total_block_of_the_ticked_rows(app, page: Page, live_server, make_user, sandbox_for, worker):
     ittv = platform_at(app, sandbox_for("ittv"))
-    contracts = [synced_contract(app, ittv, document=cpf, name=f"Cliente {n}", email=f"c{n}@example.com.br")
-                 for n, cpf in enumerate(CPFS[:3])]
+    contracts = [
+        synced_contract(app, ittv, document=cpf, name=f"Cliente {n}", email=f"c{n}@example.com.br")
+        for n, cpf in enumerate(CPFS[:3])
+    ]
     operator = make_user("operador", name="Olga Operadora")
 
     log_in(page, live_server, operator.username)
@@ -180,9 +185,10 @@ def test_bulk_total_block_of_the_ticked_rows(app, page: Page, live_server, make_
     expect(flash(page, "2 pedido(s) registrado(s).")).to_be_visible()
     expect(row(page, contracts[0])).to_be_visible()
     open_tab(page, "Assinantes bloqueados")
-    for contract_id, cpf in zip(contracts[1:], CPFS[1:3]):
-        expect(row(page, contract_id).get_by_test_id("remote-status")).to_have_text("Bloqueio total",
-                                                                                   timeout=WORKER_TIMEOUT)
+    for contract_id, cpf in zip(contracts[1:], CPFS[1:3], strict=False):
+        expect(row(page, contract_id).get_by_test_id("remote-status")).to_have_text(
+            "Bloqueio total", timeout=WORKER_TIMEOUT
+        )
         platform_record(ittv.sandbox, "cpf", cpf, status="INACTIVE")
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="ACTIVE")
 
@@ -202,7 +208,8 @@ def test_leitura_sees_the_lists_without_buttons(app, page: Page, live_server, ma
 
 
 def test_the_contract_page_follows_a_slow_request_to_its_answer(
-        app, page: Page, live_server, make_user, sandbox_for, worker):
+    app, page: Page, live_server, make_user, sandbox_for, worker
+):
     ittv = platform_at(app, sandbox_for("ittv"))
     contract_id = synced_contract(app, ittv)
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="ACTIVE")
@@ -218,5 +225,7 @@ def test_the_contract_page_follows_a_slow_request_to_its_answer(
     # Once ITTV answers, the box says so and the page shows the confirmed access.
     expect(requests).to_contain_text("Alterar situação (bloqueio total): Concluída", timeout=WORKER_TIMEOUT)
     expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total")
-    expect(page.locator("#historico + .table-responsive")).to_contain_text("ITTV demo confirmou: bloqueio total (INACTIVE")
+    expect(page.locator("#historico + .table-responsive")).to_contain_text(
+        "ITTV demo confirmou: bloqueio total (INACTIVE"
+    )
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="INACTIVE")

@@ -33,7 +33,9 @@ document.addEventListener("securitypolicyviolation", function (event) {
 """
 
 
-def jobs_url(base: str, queue: str, registry: str = "queued", per_page: int = 8, order: str = "asc", page: int = 1) -> str:
+def jobs_url(
+    base: str, queue: str, registry: str = "queued", per_page: int = 8, order: str = "asc", page: int = 1
+) -> str:
     return f"{base}/rq/0/view/jobs/{quote(queue, safe='')}/{registry}/{per_page}/{order}/{page}"
 
 
@@ -113,13 +115,16 @@ def test_crafted_links_run_no_script_for_an_admin(admin_page: Page, live_server,
     assert_clean(page, redis_url)
 
 
-def test_the_dashboard_lists_paginates_and_acts_with_the_csrf_header(admin_page: Page, live_server, app, run_jobs,
-                                                                     redis_url):
+def test_the_dashboard_lists_paginates_and_acts_with_the_csrf_header(
+    admin_page: Page, live_server, app, run_jobs, redis_url
+):
     page = admin_page
     with app.app_context():
         connection = app.extensions["redis"]
         # One job that fails for real (a worker runs it), with markup in its exception text.
-        get_queue("default", connection).enqueue("builtins.int", HOSTILE_TEXT, description="Conversão", failure_ttl=3600)
+        get_queue("default", connection).enqueue(
+            "builtins.int", HOSTILE_TEXT, description="Conversão", failure_ttl=3600
+        )
         run_jobs()
         failed = get_queue("default", connection).failed_job_registry.get_job_ids()
         assert len(failed) == 1

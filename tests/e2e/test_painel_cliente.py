@@ -16,8 +16,13 @@ from tests.processes import wait_until
 from tests.provisioning import platform_at
 
 CONTRACT_URL = re.compile(r"/financeiro/painel-do-cliente/contratos/(\d+)$")
-CONTRACT_BUTTONS = ("Sincronizar", "Suspender contrato", "Cancelar suspensão", "Cancelar contrato",
-                    "Gerar título do mês")
+CONTRACT_BUTTONS = (
+    "Sincronizar",
+    "Suspender contrato",
+    "Cancelar suspensão",
+    "Cancelar contrato",
+    "Gerar título do mês",
+)
 
 
 def flash(page: Page, text: str):
@@ -59,15 +64,23 @@ def status_badge(page: Page):
 
 def customer_at(sandbox, cpf: str, **expected) -> dict:
     """The platform's own record of the customer, once it says what is expected."""
+
     def found():
-        return next((r for r in sandbox.records() if r["cpf"] == cpf and
-                     all(r.get(key) == value for key, value in expected.items())), None)
+        return next(
+            (
+                r
+                for r in sandbox.records()
+                if r["cpf"] == cpf and all(r.get(key) == value for key, value in expected.items())
+            ),
+            None,
+        )
 
     return wait_until(found, timeout=30, message=f"ITTV to show {expected}")
 
 
 def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cancellation(
-        app, page: Page, live_server, make_user, sandbox_for, worker):
+    app, page: Page, live_server, make_user, sandbox_for, worker
+):
     ittv = platform_at(app, sandbox_for("ittv"), plan_name="PlayHub TV")
     skeelo_plan(app, "Skeelo Leitura")  # a second choice in the plan list
     make_client(app, document=CPFS[1], name="João Souza", email="joao@example.net")  # someone not to find
@@ -160,7 +173,8 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
 
     press_and_confirm(page, "Cancelar suspensão", "Cancelar suspensão")
     expect(flash(page, "Suspensão cancelada: contrato ativo.")).to_contain_text(
-        "Para liberar o acesso na ITTV demo, faça o Desbloqueio em Integradores.")
+        "Para liberar o acesso na ITTV demo, faça o Desbloqueio em Integradores."
+    )
     expect(status_badge(page)).to_have_text("Ativo")
     expect(page.get_by_test_id("desired-status")).to_have_text("Bloqueio total")  # until the Desbloqueio
     assert customer_at(ittv.sandbox, "52998224725")["status"] == "INACTIVE"
@@ -206,11 +220,14 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
         ("Olga Operadora", "Contrato suspenso; acesso bloqueado na ITTV demo.", None),
         ("Sistema", "(Sincronizar (ativo))", "ITTV demo criou o assinante: ativo (ACTIVE, produto PLAYHUB-PREMIUM)"),
         ("Olga Operadora", "Sincronização solicitada com ITTV demo: criar o assinante (ativo).", "Concluída"),
-        ("Olga Operadora", "Contrato criado com o plano PlayHub TV (R$ 39,90 por mês, 12 meses), vencimento todo dia 31.",
-         None),
+        (
+            "Olga Operadora",
+            "Contrato criado com o plano PlayHub TV (R$ 39,90 por mês, 12 meses), vencimento todo dia 31.",
+            None,
+        ),
     ]
     expect(history).to_have_count(len(expected))
-    for row, (actor, asked, answer) in zip(history.all(), expected):
+    for row, (actor, asked, answer) in zip(history.all(), expected, strict=False):
         expect(row.get_by_role("cell").nth(1)).to_contain_text(actor)
         expect(row.get_by_role("cell").nth(2)).to_contain_text(asked)
         if answer:
@@ -257,8 +274,9 @@ def test_leitura_reads_a_contract_but_has_no_buttons(app, page: Page, live_serve
     expect(page.get_by_role("cell", name=re.compile("Contrato criado com o plano PlayHub TV"))).to_be_visible()
 
 
-def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page, live_server, make_user, sandbox_for,
-                                                                worker):
+def test_operator_registers_a_company_with_two_skeelo_contracts(
+    app, page: Page, live_server, make_user, sandbox_for, worker
+):
     skeelo = platform_at(app, sandbox_for("skeelo"), plan_name="Skeelo Leitura")
     operator = make_user("operador", name="Olga Operadora")
     today = local_today().isoformat()
@@ -288,13 +306,22 @@ def test_operator_registers_a_company_with_two_skeelo_contracts(app, page: Page,
         expect(page.get_by_test_id("remote-status")).to_have_text("Ativo", timeout=20000)
         page.get_by_role("main").get_by_role("link", name="Livraria Ltda").first.click()
         expect(page.get_by_role("link", name=f"Contrato {number}", exact=True)).to_be_visible()
-    records = wait_until(lambda: len(skeelo.sandbox.records()) == 2 and skeelo.sandbox.records(), timeout=20,
-                         message="two Skeelo subscribers")
+    records = wait_until(
+        lambda: len(skeelo.sandbox.records()) == 2 and skeelo.sandbox.records(),
+        timeout=20,
+        message="two Skeelo subscribers",
+    )
     assert {r["status"] for r in records} == {"active"} and {r["document"] for r in records} == {"11222333000181"}
 
     def skeelo_status(expected: str) -> None:
-        wait_until(lambda: any(r["status"] == expected and r["external_id"].startswith(f"psva-{numbers[1]}-")
-                               for r in skeelo.sandbox.records()), timeout=20, message=f"Skeelo {expected}")
+        wait_until(
+            lambda: any(
+                r["status"] == expected and r["external_id"].startswith(f"psva-{numbers[1]}-")
+                for r in skeelo.sandbox.records()
+            ),
+            timeout=20,
+            message=f"Skeelo {expected}",
+        )
 
     # At Skeelo, Cancelar suspensão gives the access back by itself (no Desbloqueio needed).
     page.get_by_role("link", name=f"Contrato {numbers[1]}", exact=True).click()

@@ -64,8 +64,19 @@ CASES = [
         cancel_is_final=False,  # ITTV has no cancelled state: a cancelled customer is INACTIVE
         one_subscriber_per_document=True,
         one_product_per_subscriber=True,
-        personal_fields=("name", "cpf", "phone", "email", "username", "password", "zipcode", "address", "number",
-                         "complement", "city"),
+        personal_fields=(
+            "name",
+            "cpf",
+            "phone",
+            "email",
+            "username",
+            "password",
+            "zipcode",
+            "address",
+            "number",
+            "complement",
+            "city",
+        ),
     ),
     PlatformCase(
         kind="skeelo",
@@ -169,9 +180,11 @@ def test_test_connection_counts_the_catalogue(provider):
 
 
 def test_a_wrong_token_is_a_permanent_error(case, sandbox):
-    with make_provider(case.kind, sandbox.url, "token-errado", timeouts=TIMEOUTS) as adapter:
-        with pytest.raises(PermanentError) as refused:
-            adapter.test_connection()
+    with (
+        make_provider(case.kind, sandbox.url, "token-errado", timeouts=TIMEOUTS) as adapter,
+        pytest.raises(PermanentError) as refused,
+    ):
+        adapter.test_connection()
     assert refused.value.status_code == 401
     assert "token" in refused.value.message.lower()
 
@@ -180,9 +193,11 @@ def test_an_unreachable_server_is_retryable(case):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with make_provider(case.kind, f"http://127.0.0.1:{port}", "t", timeouts=TIMEOUTS) as adapter:
-        with pytest.raises(RetryableError):
-            adapter.list_products()
+    with (
+        make_provider(case.kind, f"http://127.0.0.1:{port}", "t", timeouts=TIMEOUTS) as adapter,
+        pytest.raises(RetryableError),
+    ):
+        adapter.list_products()
 
 
 # -- create: lookup first, one subscriber whatever happens --------------------------------------
@@ -390,7 +405,9 @@ def test_login_defaults_and_changes(provider, sandbox, case, make_data):
 
     [record] = records_with(sandbox, case, data.document)
     assert (record["username"], record["email"], record["password"]) == (
-        "novo@example.com", "novo@example.com", "nova-senha-123",
+        "novo@example.com",
+        "novo@example.com",
+        "nova-senha-123",
     )
     assert provider.get(data.ref).email == "novo@example.com"
 
@@ -442,9 +459,11 @@ def test_rate_limit_carries_retry_after(provider, sandbox):
 
 def test_a_timeout_is_retryable(case, sandbox):
     sandbox.inject("timeout", delay=2)
-    with make_provider(case.kind, sandbox.url, sandbox.token, timeouts=Timeouts(connect=1, read=0.5)) as adapter:
-        with pytest.raises(RetryableError) as failed:
-            adapter.list_products()
+    with (
+        make_provider(case.kind, sandbox.url, sandbox.token, timeouts=Timeouts(connect=1, read=0.5)) as adapter,
+        pytest.raises(RetryableError) as failed,
+    ):
+        adapter.list_products()
     assert "não respondeu" in failed.value.message
 
 
@@ -494,7 +513,9 @@ def test_a_lost_response_on_a_change_is_retryable(provider, sandbox, case, make_
     ],
     ids=["bad-document", "missing-email", "bad-email"],
 )
-def test_validation_refusals_are_permanent_with_the_platform_message(provider, sandbox, case, make_data, changes, words):
+def test_validation_refusals_are_permanent_with_the_platform_message(
+    provider, sandbox, case, make_data, changes, words
+):
     data = make_data(**changes)
 
     with pytest.raises(PermanentError) as refused:
@@ -547,12 +568,19 @@ def test_a_conflict_that_is_not_ours_is_a_permanent_error_without_personal_data(
 # -- secrets and personal data ----------------------------------------------------------------
 
 
-def test_an_error_quoting_the_request_json_escaped_shows_none_of_its_personal_fields(provider, sandbox, case,
-                                                                                      make_data):
+def test_an_error_quoting_the_request_json_escaped_shows_none_of_its_personal_fields(
+    provider, sandbox, case, make_data
+):
     # Accents travel as \u00e3 and quotes as \" in the JSON the platform quotes back; CEP,
     # number, complement and city are personal too.
-    data = make_data(name='João "Jota" da Conceição', street="Rua das Acácias", number="1578",
-                     complement="Bloco Ipê", city="Três Corações", zipcode="37410000")
+    data = make_data(
+        name='João "Jota" da Conceição',
+        street="Rua das Acácias",
+        number="1578",
+        complement="Bloco Ipê",
+        city="Três Corações",
+        zipcode="37410000",
+    )
 
     for field in case.personal_fields:
         sandbox.inject("error", status=422, echo=[field], match="POST ")
@@ -563,7 +591,6 @@ def test_an_error_quoting_the_request_json_escaped_shows_none_of_its_personal_fi
         assert refused.value.message.endswith(quoted), (field, refused.value.message)
         assert refused.value.platform_message == quoted
     assert sandbox.records() == []
-
 
 
 def test_tokens_and_personal_data_never_reach_logs_or_errors(provider, sandbox, case, make_data, caplog):

@@ -36,8 +36,9 @@ def login():
         if wait is not None:
             form.form_errors.append(f"Muitas tentativas. Tente de novo em {_wait_text(wait)}.")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
-        checked = attempt(lambda: users_domain.authenticate(form.username.data, form.password.data,
-                                                            ip=request.remote_addr), form=form)
+        checked = attempt(
+            lambda: users_domain.authenticate(form.username.data, form.password.data, ip=request.remote_addr), form=form
+        )
         if checked.value is not None:
             login_throttle.throttle().end_username_run(windows)
             session.clear()  # nothing from before the login survives into the new session

@@ -19,9 +19,13 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if attempt(lambda: users_domain.change_own_password(current_actor(), user, form.current_password.data,
-                                                            form.new_password.data),
-                   form=form, success="Senha alterada. Suas outras sessões foram encerradas."):
+        if attempt(
+            lambda: users_domain.change_own_password(
+                current_actor(), user, form.current_password.data, form.new_password.data
+            ),
+            form=form,
+            success="Senha alterada. Suas outras sessões foram encerradas.",
+        ):
             login_user(user)  # this session carries the new token; every other one has ended
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)

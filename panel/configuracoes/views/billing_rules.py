@@ -17,23 +17,29 @@ from panel.web import attempt, current_actor
 @bp.route("/reguas")
 @requires(Role.leitura)
 def billing_rules():
-    return render_template("configuracoes/billing_rules.html", rules=rules_domain.list_rules(),
-                           scope_label=rules_domain.scope_label)
+    return render_template(
+        "configuracoes/billing_rules.html", rules=rules_domain.list_rules(), scope_label=rules_domain.scope_label
+    )
 
 
 def _form_page(form: BillingRuleForm, rule: BillingRule | None):
     form.platform_id.choices = [("", "Todas as plataformas a que a ação se aplica")] + [
-        (platform.id, platform.name)
-        for platform in platforms_domain.list_platforms()
+        (platform.id, platform.name) for platform in platforms_domain.list_platforms()
     ]
     if form.validate_on_submit() and attempt(
         lambda: rules_domain.save_rule(
-            current_actor(), rule, rule_type=form.rule_type.data, days_overdue=form.days_overdue.data,
-            action=form.action.data, platform_id=form.platform_id.data,
-            unblock_on_payment=form.unblock_on_payment.data, active=form.active.data,
+            current_actor(),
+            rule,
+            rule_type=form.rule_type.data,
+            days_overdue=form.days_overdue.data,
+            action=form.action.data,
+            platform_id=form.platform_id.data,
+            unblock_on_payment=form.unblock_on_payment.data,
+            active=form.active.data,
             description=form.description.data,
         ),
-        form=form, success=lambda saved: f"Régua “{saved.title}” salva.",
+        form=form,
+        success=lambda saved: f"Régua “{saved.title}” salva.",
     ):
         return redirect(url_for("configuracoes.billing_rules"))
     return render_template("configuracoes/billing_rule_form.html", form=form, rule=rule)

@@ -37,7 +37,9 @@ def plans():
 def plan_detail(plan_id: int):
     plan = db.get_or_404(Plan, plan_id)
     return render_template(
-        "configuracoes/plan_detail.html", plan=plan, resolved=plans_domain.resolved_composition(plan),
+        "configuracoes/plan_detail.html",
+        plan=plan,
+        resolved=plans_domain.resolved_composition(plan),
     )
 
 
@@ -61,8 +63,11 @@ def _initial_data(plan: Plan) -> dict:
         "contract_months": plan.contract_months,
         "monthly_value": plan.monthly_value,
         "composition": [
-            {"service": service, "mode": lines[service].mode if service in lines else CompositionMode.percent.value,
-             "amount": lines[service].amount if service in lines else None}
+            {
+                "service": service,
+                "mode": lines[service].mode if service in lines else CompositionMode.percent.value,
+                "amount": lines[service].amount if service in lines else None,
+            }
             for service in fiscal.SERVICES
         ],
         "platform_id": plan.platform_id,
@@ -113,8 +118,7 @@ def _check_step(step: int, form: PlanForm, plan: Plan | None) -> bool:
     checks = {
         1: lambda: plans_domain.check_identity(terms.name, terms.plan_type, plan),
         2: lambda: plans_domain.check_terms(terms.contract_months, terms.monthly_value, terms.composition),
-        3: lambda: plans_domain.check_packages(PlanType(terms.plan_type), terms.platform_id, terms.product_ids,
-                                               plan),
+        3: lambda: plans_domain.check_packages(PlanType(terms.plan_type), terms.platform_id, terms.product_ids, plan),
     }
     return step not in checks or bool(attempt(checks[step], form=form))
 
@@ -161,18 +165,27 @@ def _first_step_with_errors(form: PlanForm) -> int:
 def _save(form: PlanForm, plan: Plan | None):
     terms = _terms(form, plan)
     if plan is None:
-        saved = attempt(lambda: plans_domain.create_plan(current_actor(), terms), form=form,
-                        success=lambda created: f"Plano {created.name} cadastrado.")
+        saved = attempt(
+            lambda: plans_domain.create_plan(current_actor(), terms),
+            form=form,
+            success=lambda created: f"Plano {created.name} cadastrado.",
+        )
     else:
-        saved = attempt(lambda: plans_domain.update_plan(current_actor(), plan, terms), form=form,
-                        success=lambda updated: f"Plano {updated.name} salvo.")
+        saved = attempt(
+            lambda: plans_domain.update_plan(current_actor(), plan, terms),
+            form=form,
+            success=lambda updated: f"Plano {updated.name} salvo.",
+        )
     return redirect(url_for("configuracoes.plan_detail", plan_id=saved.value.id)) if saved else None
 
 
 def _render(form: PlanForm, plan: Plan | None, step: int):
     plan_type = plan.plan_type if plan is not None else form.plan_type.data
-    platforms = plans_domain.platforms_for(plan_type, include=plan.platform if plan else None) if plan_type in (
-        PlanType._value2member_map_) else []
+    platforms = (
+        plans_domain.platforms_for(plan_type, include=plan.platform if plan else None)
+        if plan_type in (PlanType._value2member_map_)
+        else []
+    )
     if plan is None and form.platform_id.data not in {p.id for p in platforms}:
         # The type changed since a platform was chosen (or none was): start step 3 afresh.
         _forget(form.platform_id, None)
@@ -184,8 +197,13 @@ def _render(form: PlanForm, plan: Plan | None, step: int):
     review = _review(form, plan, platforms) if step == REVIEW else None
     return render_template(
         "configuracoes/plan_wizard.html",
-        form=form, plan=plan, step=step, review=review, platforms=platforms,
-        carried=hidden_inputs(form.fields_outside(step)), services=fiscal.SERVICES,
+        form=form,
+        plan=plan,
+        step=step,
+        review=review,
+        platforms=platforms,
+        carried=hidden_inputs(form.fields_outside(step)),
+        services=fiscal.SERVICES,
     )
 
 
@@ -210,8 +228,10 @@ def _review(form: PlanForm, plan: Plan | None, platforms: list) -> dict:
 def plan_set_active(plan_id: int):
     plan = db.get_or_404(Plan, plan_id)
     activate = posted_flag("active")
-    attempt(lambda: plans_domain.set_plan_active(current_actor(), plan, activate),
-            success=lambda saved: f"Plano {saved.name} {'reativado' if saved.active else 'desativado'}.")
+    attempt(
+        lambda: plans_domain.set_plan_active(current_actor(), plan, activate),
+        success=lambda saved: f"Plano {saved.name} {'reativado' if saved.active else 'desativado'}.",
+    )
     return redirect(url_for("configuracoes.plans"))
 
 

@@ -32,7 +32,11 @@ def platforms():
     listed = platforms_domain.list_platforms(kinds=[kind] if kind else None)
     checks = {p.id: platform_checks.latest_task(p, TaskKind.test_connection) for p in listed}
     return render_template(
-        "configuracoes/platforms.html", platforms=listed, checks=checks, kinds=KINDS, kind=kind,
+        "configuracoes/platforms.html",
+        platforms=listed,
+        checks=checks,
+        kinds=KINDS,
+        kind=kind,
     )
 
 
@@ -50,11 +54,17 @@ def platform_new():
     if form.validate_on_submit():
         saved = attempt(
             lambda: platforms_domain.create_platform(
-                current_actor(), kind=form.kind.data, code=form.code.data, name=form.name.data,
-                server_url=form.server_url.data, token=form.token.data,
-                concurrency_limit=form.concurrency_limit.data, active=form.active.data,
+                current_actor(),
+                kind=form.kind.data,
+                code=form.code.data,
+                name=form.name.data,
+                server_url=form.server_url.data,
+                token=form.token.data,
+                concurrency_limit=form.concurrency_limit.data,
+                active=form.active.data,
             ),
-            form=form, success=lambda platform: f"Plataforma {platform.name} cadastrada.",
+            form=form,
+            success=lambda platform: f"Plataforma {platform.name} cadastrada.",
         )
         if saved:
             return _after_save(saved.value)
@@ -98,11 +108,17 @@ def platform_edit(platform_id: int):
     )
     if form.validate_on_submit() and attempt(
         lambda: platforms_domain.update_platform(
-            current_actor(), platform, code=form.code.data, name=form.name.data,
-            server_url=form.server_url.data, token=form.token.data,
-            concurrency_limit=form.concurrency_limit.data, active=form.active.data,
+            current_actor(),
+            platform,
+            code=form.code.data,
+            name=form.name.data,
+            server_url=form.server_url.data,
+            token=form.token.data,
+            concurrency_limit=form.concurrency_limit.data,
+            active=form.active.data,
         ),
-        form=form, success=lambda saved: f"Plataforma {saved.name} salva.",
+        form=form,
+        success=lambda saved: f"Plataforma {saved.name} salva.",
     ):
         return _after_save(platform)
     return render_template("configuracoes/platform_form.html", form=form, platform=platform)
@@ -112,8 +128,10 @@ def platform_edit(platform_id: int):
 @requires(Role.admin)
 def platform_delete(platform_id: int):
     platform = db.get_or_404(Platform, platform_id)
-    if not attempt(lambda: platforms_domain.delete_platform(current_actor(), platform),
-                   success=f"Plataforma {platform.name} removida."):
+    if not attempt(
+        lambda: platforms_domain.delete_platform(current_actor(), platform),
+        success=f"Plataforma {platform.name} removida.",
+    ):
         return redirect(url_for("configuracoes.platform_detail", platform_id=platform_id))
     return redirect(url_for("configuracoes.platforms"))
 

@@ -45,7 +45,8 @@ def product_new(platform_id: int):
         lambda: products_domain.add_product(
             current_actor(), platform, code=form.code.data, name=form.name.data, is_base=_is_base(form)
         ),
-        form=form, success=lambda product: f"Produto {product.code} cadastrado.",
+        form=form,
+        success=lambda product: f"Produto {product.code} cadastrado.",
     ):
         return _products_of(platform.id)
     return _product_form_page(form, platform, None)
@@ -60,7 +61,8 @@ def product_edit(product_id: int):
         lambda: products_domain.update_product(
             current_actor(), product, code=form.code.data, name=form.name.data, is_base=_is_base(form)
         ),
-        form=form, success=lambda saved: f"Produto {saved.code} salvo.",
+        form=form,
+        success=lambda saved: f"Produto {saved.code} salvo.",
     ):
         return _products_of(product.platform_id)
     return _product_form_page(form, product.platform, product)
@@ -71,6 +73,7 @@ def product_edit(product_id: int):
 def product_delete(product_id: int):
     product = db.get_or_404(Product, product_id)
     platform_id = product.platform_id
-    attempt(lambda: products_domain.remove_product(current_actor(), product),
-            success=f"Produto {product.code} removido.")
+    attempt(
+        lambda: products_domain.remove_product(current_actor(), product), success=f"Produto {product.code} removido."
+    )
     return _products_of(platform_id)

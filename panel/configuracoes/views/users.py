@@ -25,10 +25,14 @@ def user_new():
     form = UserCreateForm()
     if form.validate_on_submit() and attempt(
         lambda: users_domain.create_user(
-            current_actor(), username=form.username.data, name=form.name.data, role=form.role.data,
+            current_actor(),
+            username=form.username.data,
+            name=form.name.data,
+            role=form.role.data,
             password=form.password.data,
         ),
-        form=form, success=lambda user: f"Usuário {user.username} criado.",
+        form=form,
+        success=lambda user: f"Usuário {user.username} criado.",
     ):
         return redirect(url_for("configuracoes.users"))
     return render_template("configuracoes/user_form.html", form=form, user=None)
@@ -40,9 +44,11 @@ def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user)
     if form.validate_on_submit() and attempt(
-        lambda: users_domain.update_user(current_actor(), user, name=form.name.data, role=form.role.data,
-                                         active=user.active),
-        form=form, success=f"Usuário {user.username} salvo.",
+        lambda: users_domain.update_user(
+            current_actor(), user, name=form.name.data, role=form.role.data, active=user.active
+        ),
+        form=form,
+        success=f"Usuário {user.username} salvo.",
     ):
         return redirect(url_for("configuracoes.users"))
     return render_template(
@@ -71,6 +77,8 @@ def user_set_active(user_id: int):
     """The list's Desativar / Reativar button (asks for confirmation first)."""
     user = db.get_or_404(User, user_id)
     activate = posted_flag("active")
-    attempt(lambda: users_domain.set_active(current_actor(), user, activate),
-            success=f"Usuário {user.username} {'reativado' if activate else 'desativado'}.")
+    attempt(
+        lambda: users_domain.set_active(current_actor(), user, activate),
+        success=f"Usuário {user.username} {'reativado' if activate else 'desativado'}.",
+    )
     return redirect(url_for("configuracoes.users"))

@@ -6,6 +6,9 @@ from panel.domain.vocabulary import AccessStatus
 from panel.models import PlanType
 
 SKEELO = PlatformKind(
-    name="skeelo", label="Skeelo", role_label="fornecedor", plan_type=PlanType.sva,
+    name="skeelo",
+    label="Skeelo",
+    role_label="fornecedor",
+    plan_type=PlanType.sva,
     supported_statuses=frozenset({AccessStatus.ACTIVE, AccessStatus.BLOCKED, AccessStatus.CANCELLED}),
 )

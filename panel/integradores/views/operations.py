@@ -37,19 +37,38 @@ def operations():
     platform_id = platform_id if platform_id in by_id else None
     kind = choice_arg("tipo", KINDS, "")
     contract_id, before_id = number_arg("contrato"), number_arg("antes")
-    page = keyset_page(lambda limit: operations_domain.recent(
-        status=SITUATIONS[situation][1], platform_id=platform_id, kind=kind or None, contract_id=contract_id,
-        before_id=before_id, limit=limit,
-    ), PAGE_SIZE)
+    page = keyset_page(
+        lambda limit: operations_domain.recent(
+            status=SITUATIONS[situation][1],
+            platform_id=platform_id,
+            kind=kind or None,
+            contract_id=contract_id,
+            before_id=before_id,
+            limit=limit,
+        ),
+        PAGE_SIZE,
+    )
     listed = page.items
     subscribers_domain.load_subscriptions([op.subscription_id for op in listed])  # one query, not one per row
-    filters = {"situacao": situation if situation != "todas" else None, "plataforma": platform_id,
-               "tipo": kind or None, "contrato": contract_id}
+    filters = {
+        "situacao": situation if situation != "todas" else None,
+        "plataforma": platform_id,
+        "tipo": kind or None,
+        "contrato": contract_id,
+    }
     shown = [by_id[platform_id]] if platform_id else platforms
     return render_template(
-        "integradores/operations.html", operations=listed, platforms=platforms, situations=SITUATIONS, kinds=KINDS,
-        situation=situation, platform_id=platform_id, kind=kind, contract_id=contract_id,
-        circuits=circuits(shown), back_url=request.full_path.rstrip("?"),
+        "integradores/operations.html",
+        operations=listed,
+        platforms=platforms,
+        situations=SITUATIONS,
+        kinds=KINDS,
+        situation=situation,
+        platform_id=platform_id,
+        kind=kind,
+        contract_id=contract_id,
+        circuits=circuits(shown),
+        back_url=request.full_path.rstrip("?"),
         latest=operations_domain.latest_ids({op.subscription_id for op in listed}),
         next_url=url_for(".operations", **filters, antes=page.next_key) if page.next_key is not None else None,
         first_url=url_for(".operations", **filters) if before_id is not None else None,
@@ -62,8 +81,12 @@ def operation_status(operation_id: int):
     """An Operações row's state, polled while the operation runs."""
     operation = db.get_or_404(Operation, operation_id)
     back = safe_next(request.args.get("voltar"), url_for(".operations"))
-    return render_template("integradores/_operation_row.html", op=operation, back_url=back,
-                           latest=operations_domain.latest_ids([operation.subscription_id]))
+    return render_template(
+        "integradores/_operation_row.html",
+        op=operation,
+        back_url=back,
+        latest=operations_domain.latest_ids([operation.subscription_id]),
+    )
 
 
 @bp.route("/operacoes/<int:operation_id>/tentar-novamente", methods=["POST"])
@@ -71,8 +94,10 @@ def operation_status(operation_id: int):
 def operation_retry(operation_id: int):
     operation = db.get_or_404(Operation, operation_id)
     back = posted_back(url_for(".operations"))
-    attempt(lambda: operations_domain.retry(current_actor(), operation),
-            success=f"Operação {operation_id}: nova tentativa solicitada.")
+    attempt(
+        lambda: operations_domain.retry(current_actor(), operation),
+        success=f"Operação {operation_id}: nova tentativa solicitada.",
+    )
     return redirect(back)
 
 

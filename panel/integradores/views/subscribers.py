@@ -44,30 +44,60 @@ class Area:
 
 
 PARTIAL = RowAction(
-    ContractAction.partial_block, "bloqueio-parcial", "Bloqueio parcial dos pontos deste contrato", "dash-circle",
+    ContractAction.partial_block,
+    "bloqueio-parcial",
+    "Bloqueio parcial dos pontos deste contrato",
+    "dash-circle",
     "btn-outline-warning",
     "Bloqueio parcial dos pontos do contrato {contract} ({client})? Na {platform}, o assinante fica só com o "
-    "pacote base.")
+    "pacote base.",
+)
 TOTAL = RowAction(
-    ContractAction.block, "bloqueio-total", "Bloqueio total dos pontos deste contrato", "slash-circle",
-    "btn-outline-danger", "Bloqueio total dos pontos do contrato {contract} ({client})? O acesso na {platform} "
-    "será bloqueado.")
+    ContractAction.block,
+    "bloqueio-total",
+    "Bloqueio total dos pontos deste contrato",
+    "slash-circle",
+    "btn-outline-danger",
+    "Bloqueio total dos pontos do contrato {contract} ({client})? O acesso na {platform} será bloqueado.",
+)
 UNBLOCK = RowAction(
-    ContractAction.unblock, "desbloqueio", "Desbloqueio dos pontos deste contrato", "check-circle",
-    "btn-outline-success", "Desbloqueio dos pontos do contrato {contract} ({client})? O acesso completo na "
-    "{platform} será liberado.")
+    ContractAction.unblock,
+    "desbloqueio",
+    "Desbloqueio dos pontos deste contrato",
+    "check-circle",
+    "btn-outline-success",
+    "Desbloqueio dos pontos do contrato {contract} ({client})? O acesso completo na {platform} será liberado.",
+)
 
 AREAS = {
-    "tv": Area("tv", "tv_ott", "integradores.tv_clients", "Gerenciamento TV", "Clientes de TV",
-               (PARTIAL, TOTAL, UNBLOCK)),
+    "tv": Area(
+        "tv", "tv_ott", "integradores.tv_clients", "Gerenciamento TV", "Clientes de TV", (PARTIAL, TOTAL, UNBLOCK)
+    ),
     "licencas": Area(
-        "licencas", "sva", "integradores.licence_subscribers", "Gerenciador de licenças", "Assinantes",
-        (RowAction(ContractAction.block, "bloqueio-total", "Bloquear assinante", "slash-circle", "btn-outline-danger",
-                   "Bloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será "
-                   "bloqueado."),
-         RowAction(ContractAction.unblock, "desbloqueio", "Desbloquear assinante", "check-circle",
-                   "btn-outline-success", "Desbloquear o assinante do contrato {contract} ({client})? O acesso na "
-                   "{platform} será liberado."))),
+        "licencas",
+        "sva",
+        "integradores.licence_subscribers",
+        "Gerenciador de licenças",
+        "Assinantes",
+        (
+            RowAction(
+                ContractAction.block,
+                "bloqueio-total",
+                "Bloquear assinante",
+                "slash-circle",
+                "btn-outline-danger",
+                "Bloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será bloqueado.",
+            ),
+            RowAction(
+                ContractAction.unblock,
+                "desbloqueio",
+                "Desbloquear assinante",
+                "check-circle",
+                "btn-outline-success",
+                "Desbloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será liberado.",
+            ),
+        ),
+    ),
 }
 # The posted paths (the same for both areas), and the tabs by their query-string names.
 ACTIONS = {row_action.path: row_action.action for row_action in (PARTIAL, TOTAL, UNBLOCK)}
@@ -94,9 +124,11 @@ def _list_page(area: Area):
     tab = TABS[choice_arg("aba", TABS, "ativos")]
     query, before_id = search_arg(), number_arg("antes")
     page = keyset_page(
-        lambda limit: subscribers_domain.page([chosen] if chosen else list(by_id), tab, text=query,
-                                              before_id=before_id, limit=limit),
-        subscribers_domain.PAGE_SIZE, key=lambda row: row.subscription.id,
+        lambda limit: subscribers_domain.page(
+            [chosen] if chosen else list(by_id), tab, text=query, before_id=before_id, limit=limit
+        ),
+        subscribers_domain.PAGE_SIZE,
+        key=lambda row: row.subscription.id,
     )
     rows = page.items
     filters = {"aba": TAB_PARAMS[tab], "q": query or None, "plataforma": chosen}
@@ -104,8 +136,18 @@ def _list_page(area: Area):
     offered = [row_action for row_action in area.actions if row_action.action in possible]
     allowed = {row.contract.id: contracts_domain.allowed_actions(row.contract) for row in rows}
     return render_template(
-        "integradores/subscribers.html", area=area, platforms=platforms, chosen=chosen, tab=tab, tabs=TABS,
-        query=query, rows=rows, filters=filters, offered=offered, allowed=allowed, circuits=circuits(platforms),
+        "integradores/subscribers.html",
+        area=area,
+        platforms=platforms,
+        chosen=chosen,
+        tab=tab,
+        tabs=TABS,
+        query=query,
+        rows=rows,
+        filters=filters,
+        offered=offered,
+        allowed=allowed,
+        circuits=circuits(platforms),
         bulk_actions=[row_action for row_action in offered if row_action.action in TAB_ACTIONS[tab]],
         next_url=url_for(area.endpoint, **filters, antes=page.next_key) if page.next_key is not None else None,
         first_url=url_for(area.endpoint, **filters) if before_id is not None else None,
@@ -136,9 +178,11 @@ def subscriber_action(contract_id: int, path: str):
         abort(404)
     contract = db.get_or_404(Contract, contract_id)
     back = posted_back(url_for(_area_of(contract).endpoint))
-    attempt(lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
-            success=lambda result: f"Contrato {contract_id}: {result.message}{_where_now(result.contract)}",
-            refused=lambda message: f"Contrato {contract_id}: {message}")
+    attempt(
+        lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
+        success=lambda result: f"Contrato {contract_id}: {result.message}{_where_now(result.contract)}",
+        refused=lambda message: f"Contrato {contract_id}: {message}",
+    )
     return redirect(back)
 
 
@@ -170,7 +214,8 @@ def _bulk_summary(done: contracts_domain.BulkResult) -> str:
     message = f"{len(done.results)} pedido(s) registrado(s)"
     if done.refused:
         message += f"; {len(done.refused)} recusado(s): " + "; ".join(
-            f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in done.refused)
+            f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in done.refused
+        )
     return message + "."
 
 
@@ -189,5 +234,6 @@ def subscriber_state(subscription_id: int):
     """A row's state cell, polled by the list while its request is on its way."""
     subscription = db.get_or_404(Subscription, subscription_id)
     back = safe_next(request.args.get("voltar"), url_for(_area_of(subscription.contract).endpoint))
-    return render_template("integradores/_subscriber_state.html", row=subscribers_domain.row(subscription),
-                           back_url=back)
+    return render_template(
+        "integradores/_subscriber_state.html", row=subscribers_domain.row(subscription), back_url=back
+    )

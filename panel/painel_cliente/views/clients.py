@@ -30,15 +30,36 @@ def index():
         page = keyset_page(lambda limit: clients_domain.latest_active(before_id=before_id, limit=limit), size)
     next_url = url_for(".index", q=query or None, antes=page.next_key) if page.next_key is not None else None
     first_url = url_for(".index", q=query or None) if before_id is not None else None
-    return render_template("painel_cliente/index.html", clients=page.items, query=query, next_url=next_url,
-                           first_url=first_url, page_size=size)
+    return render_template(
+        "painel_cliente/index.html",
+        clients=page.items,
+        query=query,
+        next_url=next_url,
+        first_url=first_url,
+        page_size=size,
+    )
 
 
 def _data(form: ClientForm) -> clients_domain.ClientData:
-    return clients_domain.ClientData(**{name: form[name].data for name in (
-        "kind", "name", "document", "email", "phone", "zipcode", "street", "number", "complement", "city",
-        "state", "active",
-    )})
+    return clients_domain.ClientData(
+        **{
+            name: form[name].data
+            for name in (
+                "kind",
+                "name",
+                "document",
+                "email",
+                "phone",
+                "zipcode",
+                "street",
+                "number",
+                "complement",
+                "city",
+                "state",
+                "active",
+            )
+        }
+    )
 
 
 def _save(form: ClientForm, client: Client | None) -> Client:
@@ -52,13 +73,17 @@ def _form_page(form: ClientForm, client: Client | None):
         kind = ClientKind(form.kind.data)
         form.name.label.text, form.document.label.text = kind.name_label, kind.document_label
     if form.validate_on_submit():
-        outcome = attempt(lambda: _save(form, client), form=form,
-                          success=lambda saved: f"Cadastro de {saved.name} salvo.")
+        outcome = attempt(
+            lambda: _save(form, client), form=form, success=lambda saved: f"Cadastro de {saved.name} salvo."
+        )
         if outcome:
             saved = outcome.value
             if not saved.active and any(c.status != "cancelled" for c in saved.contracts):
-                flash("O cadastro está inativo, mas seus contratos seguem como estão: suspenda ou cancele-os no "
-                      "contrato, se for o caso.", "warning")
+                flash(
+                    "O cadastro está inativo, mas seus contratos seguem como estão: suspenda ou cancele-os no "
+                    "contrato, se for o caso.",
+                    "warning",
+                )
             return redirect(url_for(".client_detail", client_id=saved.id))
     return render_template("painel_cliente/client_form.html", form=form, client=client)
 
@@ -80,7 +105,10 @@ def client_edit(client_id: int):
     if request.method == "GET":
         # Shown as people read them; the domain takes them with or without punctuation.
         form.document.data, form.phone.data, form.zipcode.data = (
-            document(client.document), phone(client.phone), zipcode(client.zipcode))
+            document(client.document),
+            phone(client.phone),
+            zipcode(client.zipcode),
+        )
     return _form_page(form, client)
 
 

@@ -45,17 +45,26 @@ def contract_new(client_id: int):
     if form.validate_on_submit():
         created = attempt(
             lambda: contracts_domain.create_contract(
-                current_actor(), client, plan_id=form.plan_id.data, start_date=form.start_date.data,
+                current_actor(),
+                client,
+                plan_id=form.plan_id.data,
+                start_date=form.start_date.data,
                 due_day=form.due_day.data,
             ),
             form=form,
-            success=lambda contract: f"Contrato {contract.id} criado. Use Sincronizar para enviá-lo à plataforma "
-                                     f"{contract.platform.name}.",
+            success=lambda contract: (
+                f"Contrato {contract.id} criado. Use Sincronizar para enviá-lo à plataforma {contract.platform.name}."
+            ),
         )
         if created:
             return redirect(url_for(".contract_detail", contract_id=created.value.id))
-    return render_template("painel_cliente/contract_form.html", form=form, client=client, plans=plans,
-                           exclusive=contracts_domain.exclusive_syncs(client))
+    return render_template(
+        "painel_cliente/contract_form.html",
+        form=form,
+        client=client,
+        plans=plans,
+        exclusive=contracts_domain.exclusive_syncs(client),
+    )
 
 
 @bp.route("/contratos/<int:contract_id>")
@@ -63,11 +72,18 @@ def contract_new(client_id: int):
 def contract_detail(contract_id: int):
     contract = db.get_or_404(Contract, contract_id)
     return render_template(
-        "painel_cliente/contract_detail.html", contract=contract, client=contract.client,
-        allowed=contracts_domain.allowed_actions(contract), action_paths=ACTION_PATHS, ContractAction=ContractAction,
-        invoices=invoices_domain.invoices_of(contract), history=history(contract),
-        today=local_today(), month_label=invoices_domain.month_label,
-        composition=contracts_domain.composition_of(contract), sync_problem=contracts_domain.sync_problem(contract),
+        "painel_cliente/contract_detail.html",
+        contract=contract,
+        client=contract.client,
+        allowed=contracts_domain.allowed_actions(contract),
+        action_paths=ACTION_PATHS,
+        ContractAction=ContractAction,
+        invoices=invoices_domain.invoices_of(contract),
+        history=history(contract),
+        today=local_today(),
+        month_label=invoices_domain.month_label,
+        composition=contracts_domain.composition_of(contract),
+        sync_problem=contracts_domain.sync_problem(contract),
         can_bill_this_month=invoices_domain.can_bill(contract, local_today()),
         reactivation_needs_unblock=contracts_domain.traits(contract.platform).reactivation_needs_unblock,
     )
@@ -79,6 +95,7 @@ def contract_action(contract_id: int, path: str):
     if path not in ACTIONS:
         abort(404)
     contract = db.get_or_404(Contract, contract_id)
-    attempt(lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
-            success=lambda result: result.message)
+    attempt(
+        lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]), success=lambda result: result.message
+    )
     return redirect(url_for(".contract_detail", contract_id=contract_id))

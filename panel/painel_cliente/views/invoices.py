@@ -19,8 +19,10 @@ from panel.web import attempt, current_actor
 @requires(Role.operador)
 def invoice_generate(contract_id: int):
     contract = db.get_or_404(Contract, contract_id)
-    attempt(lambda: invoices_domain.generate_for_contract(current_actor(), contract),
-            success=lambda invoice: f"Título {invoices_domain.month_label(invoice.reference_month)} gerado.")
+    attempt(
+        lambda: invoices_domain.generate_for_contract(current_actor(), contract),
+        success=lambda invoice: f"Título {invoices_domain.month_label(invoice.reference_month)} gerado.",
+    )
     return redirect(url_for(".contract_detail", contract_id=contract_id, _anchor="titulos"))
 
 
@@ -32,11 +34,17 @@ def invoice_pay(invoice_id: int):
     if not form.is_submitted():
         form.paid_on.data, form.paid_amount.data = local_today(), invoice.amount
     if form.validate_on_submit() and attempt(
-        lambda: invoices_domain.pay(current_actor(), invoice, paid_on=form.paid_on.data,
-                                    paid_amount=form.paid_amount.data),
+        lambda: invoices_domain.pay(
+            current_actor(), invoice, paid_on=form.paid_on.data, paid_amount=form.paid_amount.data
+        ),
         form=form,
         success=lambda paid: f"Título {invoices_domain.month_label(paid.reference_month)} baixado.",
     ):
         return redirect(url_for(".contract_detail", contract_id=invoice.contract_id, _anchor="titulos"))
-    return render_template("painel_cliente/invoice_pay.html", form=form, invoice=invoice,
-                           contract=invoice.contract, month_label=invoices_domain.month_label)
+    return render_template(
+        "painel_cliente/invoice_pay.html",
+        form=form,
+        invoice=invoice,
+        contract=invoice.contract,
+        month_label=invoices_domain.month_label,
+    )
