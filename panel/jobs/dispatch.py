@@ -62,9 +62,7 @@ def job_statuses(job_ids: list[str], connection: Redis) -> dict[str, str | None]
     pipe = connection.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hget(_job_key(job_id), "status")
-    return {
-        job_id: status.decode() if status else None for job_id, status in zip(job_ids, pipe.execute(), strict=True)
-    }
+    return {job_id: status.decode() if status else None for job_id, status in zip(job_ids, pipe.execute(), strict=True)}
 
 
 def send(deliveries: list[Delivery], connection: Redis | None = None) -> int:
