@@ -163,8 +163,15 @@ class Faults:
             fault["echo"] = echo
         else:
             fault["echo"] = bool(echo)
-        if fault["remaining"] < 1 or not 400 <= fault["status"] <= 599 or fault["delay"] < 0 or fault["retry_after"] < 0:
-            raise ApiError(422, "invalid_fault", "count deve ser ≥ 1, status um código 4xx/5xx e delay/retry_after ≥ 0.")
+        if (
+            fault["remaining"] < 1
+            or not 400 <= fault["status"] <= 599
+            or fault["delay"] < 0
+            or fault["retry_after"] < 0
+        ):
+            raise ApiError(
+                422, "invalid_fault", "count deve ser ≥ 1, status um código 4xx/5xx e delay/retry_after ≥ 0."
+            )
         with self._lock:
             fault["id"] = next(self._ids)
             self._queued.append(fault)
@@ -274,14 +281,16 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
         if request.path.startswith("/_sandbox/"):
             return response
         fault = g.get("fault")
-        state().requests.append({
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string.decode(),
-            "status": response.status_code,
-            "fault": fault["kind"] if fault else None,
-            "at": time.time(),  # when it was answered (tests check retries honour Retry-After)
-        })
+        state().requests.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode(),
+                "status": response.status_code,
+                "fault": fault["kind"] if fault else None,
+                "at": time.time(),  # when it was answered (tests check retries honour Retry-After)
+            }
+        )
         if fault and fault["kind"] == "drop":
             _drop_connection()
         return response

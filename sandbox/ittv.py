@@ -31,7 +31,17 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from sandbox.common import ApiError, Platform, build_app, json_object, main, product_codes, state, valid_document, valid_email
+from sandbox.common import (
+    ApiError,
+    Platform,
+    build_app,
+    json_object,
+    main,
+    product_codes,
+    state,
+    valid_document,
+    valid_email,
+)
 
 ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
 REQUIRED = ("name", "cpf", "status", "email", "username", "password", "product")

@@ -31,7 +31,17 @@ from typing import Any
 
 from flask import Flask, request
 
-from sandbox.common import ApiError, Platform, build_app, json_object, main, product_codes, state, valid_document, valid_email
+from sandbox.common import (
+    ApiError,
+    Platform,
+    build_app,
+    json_object,
+    main,
+    product_codes,
+    state,
+    valid_document,
+    valid_email,
+)
 
 STATUSES = ("active", "inactive", "cancelled")
 REQUIRED = ("external_id", "name", "document", "email")
@@ -80,7 +90,9 @@ def create_app(token: str, *, state_file: str | None = None, latency_ms: float =
         with store.lock:
             existing = store.records.get(body["external_id"])
             if existing is not None:
-                raise ApiError(409, "already_exists", "Já existe um assinante com este external_id.", subscriber=existing)
+                raise ApiError(
+                    409, "already_exists", "Já existe um assinante com este external_id.", subscriber=existing
+                )
             now = _now()
             subscriber = {
                 "id": "sub_" + secrets.token_hex(8),
