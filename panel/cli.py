@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import click
@@ -11,13 +12,14 @@ from flask.cli import with_appcontext
 
 from panel.database import unit_of_work
 from panel.demo import DEMO_USERS, seed
-from panel.domain import Actor, DomainError, invoices
+from panel.domain import Actor, DomainError, invoices, regua
 from panel.domain import users as users_domain
 from panel.domain.common import local_today
 from panel.domain.platforms import reencrypt_tokens
 from panel.jobs.queues import QUEUE_SPECS
+from panel.jobs.regua import RUN_LEASE_S
 from panel.jobs.worker import run_scheduler, run_worker
-from panel.models import Role
+from panel.models import ReguaTrigger, Role
 
 CLI_ACTOR = Actor.system("Sistema (linha de comando)")
 
@@ -113,6 +115,75 @@ def generate_invoices_command(month: str | None) -> None:
     click.echo(f"{made} título(s) gerado(s) para {invoices.month_label(reference)}.")
 
 
+@click.group("regua")
+def regua_group() -> None:
+    """The régua de cobrança."""
+
+
+def _say_outcome(outcome: regua.RuleOutcome, *, dry_run: bool) -> None:
+    blocks, unblocks, skips = (
+        outcome.of(d) for d in (regua.Decision.BLOCK, regua.Decision.UNBLOCK, regua.Decision.SKIP)
+    )
+    verb = ("seriam bloqueados", "seriam desbloqueados") if dry_run else ("bloqueados", "desbloqueados")
+    why = ", ".join(f"{count} {reason}" for reason, count in sorted(outcome.skipped_reasons.items()))
+    click.echo(
+        f"Régua {regua.rule_words(outcome.rule)}: {len(outcome.verdicts)} candidato(s); {len(blocks)} {verb[0]}; "
+        f"{len(unblocks)} {verb[1]}; {len(skips)} ignorado(s)" + (f" ({why})" if why else "") + "."
+    )
+    for verdict in blocks:
+        click.echo(
+            f"  bloquear contrato {verdict.contract_id} ({verdict.client_name}, {verdict.platform_name}): "
+            f"título {verdict.invoice_month} vencido há {verdict.days_overdue} dias"
+        )
+    for verdict in unblocks:
+        click.echo(f"  desbloquear contrato {verdict.contract_id} ({verdict.client_name}, {verdict.platform_name})")
+    for verdict in skips:
+        click.echo(f"  ignorar contrato {verdict.contract_id} ({verdict.client_name}): {verdict.reason}")
+
+
+@regua_group.command("run")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Só mostra o que seria feito; nada muda.")
+@click.option("--date", "day_text", default=None, help="O dia da execução, AAAA-MM-DD (padrão: hoje).")
+def regua_run_command(dry_run: bool, day_text: str | None) -> None:
+    """Run every active rule for today (or --date): the month's títulos, then blocks and
+    unblocks. A rule that already ran that day does nothing. --dry-run changes nothing."""
+    try:
+        day = date.fromisoformat(day_text) if day_text else local_today()
+    except ValueError:
+        raise click.ClickException("Data inválida: use AAAA-MM-DD (ex.: 2026-12-16).") from None
+    if dry_run:
+        outcomes = regua.simulate(day)
+        click.echo(f"Simulação da régua para {day:%d/%m/%Y} (nada foi alterado):")
+        for outcome in outcomes:
+            _say_outcome(outcome, dry_run=True)
+        if not outcomes:
+            click.echo("Nenhuma régua ativa.")
+        return
+    after_id = 0
+    while after_id is not None:
+        with unit_of_work():
+            _made, after_id = invoices.generate_batch(CLI_ACTOR, invoices.month_start(day), after_id)
+    try:
+        with unit_of_work():
+            run_ids = [run.id for run in regua.request_runs(CLI_ACTOR, ReguaTrigger.cli, day, deliver=False)]
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Régua de {day:%d/%m/%Y}:")
+    if not run_ids:
+        click.echo("Nada a fazer: cada régua ativa já rodou neste dia (ou não há régua ativa).")
+    for run_id in run_ids:
+        with unit_of_work():
+            run = regua.start(run_id, RUN_LEASE_S)
+            attempt = run.attempts if run else None
+        if run is None:
+            continue  # a worker took it meanwhile
+        with unit_of_work():
+            outcome = regua.carry_out(run_id, attempt)
+            if outcome is not None:
+                _say_outcome(outcome, dry_run=False)
+
+
 def init_app(app: Flask) -> None:
     for command in (
         create_user_command,
@@ -121,5 +192,6 @@ def init_app(app: Flask) -> None:
         worker_command,
         scheduler_command,
         invoices_group,
+        regua_group,
     ):
         app.cli.add_command(command)

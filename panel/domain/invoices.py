@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from panel.domain import regua
 from panel.domain.common import Actor, DomainError, check_all, local_today, lock_row
 from panel.domain.history import add_event
 from panel.extensions import db
@@ -179,6 +180,32 @@ def pay(actor: Actor, invoice: Invoice, *, paid_on: date | None, paid_amount: De
         actor,
         "invoice_paid",
         f"Título {month_label(invoice.reference_month)} baixado: {money(amount)} pago em {when:%d/%m/%Y}.",
+    )
+    db.session.flush()
+    regua.after_payment(actor, invoice, local_today())  # in this same transaction
+    db.session.flush()
+    return invoice
+
+
+def reverse_payment(actor: Actor, invoice: Invoice, reason: str | None) -> Invoice:
+    """*Estornar baixa* (admins): the payment is undone, with a reason. Nothing is blocked now:
+    the next run of the régua judges the contract again."""
+    lock_row(Invoice, invoice.id)
+    db.session.refresh(invoice)
+    reason = " ".join((reason or "").split())
+    if not invoice.paid:
+        raise DomainError("Este título não está baixado.")
+    if not reason:
+        raise DomainError("Informe o motivo do estorno.", "reason")
+    if len(reason) > 200:
+        raise DomainError("O motivo pode ter no máximo 200 caracteres.", "reason")
+    was = f"{money(invoice.paid_amount)} pago em {invoice.paid_on:%d/%m/%Y}"
+    invoice.paid_on = invoice.paid_amount = invoice.paid_by_name = invoice.paid_recorded_at = None
+    add_event(
+        invoice.contract,
+        actor,
+        "invoice_reversed",
+        f"Baixa do título {month_label(invoice.reference_month)} estornada ({was}). Motivo: {reason}",
     )
     db.session.flush()
     return invoice

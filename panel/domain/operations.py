@@ -78,12 +78,15 @@ def recent(
     platform_id: int | None = None,
     kind: str | None = None,
     contract_id: int | None = None,
+    regua_run_id: int | None = None,
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[Operation]:
     """The *Operações* page: newest first, keyset-paged. ``status``: pending (not finished),
-    failed, done, or None for all."""
+    failed, done, or None for all; ``regua_run_id``: the requests of one run of the régua."""
     query = select(Operation).order_by(Operation.id.desc()).limit(limit)
+    if regua_run_id is not None:
+        query = query.where(Operation.regua_run_id == regua_run_id)
     if status == "pending":
         query = query.where(Operation.status.in_(UNFINISHED))
     elif status in (OutboxStatus.failed, OutboxStatus.done):

@@ -42,13 +42,21 @@ class Delivery:
     row_id: int
     job_id: str
     at: datetime | None = None
+    background: bool = False  # asked in bulk by the panel itself: after the operators' requests
 
 
 def deliver(row: OutboxRow, at: datetime | None = None) -> None:
     """In the caller's transaction: once it commits, the row goes to the queue."""
     if row.id is None:
         db.session.flush()
-    db.session.info.setdefault(_NOTED, []).append(Delivery(type(row), row.id, row.job_id, at))
+    background = bool(getattr(row, "background", False))
+    db.session.info.setdefault(_NOTED, []).append(Delivery(type(row), row.id, row.job_id, at, background))
+
+
+def deliver_many(model: type[OutboxRow], row_ids: list[int], *, background: bool = False) -> None:
+    """``deliver`` for rows just inserted in bulk (first deliveries), by id."""
+    noted = db.session.info.setdefault(_NOTED, [])
+    noted.extend(Delivery(model, row_id, f"{model.job_prefix}-{row_id}", None, background) for row_id in row_ids)
 
 
 def redeliver(row: OutboxRow, at: datetime | None = None) -> None:

@@ -9,6 +9,7 @@ from rq import cron
 
 from panel.jobs.maintenance import heartbeat
 from panel.jobs.queues import QUEUE_SPECS
+from panel.jobs.regua import regua_tick
 from panel.jobs.relay import relay
 
 cron.register(
@@ -30,5 +31,17 @@ cron.register(
     name="painel-relay",
     job_timeout=120,
     result_ttl=60,
+    failure_ttl=QUEUE_SPECS["default"].failure_ttl,
+)
+
+# The day's títulos and the régua: a tick every few minutes that acts once a day, after REGUA_HOUR
+# in the operators' time zone (see panel.jobs.regua.regua_tick; a missed hour is made up).
+cron.register(
+    regua_tick,
+    queue_name="default",
+    interval=300,
+    name="painel-regua",
+    job_timeout=1800,
+    result_ttl=3600,
     failure_ttl=QUEUE_SPECS["default"].failure_ttl,
 )

@@ -25,7 +25,7 @@ from sqlalchemy import event, update
 from panel.domain.outbox import Delivery, noted_deliveries
 from panel.extensions import db
 from panel.jobs.queues import QUEUE_SPECS, get_queue
-from panel.models import Operation, OutboxRow, OutboxStatus, PlatformTask
+from panel.models import Operation, OutboxRow, OutboxStatus, PlatformTask, ReguaRun
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,16 @@ class OutboxJob:
     func: str
     queue: str
     description: str  # shown on the job dashboard (plain text; "{id}" is the row's id)
+    background_queue: str | None = None  # for rows the panel asked in bulk (the régua's)
+
+    def queue_for(self, delivery: Delivery) -> str:
+        return self.background_queue if delivery.background and self.background_queue else self.queue
 
 
 JOBS: dict[type[OutboxRow], OutboxJob] = {
-    Operation: OutboxJob("panel.jobs.provisioning.run_operation", "provisioning", "Operação {id}"),
+    Operation: OutboxJob("panel.jobs.provisioning.run_operation", "provisioning", "Operação {id}", "background"),
     PlatformTask: OutboxJob("panel.jobs.platform_checks.run_platform_check", "sync", "Verificação de plataforma {id}"),
+    ReguaRun: OutboxJob("panel.jobs.regua.run_regua", "default", "Régua {id}"),
 }
 
 
@@ -69,17 +74,18 @@ def send(deliveries: list[Delivery], connection: Redis | None = None) -> int:
     """Enqueue a job for each delivery not already on its way. Returns how many were enqueued."""
     if not deliveries:
         return 0
-    by_job: dict[OutboxJob, list[Delivery]] = defaultdict(list)
+    by_queue: dict[tuple[OutboxJob, str], list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
-        by_job[JOBS[delivery.model]].append(delivery)
+        job = JOBS[delivery.model]
+        by_queue[(job, job.queue_for(delivery))].append(delivery)
     sent = 0
-    for job, items in by_job.items():
-        sent += _send(job, items, connection)
+    for (job, queue_name), items in by_queue.items():
+        sent += _send(job, queue_name, items, connection)
     return sent
 
 
-def _send(job: OutboxJob, deliveries: list[Delivery], connection: Redis | None) -> int:
-    queue = get_queue(job.queue, connection)
+def _send(job: OutboxJob, queue_name: str, deliveries: list[Delivery], connection: Redis | None) -> int:
+    queue = get_queue(queue_name, connection)
     skip = {
         job_id
         for job_id, status in job_statuses([d.job_id for d in deliveries], queue.connection).items()
@@ -88,7 +94,7 @@ def _send(job: OutboxJob, deliveries: list[Delivery], connection: Redis | None) 
     fresh = list({d.job_id: d for d in deliveries if d.job_id not in skip}.values())
     if not fresh:
         return 0
-    spec = QUEUE_SPECS[job.queue]
+    spec = QUEUE_SPECS[queue_name]
     # Kept only when it failed (for the dashboard): the outcome lives on the row.
     options = {"timeout": spec.job_timeout, "result_ttl": 0, "failure_ttl": spec.failure_ttl}
     now = [d for d in fresh if d.at is None]

@@ -23,7 +23,9 @@ class QueueSpec:
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("provisioning", job_timeout=120, result_ttl=3600, failure_ttl=7 * 86400),
     QueueSpec("sync", job_timeout=900, result_ttl=3600, failure_ttl=7 * 86400),
-    QueueSpec("default", job_timeout=300, result_ttl=600, failure_ttl=7 * 86400),
+    QueueSpec("default", job_timeout=1800, result_ttl=600, failure_ttl=7 * 86400),
+    # The régua's blocks (thousands in a morning): served after everything an operator waits for.
+    QueueSpec("background", job_timeout=120, result_ttl=3600, failure_ttl=7 * 86400),
 )
 QUEUE_SPECS = {spec.name: spec for spec in QUEUES}
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from rq.job import Job
 
-from panel.jobs import platform_checks, provisioning
+from panel.jobs import platform_checks, provisioning, regua
 from panel.jobs.dispatch import JOBS
-from panel.models import Operation, PlatformTask
+from panel.models import Operation, PlatformTask, ReguaRun
 
-HAND_BACK = {JOBS[Operation].func: provisioning.hand_back, JOBS[PlatformTask].func: platform_checks.hand_back}
+HAND_BACK = {
+    JOBS[Operation].func: provisioning.hand_back,
+    JOBS[PlatformTask].func: platform_checks.hand_back,
+    JOBS[ReguaRun].func: regua.hand_back,
+}
 
 
 def hand_back(job: Job) -> None:

@@ -4,16 +4,20 @@ metadata (Alembic's autogenerate and `flask db check` read it from here)."""
 from panel.models.audit import AuditEvent
 from panel.models.billing_rule import BillingRule, RuleAction, RuleType
 from panel.models.client import Client, ClientKind
-from panel.models.contract import Contract, ContractEvent, ContractStatus, ListTab, Subscription
+from panel.models.contract import BlockOrigin, Contract, ContractEvent, ContractStatus, ListTab, Subscription
 from panel.models.invoice import Invoice
 from panel.models.operation import Operation, OperationKind, OperationStatus
 from panel.models.outbox import OutboxRow, OutboxStatus
 from panel.models.plan import CompositionMode, Plan, PlanComponent, PlanType, plan_products
 from panel.models.platform import Platform, PlatformTask, Product, TaskKind, TaskStatus
+from panel.models.regua import ReguaRun, ReguaTrigger
 from panel.models.user import Role, User
 
 __all__ = [
     "AuditEvent",
+    "BlockOrigin",
+    "ReguaRun",
+    "ReguaTrigger",
     "BillingRule",
     "Client",
     "ClientKind",

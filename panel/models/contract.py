@@ -57,6 +57,9 @@ class Contract(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # exempt_until: the régua does not block the contract up to this day (the operators' date)
+    exempt_until: Mapped[date | None]
+    exempt_reason: Mapped[str | None] = mapped_column(Text)
 
     client: Mapped[Client] = relationship(back_populates="contracts")
     plan: Mapped[Plan] = relationship()
@@ -86,6 +89,11 @@ class ListTab(LabelledEnum):
         if contract_status != ContractStatus.active.value:
             return cls.inactive
         return cls.active if desired_status == "active" else cls.blocked
+
+
+class BlockOrigin(LabelledEnum):
+    operator = "operator", "operador"
+    regua = "regua", "Régua"
 
 
 class Subscription(db.Model):
@@ -122,6 +130,12 @@ class Subscription(db.Model):
     # with an index, without joining contracts)
     list_tab: Mapped[ListTab] = mapped_column(enum_column(ListTab), default=ListTab.active)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # blocked_by: who made the block the subscriber is under (empty while active): an operator
+    # (or a suspension), or the régua — whose rule and run are kept, and only whose block a
+    # payment lifts
+    blocked_by: Mapped[BlockOrigin | None] = mapped_column(enum_column(BlockOrigin))
+    block_rule_id: Mapped[int | None] = mapped_column(ForeignKey("billing_rules.id", ondelete="SET NULL"))
+    block_run_id: Mapped[int | None] = mapped_column(ForeignKey("regua_runs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -130,10 +144,24 @@ class Subscription(db.Model):
     platform: Mapped[Platform] = relationship()
     operations: Mapped[list[Operation]] = relationship(back_populates="subscription", order_by="Operation.id.desc()")
 
-    def set_state(self, contract_status: str, desired_status: str) -> None:
-        """The one way the desired access changes, keeping the list tab in step."""
+    def set_state(
+        self,
+        contract_status: str,
+        desired_status: str,
+        *,
+        origin: BlockOrigin | None = None,
+        rule_id: int | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        """The one way the desired access changes, keeping the list tab in step and the block's
+        origin: an operator's (the default), or a rule of the régua (``rule_id``, ``run_id``)."""
         self.desired_status = desired_status
         self.list_tab = ListTab.of(contract_status, desired_status)
+        if desired_status == "active":
+            self.blocked_by, self.block_rule_id, self.block_run_id = None, None, None
+        else:
+            self.blocked_by = origin or BlockOrigin.operator
+            self.block_rule_id, self.block_run_id = rule_id, run_id
 
     @property
     def in_step(self) -> bool:

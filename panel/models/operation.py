@@ -48,5 +48,10 @@ class Operation(OutboxRow, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     # result: what the platform answered when the operation was done, in the operator's words
     result: Mapped[str | None] = mapped_column(Text)
+    # background: asked by the panel in bulk (the régua), not by an operator's click: it waits in
+    # a queue of its own, served after the operators' (panel.jobs.dispatch)
+    background: Mapped[bool] = mapped_column(default=False)
+    # regua_run_id: the régua's run that asked for it (its page lists them)
+    regua_run_id: Mapped[int | None] = mapped_column(ForeignKey("regua_runs.id", ondelete="SET NULL"), index=True)
 
     subscription: Mapped[Subscription] = relationship(back_populates="operations")
