@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -16,6 +18,10 @@ from panel.extensions import db
 from panel.inputs import parse_id, without_control_characters
 
 SEARCH_MAX = 120
+# A date in a query string: AAAA-MM-DD (what <input type="date"> sends), or dd/mm/aaaa typed.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_BR_DATE = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
+DATE_MESSAGE = "Data inválida: use dd/mm/aaaa."
 
 
 def current_actor() -> Actor:
@@ -66,6 +72,22 @@ def search_arg(name: str = "q", limit: int = SEARCH_MAX) -> str:
     """A search box's text from the query string: control characters (a NUL would fail the query
     on PostgreSQL) read as spaces, runs of spaces as one, at most ``limit`` characters."""
     return " ".join(without_control_characters(request.args.get(name, "")).split())[:limit]
+
+
+def date_arg(name: str) -> tuple[date | None, str | None]:
+    """A date from the query string (a filter's *de*/*até*, *Simular régua*'s day): ``(date,
+    None)``; ``(None, None)`` when it is empty; ``(None, message)`` when it is no date, for the
+    page to show next to its field (and to go on without that filter)."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None, None
+    for pattern, fmt in ((_ISO_DATE, "%Y-%m-%d"), (_BR_DATE, "%d/%m/%Y")):
+        if pattern.fullmatch(text):
+            try:
+                return datetime.strptime(text, fmt).date(), None
+            except ValueError:
+                break
+    return None, DATE_MESSAGE
 
 
 # -- one view shape ---------------------------------------------------------------------------

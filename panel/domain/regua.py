@@ -244,6 +244,68 @@ def simulate(day: date | None = None) -> list[RuleOutcome]:
     return [judge(rule, day) for rule in active_rules()]
 
 
+SIMULATION_RANGE_DAYS = 366
+
+
+def simulation_day(day: date | None) -> date:
+    """The day *Simular régua* may judge: today by default, or up to a year before or after it."""
+    today = local_today()
+    if day is None:
+        return today
+    if abs((day - today).days) > SIMULATION_RANGE_DAYS:
+        raise DomainError("Escolha um dia de até um ano antes ou depois de hoje.", "data")
+    return day
+
+
+@dataclass(frozen=True)
+class SimulatedVerdict:
+    """A line of *Simular régua*: one rule's verdict on one contract."""
+
+    rule: BillingRule
+    verdict: Verdict
+
+    @property
+    def reason_words(self) -> str:
+        """Why it is skipped, as the page says it ("Isento até 09/11/2026: …", "Contrato suspenso")."""
+        reason = SKIP_REASONS.get(self.verdict.reason or "", self.verdict.reason or "")
+        return reason[:1].upper() + reason[1:]
+
+
+def simulated_contracts(
+    outcomes: list[RuleOutcome],
+    *,
+    rule_id: int | None = None,
+    decision: str | None = None,
+    contract_id: int | None = None,
+    after_contract_id: int | None = None,
+    limit: int = 50,
+) -> list[list[SimulatedVerdict]]:
+    """The simulation's lines, filtered by rule, decision and contract, grouped by contract (every
+    rule's verdict on it together) in contract-number order: at most ``limit`` contracts after
+    ``after_contract_id`` (the page's keyset)."""
+    lines = sorted(
+        (
+            SimulatedVerdict(outcome.rule, verdict)
+            for outcome in outcomes
+            if rule_id is None or outcome.rule.id == rule_id
+            for verdict in outcome.verdicts
+            if (decision is None or verdict.decision == decision)
+            and (contract_id is None or verdict.contract_id == contract_id)
+            and (after_contract_id is None or verdict.contract_id > after_contract_id)
+        ),
+        key=lambda line: (line.verdict.contract_id, line.rule.id),
+    )
+    groups: list[list[SimulatedVerdict]] = []
+    for line in lines:
+        if groups and groups[-1][0].verdict.contract_id == line.verdict.contract_id:
+            groups[-1].append(line)
+        elif len(groups) == limit:
+            break
+        else:
+            groups.append([line])
+    return groups
+
+
 # -- running ------------------------------------------------------------------------------------
 
 
@@ -551,6 +613,62 @@ def requeue_lost(now=None, run_ids: list[int] | None = None) -> list[ReguaRun]:
         run.error = LOST
     db.session.flush()
     return again
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """Who made the block a subscriber is under: the régua (which rule, on which day) or an
+    operator (or a suspension)."""
+
+    by_regua: bool
+    rule_title: str | None = None
+    day: str | None = None  # "dd/mm/aaaa": the run's day, or when the block was last changed
+    unblock_on_payment: bool = False
+
+
+def block_origin(subscription: Subscription | None) -> BlockInfo | None:
+    """The origin of the subscriber's block (None while it is not blocked)."""
+    if subscription is None or AccessStatus(subscription.desired_status) is AccessStatus.ACTIVE:
+        return None
+    if subscription.blocked_by is not BlockOrigin.regua:
+        return BlockInfo(by_regua=False)
+    rule = db.session.get(BillingRule, subscription.block_rule_id) if subscription.block_rule_id else None
+    run = db.session.get(ReguaRun, subscription.block_run_id) if subscription.block_run_id else None
+    title = rule.title if rule is not None else (run.rule_title if run is not None else None)
+    day = f"{run.day:%d/%m/%Y}" if run is not None else local_datetime(subscription.updated_at, "%d/%m/%Y")
+    return BlockInfo(True, title, day, bool(rule and rule.unblock_on_payment))
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """How far the day's runs are: how many in each state."""
+
+    total: int
+    pending: int
+    queued: int
+    running: int
+    done: int
+    failed: int
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+    @property
+    def unfinished(self) -> bool:
+        return self.finished < self.total
+
+
+def progress(runs: list[ReguaRun]) -> RunProgress:
+    counts = Counter(run.status for run in runs)
+    return RunProgress(
+        len(runs),
+        counts[OutboxStatus.pending],
+        counts[OutboxStatus.queued],
+        counts[OutboxStatus.running],
+        counts[OutboxStatus.done],
+        counts[OutboxStatus.failed],
+    )
 
 
 def runs_of(day: date | None = None, *, limit: int = 30) -> list[ReguaRun]:

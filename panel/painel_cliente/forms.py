@@ -52,3 +52,22 @@ class ContractForm(Form):
 class PayInvoiceForm(Form):
     paid_on = DateField("Data do pagamento", validators=[Optional()], widget=DateInput(), render_kw={"type": "date"})
     paid_amount = BrDecimalField("Valor pago (R$)")
+
+
+class ReverseInvoiceForm(Form):
+    reason = StringField(
+        "Motivo do estorno",
+        validators=[Length(max=200)],
+        render_kw={"autocomplete": "off", "maxlength": 200},
+        description="Aparece no histórico do contrato (ex.: cheque devolvido, baixa em duplicidade).",
+    )
+
+
+class ExemptionForm(Form):
+    until = DateField("Não bloquear até", validators=[Optional()], widget=DateInput(), render_kw={"type": "date"})
+    reason = StringField(
+        "Motivo",
+        validators=[Length(max=200)],
+        render_kw={"autocomplete": "off", "maxlength": 200},
+        description="Aparece na simulação da régua e no histórico do contrato.",
+    )

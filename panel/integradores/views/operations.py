@@ -1,18 +1,21 @@
 """*Operações*: the requests sent (or on their way) to the platforms, recent and failed, with
-*Tentar novamente*; and the contract page's *Últimos pedidos*, which follows them."""
+*Tentar novamente*; and the contract page's *Últimos pedidos*, which follows them. Filtered by a
+run of the régua (``?execucao=<run id>``, linked from *Simular régua*), the page lists that run's
+failed requests first, then all of them."""
 
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
 from panel.domain import operations as operations_domain
+from panel.domain import regua as regua_domain
 from panel.domain import subscribers as subscribers_domain
 from panel.domain.platforms import list_platforms
 from panel.extensions import db
 from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back
 from panel.integradores.views.subscribers import circuits
-from panel.models import Operation, OperationKind, Role, Subscription
+from panel.models import Operation, OperationKind, ReguaRun, Role, Subscription
 from panel.security import requires
 from panel.web import attempt, current_actor, keyset_page, safe_next
 
@@ -37,24 +40,46 @@ def operations():
     platform_id = platform_id if platform_id in by_id else None
     kind = choice_arg("tipo", KINDS, "")
     contract_id, before_id = number_arg("contrato"), number_arg("antes")
+    run_id = number_arg("execucao")
+    run = db.session.get(ReguaRun, run_id) if run_id is not None else None
+    run_id = run.id if run is not None else None  # a run that does not exist: no filter
     page = keyset_page(
         lambda limit: operations_domain.recent(
             status=SITUATIONS[situation][1],
             platform_id=platform_id,
             kind=kind or None,
             contract_id=contract_id,
+            regua_run_id=run_id,
             before_id=before_id,
             limit=limit,
         ),
         PAGE_SIZE,
     )
     listed = page.items
-    subscribers_domain.load_subscriptions([op.subscription_id for op in listed])  # one query, not one per row
+    # A run's failures first (on the first page, when the list is not already its failures).
+    failures = (
+        keyset_page(
+            lambda limit: operations_domain.recent(
+                status="failed",
+                platform_id=platform_id,
+                kind=kind or None,
+                contract_id=contract_id,
+                regua_run_id=run_id,
+                limit=limit,
+            ),
+            PAGE_SIZE,
+        )
+        if run is not None and before_id is None and situation == "todas"
+        else None
+    )
+    shown_ops = listed + (failures.items if failures else [])
+    subscribers_domain.load_subscriptions([op.subscription_id for op in shown_ops])  # one query, not one per row
     filters = {
         "situacao": situation if situation != "todas" else None,
         "plataforma": platform_id,
         "tipo": kind or None,
         "contrato": contract_id,
+        "execucao": run_id,
     }
     shown = [by_id[platform_id]] if platform_id else platforms
     return render_template(
@@ -69,7 +94,11 @@ def operations():
         contract_id=contract_id,
         circuits=circuits(shown),
         back_url=request.full_path.rstrip("?"),
-        latest=operations_domain.latest_ids({op.subscription_id for op in listed}),
+        latest=operations_domain.latest_ids({op.subscription_id for op in shown_ops}),
+        run=run,
+        describe_run=regua_domain.describe_run,
+        failures=failures,
+        filters=filters,
         next_url=url_for(".operations", **filters, antes=page.next_key) if page.next_key is not None else None,
         first_url=url_for(".operations", **filters) if before_id is not None else None,
     )

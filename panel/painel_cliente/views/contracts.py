@@ -1,6 +1,7 @@
-"""Contratos: *Novo contrato*, the contract's page (terms, subscriber, títulos, history) and its
-buttons — *Sincronizar*, *Suspender contrato*, *Cancelar suspensão*, *Cancelar contrato*. Each
-button is a POST that calls one domain function."""
+"""Contratos: *Novo contrato*, the contract's page (terms, subscriber, the régua's exemption and
+the block's origin, títulos, history) and its buttons — *Sincronizar*, *Suspender contrato*,
+*Cancelar suspensão*, *Cancelar contrato*, *Não bloquear até* / *Retirar isenção*. Each button is
+a POST that calls one domain function."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import abort, redirect, render_template, url_for
 
 from panel.domain import contracts as contracts_domain
 from panel.domain import invoices as invoices_domain
+from panel.domain import regua as regua_domain
 from panel.domain.common import local_today
 from panel.domain.contract_rules import ContractAction
 from panel.domain.history import history
@@ -15,7 +17,7 @@ from panel.extensions import db
 from panel.formats import money
 from panel.models import Client, Contract, Role
 from panel.painel_cliente import bp
-from panel.painel_cliente.forms import ContractForm
+from panel.painel_cliente.forms import ContractForm, ExemptionForm
 from panel.security import requires
 from panel.web import attempt, current_actor
 
@@ -70,10 +72,22 @@ def contract_new(client_id: int):
 @bp.route("/contratos/<int:contract_id>")
 @requires(Role.leitura)
 def contract_detail(contract_id: int):
-    contract = db.get_or_404(Contract, contract_id)
+    return _contract_page(db.get_or_404(Contract, contract_id))
+
+
+def _contract_page(contract: Contract, exemption_form: ExemptionForm | None = None):
+    """The contract's page; with the exemption form as posted when it was refused."""
+    if exemption_form is None:  # filled with the exemption in force, to change it
+        current = contract.exempt_until is not None and contract.exempt_until >= local_today()
+        exemption_form = ExemptionForm(
+            formdata=None,
+            data={"until": contract.exempt_until, "reason": contract.exempt_reason} if current else None,
+        )
     return render_template(
         "painel_cliente/contract_detail.html",
         contract=contract,
+        exemption_form=exemption_form,
+        block_origin=regua_domain.block_origin(contract.subscription),
         client=contract.client,
         allowed=contracts_domain.allowed_actions(contract),
         action_paths=ACTION_PATHS,
@@ -99,3 +113,29 @@ def contract_action(contract_id: int, path: str):
         lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]), success=lambda result: result.message
     )
     return redirect(url_for(".contract_detail", contract_id=contract_id))
+
+
+@bp.route("/contratos/<int:contract_id>/isencao", methods=["POST"])
+@requires(Role.operador)
+def contract_exemption(contract_id: int):
+    """*Não bloquear até*: the régua skips the contract up to a day, saying why."""
+    contract = db.get_or_404(Contract, contract_id)
+    form = ExemptionForm()
+    if form.validate_on_submit() and attempt(
+        lambda: regua_domain.set_exemption(current_actor(), contract, form.until.data, form.reason.data),
+        form=form,
+        success=lambda saved: f"A régua não bloqueará o contrato {saved.id} até {saved.exempt_until:%d/%m/%Y}.",
+    ):
+        return redirect(url_for(".contract_detail", contract_id=contract_id, _anchor="regua"))
+    return _contract_page(contract, form)
+
+
+@bp.route("/contratos/<int:contract_id>/isencao/retirar", methods=["POST"])
+@requires(Role.operador)
+def contract_exemption_clear(contract_id: int):
+    contract = db.get_or_404(Contract, contract_id)
+    attempt(
+        lambda: regua_domain.clear_exemption(current_actor(), contract),
+        success=f"Isenção da régua retirada: o contrato {contract_id} volta a ser avaliado.",
+    )
+    return redirect(url_for(".contract_detail", contract_id=contract_id, _anchor="regua"))

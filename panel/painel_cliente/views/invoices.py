@@ -3,7 +3,7 @@ its payment)."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 
 from panel.domain import invoices as invoices_domain
 from panel.domain.common import local_today
@@ -12,7 +12,7 @@ from panel.models import Contract, Invoice, Role
 from panel.painel_cliente import bp
 from panel.painel_cliente.forms import PayInvoiceForm
 from panel.security import requires
-from panel.web import attempt, current_actor
+from panel.web import attempt, current_actor, safe_next
 
 
 @bp.route("/contratos/<int:contract_id>/titulos/gerar", methods=["POST"])
@@ -30,6 +30,10 @@ def invoice_generate(contract_id: int):
 @requires(Role.operador)
 def invoice_pay(invoice_id: int):
     invoice = db.get_or_404(Invoice, invoice_id)
+    # Where the operator came from (the contract page, or Financeiro → Títulos), and goes back to.
+    back = safe_next(
+        request.args.get("voltar"), url_for(".contract_detail", contract_id=invoice.contract_id, _anchor="titulos")
+    )
     form = PayInvoiceForm()
     if not form.is_submitted():
         form.paid_on.data, form.paid_amount.data = local_today(), invoice.amount
@@ -40,11 +44,12 @@ def invoice_pay(invoice_id: int):
         form=form,
         success=lambda paid: f"Título {invoices_domain.month_label(paid.reference_month)} baixado.",
     ):
-        return redirect(url_for(".contract_detail", contract_id=invoice.contract_id, _anchor="titulos"))
+        return redirect(back)
     return render_template(
         "painel_cliente/invoice_pay.html",
         form=form,
         invoice=invoice,
         contract=invoice.contract,
         month_label=invoices_domain.month_label,
+        back_url=back,
     )
