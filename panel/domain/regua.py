@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from panel.domain import audit, outbox
@@ -428,12 +428,19 @@ def _chunks(items: list, size: int = WRITE_BATCH) -> Iterable[list]:
 
 def _block(run: ReguaRun, rule: BillingRule, verdicts: list[Verdict]) -> None:
     """Every block of the run, set-based: the subscribers' desired status, one background
-    Operation each and one history line each, a statement per batch (no object per contract)."""
+    Operation each and one history line each, a statement per batch (no object per contract).
+    The rows are made by the database from the batch's subscriber ids (INSERT … SELECT): only the
+    ids travel, and the values shared by the batch, once."""
     if not verdicts:
         return
     target = target_of(rule)
     now = utcnow()
     words = rule_words(rule)
+    operations, events = Operation.__table__, ContractEvent.__table__
+
+    def same(column, value):
+        return literal(value, column.type)
+
     for batch in _chunks(verdicts):
         ids = [verdict.subscription_id for verdict in batch]
         db.session.execute(
@@ -448,44 +455,53 @@ def _block(run: ReguaRun, rule: BillingRule, verdicts: list[Verdict]) -> None:
                 updated_at=now,
             )
         )
+        made = {
+            "subscription_id": Subscription.id,
+            "kind": same(operations.c.kind, OperationKind.set_status),
+            "target_status": same(operations.c.target_status, target.value),
+            "status": same(operations.c.status, OutboxStatus.pending),
+            "attempts": same(operations.c.attempts, 0),
+            "deliveries": same(operations.c.deliveries, 0),
+            "background": same(operations.c.background, True),
+            "regua_run_id": same(operations.c.regua_run_id, run.id),
+            "requested_by_name": same(operations.c.requested_by_name, REGUA.name),
+            "created_at": same(operations.c.created_at, now),
+            "updated_at": same(operations.c.updated_at, now),
+        }
         created = db.session.execute(
-            insert(Operation).returning(Operation.id, Operation.subscription_id),
-            [
-                {
-                    "subscription_id": verdict.subscription_id,
-                    "kind": OperationKind.set_status,
-                    "target_status": target.value,
-                    "status": OutboxStatus.pending,
-                    "attempts": 0,
-                    "deliveries": 0,
-                    "background": True,
-                    "regua_run_id": run.id,
-                    "requested_by_name": REGUA.name,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for verdict in batch
-            ],
+            insert(operations)
+            .from_select(list(made), select(*made.values()).where(Subscription.id.in_(ids)))
+            .returning(operations.c.id, operations.c.subscription_id)
         ).all()
         operation_of = {subscription_id: operation_id for operation_id, subscription_id in created}
-        db.session.execute(
-            insert(ContractEvent),
-            [
-                {
-                    "contract_id": verdict.contract_id,
-                    "created_at": now,
-                    "actor_name": REGUA.name,
-                    "action": "regua_block",
-                    "asked": (
-                        f"Bloqueio automático pela Régua de Configuração: {words}; título {verdict.invoice_month} "
-                        f"vencido há {verdict.days_overdue} dias."
-                    ),
-                    "operation_id": operation_of[verdict.subscription_id],
-                    "details": {"run_id": run.id, "rule_id": rule.id},
-                }
-                for verdict in batch
-            ],
-        )
+        # One history line per block; its words differ only by the título, so one statement per
+        # oldest due date in the batch (a handful: the due days of a month or two).
+        lines: dict[date | None, tuple[Verdict, list[int]]] = {}
+        for verdict in batch:
+            lines.setdefault(verdict.oldest_due, (verdict, []))[1].append(operation_of[verdict.subscription_id])
+        for verdict, operation_ids in lines.values():
+            asked = (
+                f"Bloqueio automático pela Régua de Configuração: {words}; título {verdict.invoice_month} "
+                f"vencido há {verdict.days_overdue} dias."
+            )
+            line = {
+                "contract_id": Subscription.contract_id,
+                "created_at": same(events.c.created_at, now),
+                "actor_name": same(events.c.actor_name, REGUA.name),
+                "action": same(events.c.action, "regua_block"),
+                "asked": same(events.c.asked, asked),
+                "operation_id": operations.c.id,
+                "details": same(events.c.details, {"run_id": run.id, "rule_id": rule.id}),
+            }
+            db.session.execute(
+                insert(events).from_select(
+                    list(line),
+                    select(*line.values())
+                    .select_from(operations)
+                    .join(Subscription, Subscription.id == operations.c.subscription_id)
+                    .where(operations.c.id.in_(operation_ids)),
+                )
+            )
         outbox.deliver_many(Operation, sorted(operation_of.values()), background=True)
 
 
