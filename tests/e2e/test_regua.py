@@ -5,10 +5,9 @@ overdue; the day's simulation lists the contract, the day's run blocks it (the p
 record goes inactive), the contract's history has the line by *Régua* naming the rule; *Baixar
 título* lifts the block (active again at the platform) with its own line.
 
-The *Simular régua* page and its *Executar agora* button are not on this branch yet: the walk
-lists and runs with the real CLI (``flask regua run --dry-run`` / ``flask regua run``, the same
-domain functions) at the two steps marked ``TODO(simular)``. ``simulate_and_run_now`` drives
-the page; the ``…_from_the_simular_page`` tests use it and are skipped while the page answers 404.
+The walk lists and runs the day twice over: on the page (*Simular régua*, *Executar agora*), and
+with the command line the scheduler's job runs the same way (``flask regua run --dry-run`` /
+``flask regua run``).
 """
 
 from __future__ import annotations
@@ -159,7 +158,6 @@ def flask_regua(panel_env: dict, *args: str) -> str:
 def simulate_and_run_by_cli(page: Page, live_server: str, panel_env: dict, contract_id: int, case: Case) -> None:
     """Today's régua listed, then run, by the CLI (what the scheduler's job does)."""
     today, due = local_today(), local_today() - timedelta(days=DAYS_LATE)
-    # TODO(simular): *Simular régua* lists the contract — switch to simulate_and_run_now's page.
     simulated = flask_regua(panel_env, "--dry-run")
     assert f"Simulação da régua para {today:%d/%m/%Y} (nada foi alterado)" in simulated
     assert f"Régua {case.rule_words}: 1 candidato(s); 1 seriam bloqueados" in simulated
@@ -167,18 +165,14 @@ def simulate_and_run_by_cli(page: Page, live_server: str, panel_env: dict, contr
         f"bloquear contrato {contract_id} ({case.client_name}, {case.platform_name}): "
         f"título {due:%m/%Y} vencido há {DAYS_LATE} dias"
     ) in simulated
-    # TODO(simular): *Executar agora* runs it — switch to simulate_and_run_now's button.
     ran = flask_regua(panel_env)
     assert f"Régua {case.rule_words}: 1 candidato(s); 1 bloqueados" in ran
     assert f"bloquear contrato {contract_id} ({case.client_name}, {case.platform_name})" in ran
 
 
 def open_simular(page: Page, live_server: str, day: date) -> None:
-    """Configurações → Réguas → *Simular régua* for ``day``; the test is skipped while the page is
-    not there (404)."""
+    """Configurações → Réguas → *Simular régua* for ``day``."""
     response = page.goto(f"{live_server}{SIMULAR}?data={day.isoformat()}")
-    if response is not None and response.status == 404:
-        pytest.skip(f"{SIMULAR} is not on this branch yet (the Simular régua page)")
     assert response is not None and response.ok, response and response.status
     page.wait_for_load_state("load")  # app.js has hooked the confirmations by then
 
@@ -233,8 +227,6 @@ def walk(
         invoices.generate_for_contract(SYSTEM, db.session.get(Contract, contract_id), invoices.month_start(due))
 
     log_in(page, live_server, admin.username)
-    if simulate_and_run is simulate_and_run_now:
-        open_simular(page, live_server, today)  # skip at once, before the walk, while it is missing
 
     # 1. The rule, in Configurações → Réguas de configuração → Nova régua.
     create_rule(page, case)
@@ -305,12 +297,14 @@ def walk(
 def test_the_regua_blocks_a_contract_16_days_overdue_and_baixar_titulo_unblocks_it(
     app, page: Page, live_server, make_user, sandbox_for, panel_env, worker, case
 ):
-    walk(app, page, live_server, make_user, sandbox_for, panel_env, case, simulate_and_run_by_cli)
+    """*Simular régua* lists the contract, *Executar agora* runs the day (the worker carries the
+    run out, then the block), *Baixar título* lifts the block."""
+    walk(app, page, live_server, make_user, sandbox_for, panel_env, case, simulate_and_run_now)
 
 
 @pytest.mark.parametrize("case", [ITTV, SKEELO], ids=["ittv-bloqueio-de-tv", "skeelo-bloqueio-sva"])
-def test_the_same_walk_from_the_simular_page(
+def test_the_same_walk_with_the_command_line(
     app, page: Page, live_server, make_user, sandbox_for, panel_env, worker, case
 ):
-    """Skipped until *Simular régua* and *Executar agora* land (then the page's way, end to end)."""
-    walk(app, page, live_server, make_user, sandbox_for, panel_env, case, simulate_and_run_now)
+    """The scheduler's way: `flask regua run --dry-run`, then `flask regua run`."""
+    walk(app, page, live_server, make_user, sandbox_for, panel_env, case, simulate_and_run_by_cli)
