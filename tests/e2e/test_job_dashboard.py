@@ -13,7 +13,7 @@ from rq import Queue
 from rq.job import Job
 
 from panel.jobs.maintenance import heartbeat
-from panel.jobs.queues import enqueue, get_queue
+from panel.jobs.queues import QUEUES, enqueue, get_queue
 from tests.e2e.test_login_and_menus import log_in
 
 # Closes the string, the if and the handler rq-dashboard 0.9 wrote the queue name into
@@ -193,6 +193,6 @@ def test_the_workers_page_lists_a_running_worker(admin_page: Page, live_server, 
     visit(page, f"{live_server}/rq/0/view/workers")
     row = page.locator("table#workers tr[data-role=worker]")
     expect(row).to_have_count(1, timeout=30_000)  # the page polls until the worker has registered
-    expect(row.locator("td").nth(2)).to_have_text("provisioning, sync, default")
+    expect(row.locator("td").nth(2)).to_have_text(", ".join(spec.name for spec in QUEUES))
     expect(page.locator("#workers-count")).to_have_text("1 worker(s) registrado(s).")
     assert_clean(page, redis_url)
