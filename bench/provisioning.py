@@ -534,7 +534,7 @@ def part_commands(bench: Bench, sandbox, platform_id: int, plan_id: int) -> None
 def baseline_loop(bench: Bench, platform_id: int, plan_id: int, n: int, first_number: int) -> float:
     """A plain loop calling the adapter: get, then create (lookup + POST), for n subscribers."""
     from panel.extensions import db
-    from panel.jobs.adapters import provider_for
+    from panel.jobs.adapters import fresh_provider_for
     from panel.models import Platform
     from panel.providers import AccessStatus, PlanProducts, SubscriberData
 
@@ -551,7 +551,7 @@ def baseline_loop(bench: Bench, platform_id: int, plan_id: int, n: int, first_nu
     ]
     with bench.app.app_context():
         platform = db.session.get(Platform, platform_id)
-        with provider_for(platform) as provider:
+        with fresh_provider_for(platform) as provider:
             started = time.perf_counter()
             for data in datas:
                 if provider.get(data.ref) is None:

@@ -312,18 +312,17 @@ def post_form(client, page_url: str, data: dict, post_url: str | None = None, **
 
 @pytest.fixture
 def run_jobs(app):
-    """run_jobs() -> how many jobs were waiting when a real RQ worker (SimpleWorker, in this
-    process, on the test Redis and database) started; it runs until every queue is empty."""
-    from rq import SimpleWorker
-
+    """run_jobs() -> how many jobs were waiting when a real worker (the panel's, in this process,
+    on the test Redis and database) started; it runs until every queue is empty."""
     from panel.jobs.queues import QUEUES, get_queue
+    from panel.jobs.worker import PanelWorker
 
     def run() -> int:
         with app.app_context():
             connection = app.extensions["redis"]
             queues = [get_queue(spec.name, connection) for spec in QUEUES]
             waiting = sum(queue.count for queue in queues)
-            SimpleWorker(queues, connection=connection).work(burst=True, with_scheduler=False)
+            PanelWorker(queues, connection=connection).work(burst=True, with_scheduler=False)
             return waiting
 
     return run

@@ -262,13 +262,12 @@ def test_a_changed_encryption_key_is_a_clear_message_not_a_crash(
 
 
 def run_jobs_with(app) -> None:
-    from rq import SimpleWorker
-
     from panel.jobs.queues import QUEUES, get_queue
+    from panel.jobs.worker import PanelWorker
 
     with app.app_context():
         connection = app.extensions["redis"]
-        SimpleWorker([get_queue(spec.name, connection) for spec in QUEUES], connection=connection).work(burst=True)
+        PanelWorker([get_queue(spec.name, connection) for spec in QUEUES], connection=connection).work(burst=True)
 
 
 def test_sync_products_imports_the_catalogue_and_says_what_was_added(app, login_as, client, sandbox_for, run_jobs):

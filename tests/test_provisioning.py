@@ -393,18 +393,33 @@ def test_a_failing_platform_opens_its_circuit_and_waiting_costs_no_attempt(app, 
 
 
 def test_the_platform_concurrency_limit_is_held_in_redis(app):
+    def slot(platform_id, limit, holder, hold):
+        return circuit.enter(platform_id, limit, holder, hold).slot
+
     with app.app_context():
-        assert circuit.acquire_slot(99, 2, "op-1", 30)
-        assert circuit.acquire_slot(99, 2, "op-2", 30)
-        assert not circuit.acquire_slot(99, 2, "op-3", 30)
-        assert circuit.acquire_slot(99, 2, "op-1", 30)  # the holder again
+        assert slot(99, 2, "op-1", 30)
+        assert slot(99, 2, "op-2", 30)
+        assert not slot(99, 2, "op-3", 30)
+        assert slot(99, 2, "op-1", 30)  # the holder again
         circuit.release_slot(99, "op-1")
-        assert circuit.acquire_slot(99, 2, "op-3", 30)
+        assert slot(99, 2, "op-3", 30)
         # A holder that never releases (its worker was killed) loses the slot when its hold ends.
-        assert circuit.acquire_slot(98, 1, "op-6", 0.05)
-        assert not circuit.acquire_slot(98, 1, "op-7", 30)
+        assert slot(98, 1, "op-6", 0.05)
+        assert not slot(98, 1, "op-7", 30)
         time.sleep(0.1)
-        assert circuit.acquire_slot(98, 1, "op-7", 30)
+        assert slot(98, 1, "op-7", 30)
+
+
+def test_an_open_circuit_takes_no_slot_and_says_until_when(app):
+    with app.app_context():
+        entry = circuit.enter(97, 2, "op-1", 30)
+        assert entry == circuit.Entry(paused_until=None, slot=True, failures_known=False)
+        circuit.release_slot(97, "op-1")
+        for _ in range(app.config["CIRCUIT_FAILURE_THRESHOLD"]):
+            until = circuit.record_failure(97, "HTTP 503")
+        entry = circuit.enter(97, 2, "op-2", 30)
+        assert entry.paused_until == pytest.approx(until) and not entry.slot
+        assert circuit.open_until(97) == pytest.approx(until)
 
 
 def _due_now(app, op_id: int) -> None:

@@ -3,7 +3,7 @@ of its platform, one line each (append-only: the model refuses changes)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from panel.domain import audit
 from panel.domain.common import Actor
@@ -38,6 +38,22 @@ def add_event(
     if audited:
         audit.record(actor, f"contract.{action}", f"Contrato {contract.id}: {asked}", target=contract)
     return event
+
+
+def add_answer(contract_id: int, actor: Actor, action: str, asked: str, *, operation_id: int, answer: str) -> None:
+    """A line of the contract history written by a worker about an operation (one INSERT: the
+    worker holds ids, not objects; history only, like the platforms' answers in ``add_event``)."""
+    db.session.execute(
+        insert(ContractEvent).values(
+            contract_id=contract_id,
+            actor_id=actor.user.id if actor.user is not None else None,
+            actor_name=actor.name,
+            action=action,
+            asked=asked,
+            answer=answer,
+            operation_id=operation_id,
+        )
+    )
 
 
 def history(contract: Contract) -> list[ContractEvent]:

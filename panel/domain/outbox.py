@@ -56,7 +56,7 @@ def deliver(row: OutboxRow, at: datetime | None = None) -> None:
 def deliver_many(model: type[OutboxRow], row_ids: list[int], *, background: bool = False) -> None:
     """``deliver`` for rows just inserted in bulk (first deliveries), by id."""
     noted = db.session.info.setdefault(_NOTED, [])
-    noted.extend(Delivery(model, row_id, f"{model.job_prefix}-{row_id}", None, background) for row_id in row_ids)
+    noted.extend(Delivery(model, row_id, model.job_id_for(row_id, 0), None, background) for row_id in row_ids)
 
 
 def redeliver(row: OutboxRow, at: datetime | None = None) -> None:
@@ -66,6 +66,39 @@ def redeliver(row: OutboxRow, at: datetime | None = None) -> None:
     row.lease_until = None
     row.deliveries += 1
     deliver(row, at)
+
+
+def redeliver_where(model: type[OutboxRow], *conditions) -> list[int]:
+    """``redeliver`` (now) for the rows that meet ``conditions``, in one UPDATE; their ids."""
+    sent = db.session.execute(
+        update(model)
+        .where(*conditions)
+        .values(
+            status=OutboxStatus.queued,
+            next_attempt_at=None,
+            lease_until=None,
+            deliveries=model.deliveries + 1,
+            updated_at=utcnow(),
+        )
+        .returning(model.id, model.deliveries, *_background(model)),
+        execution_options={"synchronize_session": False},
+    ).all()
+    for row in sent:
+        deliver_id(model, row[0], row[1], background=bool(row[2]) if len(row) > 2 else False)
+    return [row[0] for row in sent]
+
+
+def deliver_id(
+    model: type[OutboxRow], row_id: int, deliveries: int, at: datetime | None = None, *, background: bool = False
+) -> None:
+    """``deliver`` for a row known by its id and deliveries (changed with a Core UPDATE)."""
+    delivery = Delivery(model, row_id, model.job_id_for(row_id, deliveries), at, background)
+    db.session.info.setdefault(_NOTED, []).append(delivery)
+
+
+def _background(model: type[OutboxRow]) -> tuple:
+    column = getattr(model, "background", None)
+    return (column,) if column is not None else ()
 
 
 def noted_deliveries(session, *, forget: bool = False) -> list[Delivery]:

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from panel.domain import outbox
 from panel.domain.common import Actor, lock_row
-from panel.domain.history import add_event
+from panel.domain.history import add_answer
 from panel.domain.kinds import kind_of
 from panel.domain.vocabulary import AccessStatus, PlanProducts, SubscriberData, SubscriberRef
 from panel.extensions import db
@@ -36,6 +35,33 @@ SYSTEM = Actor.system("Sistema")
 
 
 @dataclass(frozen=True)
+class PlatformAccess:
+    """A platform account as a worker calls it (the token still encrypted: only the jobs layer
+    decrypts it, right before the calls)."""
+
+    id: int
+    kind: str
+    name: str
+    server_url: str
+    token_ciphertext: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What running an operation needs to know before it is claimed (which platform's circuit
+    and call slots it waits on, which customer it locks), read in one statement. None of these
+    change during an operation's life."""
+
+    operation_id: int
+    deliveries: int
+    subscription_id: int
+    client_id: int
+    platform_id: int
+    concurrency_limit: int
+    per_client: bool  # the platform knows one customer per client (ITTV): the client's row is the lock
+
+
+@dataclass(frozen=True)
 class Work:
     """What a worker needs to run one claimed operation, read in the claim's transaction (no
     database object crosses the platform calls)."""
@@ -43,10 +69,12 @@ class Work:
     operation_id: int
     attempt: int
     kind: OperationKind
+    target_status: str | None
     subscription_id: int
-    platform_id: int
-    platform_name: str
-    platform_kind: str
+    contract_id: int
+    client_id: int
+    per_client: bool
+    platform: PlatformAccess
     desired: AccessStatus
     data: SubscriberData = field(repr=False)
     external_id: str | None
@@ -56,6 +84,14 @@ class Work:
     shared_with_contract: int | None = None
     # The subscribers whose operations run one at a time with this one (see ``claim``).
     group: tuple[int, ...] = ()
+
+    @property
+    def platform_id(self) -> int:
+        return self.platform.id
+
+    @property
+    def platform_name(self) -> str:
+        return self.platform.name
 
     @property
     def plan(self) -> PlanProducts:
@@ -81,13 +117,17 @@ def contract_products(contract: Contract) -> PlanProducts:
 def subscriber_data(subscription: Subscription) -> SubscriberData:
     """What the platform may need of the subscriber: the client's data, the contract's packages,
     and the seed's login (e-mail and document)."""
-    contract, client = subscription.contract, subscription.contract.client
+    contract = subscription.contract
+    return _subscriber_data(subscription.external_ref, contract.product_codes, contract.base_codes, contract.client)
+
+
+def _subscriber_data(external_ref: str, product_codes, base_codes, client) -> SubscriberData:
     return SubscriberData(
-        external_ref=subscription.external_ref,
+        external_ref=external_ref,
         name=client.name,
         document=client.document,
         email=client.email,
-        plan=contract_products(contract),
+        plan=PlanProducts(tuple(product_codes), tuple(base_codes)),
         phone=client.phone,
         zipcode=client.zipcode,
         street=client.street,
@@ -100,14 +140,22 @@ def subscriber_data(subscription: Subscription) -> SubscriberData:
     )
 
 
-def claim(operation_id: int) -> Work | Busy | None:
-    """Take the operation up for this worker: it becomes *running*, one more attempt, with a
-    lease. None when there is nothing to do (done, failed, running elsewhere, or a retry not yet
-    due: a job delivered twice stops here). Run it in a fresh transaction: the checks must see
-    the latest rows."""
-    now = utcnow()
+# The running path of an operation reads and writes columns, not objects: each step is a few
+# statements (tests/test_job_cost.py counts them), with no lazy load between them.
+
+
+def peek(operation_id: int) -> Ticket | None:
+    """The operation's ticket, if it still waits to run (None: done, failed, running elsewhere —
+    a job delivered twice stops here)."""
     found = db.session.execute(
-        select(Operation.subscription_id, Subscription.platform_id, Contract.client_id, Platform.kind)
+        select(
+            Operation.deliveries,
+            Operation.subscription_id,
+            Contract.client_id,
+            Subscription.platform_id,
+            Platform.concurrency_limit,
+            Platform.kind,
+        )
         .join(Operation.subscription)
         .join(Subscription.contract)
         .join(Subscription.platform)
@@ -115,166 +163,242 @@ def claim(operation_id: int) -> Work | Busy | None:
     ).first()
     if found is None:
         return None
-    subscription_id, platform_id, client_id, kind = found
+    deliveries, subscription_id, client_id, platform_id, limit, kind = found
+    return Ticket(
+        operation_id, deliveries, subscription_id, client_id, platform_id, limit, kind_of(kind).one_contract_per_client
+    )
+
+
+def _lock(ticket: Ticket | Work) -> None:
     # Operations that reach the same customer at the platform run one after the other: one
     # subscriber's, or at a platform that knows one customer per client (ITTV, by CPF) every
     # subscriber of the client there (a new contract takes over the customer of a cancelled one).
-    per_client = kind_of(kind).one_contract_per_client
-    if per_client:
-        lock_row(Client, client_id)
+    if ticket.per_client:
+        lock_row(Client, ticket.client_id)
     else:
-        lock_row(Subscription, subscription_id)
-    group = _group(subscription_id, platform_id, client_id if per_client else None)
-    operation = db.session.get(Operation, operation_id, populate_existing=True)
-    if operation.status not in WAITING or (
-        operation.next_attempt_at is not None and operation.next_attempt_at > now + timedelta(seconds=1)
-    ):
+        lock_row(Subscription, ticket.subscription_id)
+
+
+def claim(operation_id: int, ticket: Ticket | None = None) -> Work | Busy | None:
+    """Take the operation up for this worker: it becomes *running*, one more attempt, with a
+    lease. None when there is nothing to do (done, failed, running elsewhere, or a retry not yet
+    due: a job delivered twice stops here). Run it in a fresh transaction: the checks must see
+    the latest rows."""
+    ticket = ticket or peek(operation_id)
+    if ticket is None:
         return None
-    running_until = db.session.scalar(
-        select(Operation.lease_until)
+    now = utcnow()
+    _lock(ticket)
+    group, shared = [ticket.subscription_id], None
+    if ticket.per_client:
+        group, shared = _client_group(ticket)
+    others_running = (
+        select(Operation.id)
         .where(
             Operation.subscription_id.in_(group),
             Operation.status == OutboxStatus.running,
             Operation.lease_until > now,
             Operation.id != operation_id,
         )
-        .order_by(Operation.lease_until)
+        .exists()
     )
-    if running_until is not None:
-        return Busy(running_until)
-    outbox.take(operation, current_app.config["PROVISIONING_LEASE"], now)
-    subscription = db.session.get(Subscription, subscription_id, populate_existing=True)
-    platform = subscription.platform
-    shared = None
-    if per_client and subscription.exclusive_client_id is None:
-        # This contract was cancelled; if another contract of the client is synced there now,
-        # the customer is that one's, and this operation must not touch it.
-        shared = db.session.scalar(
-            select(Subscription.contract_id).where(
-                Subscription.platform_id == platform_id,
-                Subscription.exclusive_client_id == client_id,
-            )
+    taken = db.session.execute(
+        update(Operation)
+        .where(
+            Operation.id == operation_id,
+            Operation.status.in_(WAITING),
+            or_(Operation.next_attempt_at.is_(None), Operation.next_attempt_at <= now + timedelta(seconds=1)),
+            ~others_running,
         )
-    work = Work(
-        operation_id=operation.id,
-        attempt=operation.attempts,
-        kind=operation.kind,
-        subscription_id=subscription.id,
-        platform_id=platform.id,
-        platform_name=platform.name,
-        platform_kind=platform.kind,
-        desired=AccessStatus(subscription.desired_status),
-        data=subscriber_data(subscription),
-        external_id=subscription.external_id,
+        .values(
+            status=OutboxStatus.running,
+            attempts=Operation.attempts + 1,
+            started_at=now,
+            lease_until=now + timedelta(seconds=current_app.config["PROVISIONING_LEASE"]),
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        .returning(Operation.attempts, Operation.kind, Operation.target_status, Operation.details),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if taken is None:
+        # Not taken: this one is no longer waiting or not due yet (nothing to do), or another
+        # operation of the customer is running (wait for it).
+        status, next_attempt_at = db.session.execute(
+            select(Operation.status, Operation.next_attempt_at).where(Operation.id == operation_id)
+        ).one()
+        if status not in WAITING or (next_attempt_at is not None and next_attempt_at > now + timedelta(seconds=1)):
+            return None
+        running_until = db.session.scalar(
+            select(Operation.lease_until)
+            .where(
+                Operation.subscription_id.in_(group),
+                Operation.status == OutboxStatus.running,
+                Operation.lease_until > now,
+                Operation.id != operation_id,
+            )
+            .order_by(Operation.lease_until)
+        )
+        return Busy(running_until) if running_until is not None else None
+    attempt, kind, target_status, details = taken
+    row = db.session.execute(
+        select(
+            Subscription.external_ref,
+            Subscription.external_id,
+            Subscription.desired_status,
+            Subscription.contract_id,
+            Contract.product_codes,
+            Contract.base_codes,
+            Client,
+            Platform.kind,
+            Platform.name,
+            Platform.server_url,
+            Platform.token_ciphertext,
+        )
+        .join(Subscription.contract)
+        .join(Contract.client)
+        .join(Subscription.platform)
+        .where(Subscription.id == ticket.subscription_id)
+    ).one()
+    return Work(
+        operation_id=operation_id,
+        attempt=attempt,
+        kind=OperationKind(kind),
+        target_status=target_status,
+        subscription_id=ticket.subscription_id,
+        contract_id=row.contract_id,
+        client_id=ticket.client_id,
+        per_client=ticket.per_client,
+        platform=PlatformAccess(ticket.platform_id, row.kind, row.name, row.server_url, row.token_ciphertext),
+        desired=AccessStatus(row.desired_status),
+        data=_subscriber_data(row.external_ref, row.product_codes, row.base_codes, row.Client),
+        external_id=row.external_id,
         group=tuple(group),
-        fields=tuple((operation.details or {}).get("fields", ())),
+        fields=tuple((details or {}).get("fields", ())),
         shared_with_contract=shared,
     )
-    db.session.flush()
-    return work
 
 
-def _group(subscription_id: int, platform_id: int, client_id: int | None) -> list[int]:
-    if client_id is None:
-        return [subscription_id]
-    return list(
-        db.session.scalars(
-            select(Subscription.id)
-            .join(Subscription.contract)
-            .where(
-                Subscription.platform_id == platform_id,
-                Contract.client_id == client_id,
-            )
+def _client_group(ticket: Ticket) -> tuple[list[int], int | None]:
+    """The client's subscribers at the platform, and — when this contract was cancelled and
+    another contract of the client is synced there now — that contract: the customer is that
+    one's, and this operation must not touch it."""
+    rows = db.session.execute(
+        select(Subscription.id, Subscription.contract_id, Subscription.exclusive_client_id)
+        .join(Subscription.contract)
+        .where(Subscription.platform_id == ticket.platform_id, Contract.client_id == ticket.client_id)
+    ).all()
+    own = next((row for row in rows if row.id == ticket.subscription_id), None)
+    shared = None
+    if own is not None and own.exclusive_client_id is None:
+        shared = next((row.contract_id for row in rows if row.exclusive_client_id == ticket.client_id), None)
+    return [row.id for row in rows], shared
+
+
+def _end_run(work: Work, **values):
+    """The run's last change to its operation, if the run is still this worker's (the relay
+    re-queues a run whose lease ran out; its late answer is then dropped). With the customer's
+    row held, like the claim. Returns the operation's (deliveries, background), or None."""
+    _lock(work)
+    ended = db.session.execute(
+        update(Operation)
+        .where(
+            Operation.id == work.operation_id,
+            Operation.status == OutboxStatus.running,
+            Operation.attempts == work.attempt,
         )
-    )
-
-
-def _running(work: Work) -> tuple[Operation, Subscription] | None:
-    """With the subscriber's row held: the operation, if it is still this worker's (the relay
-    re-queues a run whose lease ran out; its late answer is then dropped)."""
-    lock_row(Subscription, work.subscription_id)
-    operation = db.session.get(Operation, work.operation_id, populate_existing=True)
-    if operation is None or operation.status != OutboxStatus.running or operation.attempts != work.attempt:
+        .values(lease_until=None, updated_at=utcnow(), **values)
+        .returning(Operation.deliveries, Operation.background),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if ended is None:
         log.warning("operation %s attempt %s lost its lease; its result is dropped", work.operation_id, work.attempt)
-        return None
-    return operation, db.session.get(Subscription, work.subscription_id, populate_existing=True)
+    return ended
 
 
-def _next_waiting(subscription_ids: Iterable[int]) -> list[Operation]:
-    """The operations that wait for these subscribers (for the one just finished, or for a
-    retry) go now, each as a new job: the platform just answered."""
-    waiting = list(
-        db.session.scalars(
-            select(Operation)
-            .where(
-                Operation.subscription_id.in_(list(subscription_ids)),
-                Operation.status.in_(WAITING),
-            )
-            .order_by(Operation.id)
-        )
+def _update_subscription(work: Work, **values) -> None:
+    db.session.execute(
+        update(Subscription).where(Subscription.id == work.subscription_id).values(updated_at=utcnow(), **values),
+        execution_options={"synchronize_session": False},
     )
-    for operation in waiting:
-        outbox.redeliver(operation)
-    return waiting
+
+
+def _hand_on(work: Work) -> None:
+    """The operations that waited for this run (the same customer's) go now, each as a new job:
+    the platform just answered."""
+    outbox.redeliver_where(
+        Operation,
+        Operation.subscription_id.in_(list(work.group or [work.subscription_id])),
+        Operation.status.in_(WAITING),
+        Operation.id != work.operation_id,
+    )
 
 
 def asked_words(operation: Operation) -> str:
     """What the operation asked, e.g. "Alterar situação (bloqueio total)"."""
+    return _asked_words(operation.kind, operation.target_status)
+
+
+def _asked_words(kind: OperationKind, target_status: str | None) -> str:
     target = (
-        f" ({AccessStatus(operation.target_status).label.lower()})"
-        if operation.target_status and operation.kind is not OperationKind.update_login
+        f" ({AccessStatus(target_status).label.lower()})"
+        if target_status and kind is not OperationKind.update_login
         else ""
     )
-    return f"{operation.kind.label}{target}"
+    return f"{kind.label}{target}"
 
 
-def _finish(operation: Operation, subscription: Subscription, status: OutboxStatus, answer: str) -> None:
-    """The operation ends (done with the platform's answer, or failed with the reason, which the
-    subscriber's row shows too) and the contract history says so."""
-    outbox.end(operation, status)
-    if status is OutboxStatus.failed:
-        operation.last_error = subscription.last_error = answer
-    platform = subscription.platform.name
-    asked = (
-        f"Falha na operação {operation.id} ({asked_words(operation)}) na {platform}."
+def _answer_line(
+    contract_id: int, operation_id: int, platform_name: str, asked: str, status: OutboxStatus, answer: str
+) -> None:
+    """The contract history says how the operation ended (done with the platform's answer, or
+    failed with the reason)."""
+    asked_text = (
+        f"Falha na operação {operation_id} ({asked}) na {platform_name}."
         if status is OutboxStatus.failed
-        else f"Resposta da {platform} à operação {operation.id} ({asked_words(operation)})."
+        else f"Resposta da {platform_name} à operação {operation_id} ({asked})."
     )
-    add_event(
-        subscription.contract, SYSTEM, "platform_answer", asked, operation=operation, answer=answer, audited=False
+    add_answer(contract_id, SYSTEM, "platform_answer", asked_text, operation_id=operation_id, answer=answer)
+
+
+def _finish(work: Work, status: OutboxStatus, answer: str, **subscription_values) -> bool:
+    now = utcnow()
+    values = {"status": status, "finished_at": now}
+    if status is OutboxStatus.failed:
+        values["last_error"] = answer
+    else:
+        values["result"] = answer
+    if _end_run(work, **values) is None:
+        return False
+    _update_subscription(work, **subscription_values)
+    _answer_line(
+        work.contract_id,
+        work.operation_id,
+        work.platform_name,
+        _asked_words(work.kind, work.target_status),
+        status,
+        answer,
     )
+    _hand_on(work)
+    return True
 
 
 def complete(work: Work, *, confirmed: AccessStatus | None, external_id: str | None, answer: str) -> bool:
     """The platform holds ``confirmed`` (None: nothing to confirm, e.g. a login update): record it
     with the result and a history line; the operations that waited for this one go now. False
     when the run was no longer this worker's."""
-    held = _running(work)
-    if held is None:
-        return False
-    operation, subscription = held
+    values: dict = {"last_error": None}
     if confirmed is not None:
-        subscription.remote_status = confirmed.value
-        subscription.confirmed_at = utcnow()
+        values.update(remote_status=confirmed.value, confirmed_at=utcnow())
     if external_id:
-        subscription.external_id = external_id
-    subscription.last_error = None
-    operation.result = answer
-    _finish(operation, subscription, OutboxStatus.done, answer)
-    _next_waiting(work.group or [subscription.id])
-    return True
+        values["external_id"] = external_id
+    return _finish(work, OutboxStatus.done, answer, **values)
 
 
 def fail(work: Work, message: str) -> bool:
     """The operation failed for good: the message goes on the operation, the subscriber (its
     row shows it) and the contract history."""
-    held = _running(work)
-    if held is None:
-        return False
-    operation, subscription = held
-    _finish(operation, subscription, OutboxStatus.failed, message)
-    _next_waiting(work.group or [subscription.id])
-    return True
+    return _finish(work, OutboxStatus.failed, message, last_error=message)
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -294,14 +418,16 @@ def retry_later(work: Work, message: str, retry_after: float | None = None) -> N
     if work.attempt >= max_attempts:
         fail(work, f"{message} (desistiu após {work.attempt} tentativas)")
         return
-    held = _running(work)
-    if held is None:
+    at = utcnow() + timedelta(seconds=backoff(work.attempt, retry_after))
+    ended = _end_run(
+        work, status=OutboxStatus.queued, next_attempt_at=at, deliveries=Operation.deliveries + 1, last_error=message
+    )
+    if ended is None:
         return
-    operation, subscription = held
-    operation.last_error = message
-    subscription.last_error = message
-    _next_waiting(work.group or [subscription.id])  # (not this one: it is running)
-    outbox.redeliver(operation, utcnow() + timedelta(seconds=backoff(work.attempt, retry_after)))
+    _update_subscription(work, last_error=message)
+    _hand_on(work)
+    deliveries, background = ended
+    outbox.deliver_id(Operation, work.operation_id, deliveries, at, background=background)
 
 
 def defer(operation_id: int, deliveries: int, until: datetime) -> None:
@@ -345,7 +471,17 @@ def requeue_lost(now: datetime | None = None, operation_ids: list[int] | None = 
             else f"O processo que executava a tentativa {attempt} parou inesperadamente."
         )
         if operation in failed:
-            _finish(operation, operation.subscription, OutboxStatus.failed, message + " Limite de tentativas atingido.")
+            answer = message + " Limite de tentativas atingido."
+            subscription = operation.subscription
+            operation.last_error = subscription.last_error = answer
+            _answer_line(
+                subscription.contract_id,
+                operation.id,
+                subscription.platform.name,
+                asked_words(operation),
+                OutboxStatus.failed,
+                answer,
+            )
         else:
             operation.last_error = message + " Nova tentativa."
     return again

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from redis import Redis, RedisError
+from redis.commands.core import Script
 
 from panel.formats import local_datetime
 from panel.jobs.queues import redis_connection
@@ -45,21 +46,28 @@ redis.call('HSET', KEYS[1], 'open_until', tostring(untiltime))
 return tostring(untiltime)
 """
 
-# KEYS[1] the slots sorted set (member: operation id, score: when its hold expires);
-# ARGV: now, limit, member, expiry. Returns 1 when the slot is taken (or already held).
-# Holds that ran out are pruned, and the holder looked for, only when the set is full: they can
-# only change the answer then, and every command here runs once per job (bench/provisioning.py
-# counts them).
-_ACQUIRE_SCRIPT = """
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) and not redis.call('ZSCORE', KEYS[1], ARGV[3]) then
-    return 0
+# KEYS[1] the circuit hash, KEYS[2] the slots sorted set (member: the run, score: when its hold
+# expires); ARGV: now, limit, member, expiry. Returns {open_until, taken, failures_known}: while the
+# circuit is open nothing is taken; else one of the platform's call slots is taken (or it was
+# held already) unless all are. Holds that ran out are pruned, and the holder looked for, only
+# when the set is full: they can only change the answer then, and this runs once per job
+# (bench/provisioning.py counts every Redis command). The set has no expiry: holds that a killed
+# worker left are pruned the next time the set is full.
+_ENTER_SCRIPT = """
+local circuit = redis.call('HMGET', KEYS[1], 'open_until', 'failures')
+local open_until = tonumber(circuit[1] or '0')
+if open_until > tonumber(ARGV[1]) then
+  return {tostring(open_until), 0, 1}
+end
+local known = circuit[2] and 1 or 0
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) and not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
+    return {'0', 0, known}
   end
 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[4]) - tonumber(ARGV[1])) + 60)
-return 1
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+return {'0', 1, known}
 """
 
 # KEYS[1] the circuit hash. A success forgets the failures, atomically; returns the openings
@@ -73,6 +81,11 @@ local openings = redis.call('HGET', KEYS[1], 'openings')
 redis.call('DEL', KEYS[1])
 return openings
 """
+
+# Called by their SHA (EVALSHA); a server that does not know one yet is sent its text once.
+_FAILURE = Script(None, _FAILURE_SCRIPT.encode())
+_ENTER = Script(None, _ENTER_SCRIPT.encode())
+_SUCCESS = Script(None, _SUCCESS_SCRIPT.encode())
 
 
 @dataclass(frozen=True)
@@ -103,9 +116,9 @@ def record_failure(platform_id: int, message: str, *, connection: Redis | None =
     """Count a failure that says the platform is unwell (timeout, connection error, 5xx).
     Returns the epoch time the circuit is open until, or None while it stays closed."""
     config = current_app.config
-    script = _connection(connection).register_script(_FAILURE_SCRIPT)
     until = float(
-        script(
+        _FAILURE(
+            client=_connection(connection),
             keys=[CIRCUIT_KEY.format(platform_id=platform_id)],
             args=[
                 time.time(),
@@ -123,8 +136,7 @@ def record_failure(platform_id: int, message: str, *, connection: Redis | None =
 def record_success(platform_id: int, *, connection: Redis | None = None) -> bool:
     """The platform answered: the failure count starts again. True when its circuit had opened
     (the platform is back after an outage)."""
-    script = _connection(connection).register_script(_SUCCESS_SCRIPT)
-    return bool(script(keys=[CIRCUIT_KEY.format(platform_id=platform_id)]))
+    return bool(_SUCCESS(client=_connection(connection), keys=[CIRCUIT_KEY.format(platform_id=platform_id)]))
 
 
 def open_until(platform_id: int, *, connection: Redis | None = None) -> float | None:
@@ -154,14 +166,28 @@ def circuit_state(
     )
 
 
-def acquire_slot(
-    platform_id: int, limit: int, holder: str, hold_seconds: float, *, connection: Redis | None = None
-) -> bool:
-    """Take one of the platform's ``limit`` call slots for ``holder`` (until released or
-    ``hold_seconds`` pass: a killed worker's slot frees itself)."""
+@dataclass(frozen=True)
+class Entry:
+    """A job's way in to a platform: paused (its circuit is open until ``paused_until``), or a
+    call slot taken (``slot``), or none free. ``failures_known``: the platform failed lately, so
+    an answer from it is news (``record_success``); else a success needs no write."""
+
+    paused_until: float | None
+    slot: bool
+    failures_known: bool
+
+
+def enter(platform_id: int, limit: int, holder: str, hold_seconds: float, *, connection: Redis | None = None) -> Entry:
+    """Look at the platform's circuit and take one of its ``limit`` call slots for ``holder``
+    (until released or ``hold_seconds`` pass: a killed worker's slot frees itself), in one step."""
     now = time.time()
-    script = _connection(connection).register_script(_ACQUIRE_SCRIPT)
-    return bool(script(keys=[SLOTS_KEY.format(platform_id=platform_id)], args=[now, limit, holder, now + hold_seconds]))
+    until, taken, known = _ENTER(
+        client=_connection(connection),
+        keys=[CIRCUIT_KEY.format(platform_id=platform_id), SLOTS_KEY.format(platform_id=platform_id)],
+        args=[now, limit, holder, now + hold_seconds],
+    )
+    until = float(until)
+    return Entry(until if until > now else None, bool(taken), bool(known))
 
 
 def release_slot(platform_id: int, holder: str, *, connection: Redis | None = None) -> None:

@@ -1,10 +1,10 @@
 """From the outbox to the queue: the one way a job is enqueued for an outbox row.
 
 A domain function notes the rows its transaction asks for (``panel.domain.outbox.deliver``); when
-that transaction commits — a request's, a job step's, a command's — ``_after_commit`` sends them:
-one pipelined look at which jobs are already on their way, then ``enqueue_many`` (or
-``enqueue_at`` for a later try), job ids ``<prefix>-<id>[-<delivery>]``. A job already queued,
-scheduled or running is left alone, so sending twice is a no-op. If Redis does not answer, the
+that transaction commits — a request's, a job step's, a command's — ``_after_commit`` sends them,
+one atomic script per queue (``panel.jobs.batch_enqueue``), job ids ``<prefix>-<id>[-<delivery>]``.
+A job already queued, scheduled or running is left alone, in the same atomic step, so sending
+twice is a no-op. If Redis does not answer, the
 rows stay *pending* and the relay (panel.jobs.relay) sends them when it is back; a rolled-back
 transaction sends nothing.
 """
@@ -18,21 +18,16 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from redis import Redis, RedisError
-from rq import Queue
-from rq.job import Job, JobStatus
+from rq.job import Job
 from sqlalchemy import event, update
 
 from panel.domain.outbox import Delivery, noted_deliveries
 from panel.extensions import db
+from panel.jobs.batch_enqueue import BatchJob, enqueue_batch
 from panel.jobs.queues import QUEUE_SPECS, get_queue
 from panel.models import Operation, OutboxRow, OutboxStatus, PlatformTask, ReguaRun
 
 log = logging.getLogger(__name__)
-
-# A job in one of these states is on its way: enqueuing it again would run it twice.
-ON_ITS_WAY = frozenset(
-    {JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobStatus.STARTED.value, JobStatus.DEFERRED.value}
-)
 
 
 @dataclass(frozen=True)
@@ -85,41 +80,20 @@ def send(deliveries: list[Delivery], connection: Redis | None = None) -> int:
 
 
 def _send(job: OutboxJob, queue_name: str, deliveries: list[Delivery], connection: Redis | None) -> int:
-    queue = get_queue(queue_name, connection)
-    skip = {
-        job_id
-        for job_id, status in job_statuses([d.job_id for d in deliveries], queue.connection).items()
-        if status in ON_ITS_WAY
-    }
-    fresh = list({d.job_id: d for d in deliveries if d.job_id not in skip}.values())
-    if not fresh:
-        return 0
     spec = QUEUE_SPECS[queue_name]
+    batch = [
+        BatchJob(d.job_id, d.row_id, job.description.format(id=d.row_id), None if d.at is None else _whole_second(d.at))
+        for d in {d.job_id: d for d in deliveries}.values()
+    ]
     # Kept only when it failed (for the dashboard): the outcome lives on the row.
-    options = {"timeout": spec.job_timeout, "result_ttl": 0, "failure_ttl": spec.failure_ttl}
-    now = [d for d in fresh if d.at is None]
-    if now:
-        queue.enqueue_many(
-            [
-                Queue.prepare_data(
-                    job.func, (d.row_id,), job_id=d.job_id, description=job.description.format(id=d.row_id), **options
-                )
-                for d in now
-            ]
-        )
-    for delivery in fresh:
-        if delivery.at is not None:
-            queue.enqueue_at(
-                _whole_second(delivery.at),
-                job.func,
-                delivery.row_id,
-                job_id=delivery.job_id,
-                description=job.description.format(id=delivery.row_id),
-                job_timeout=spec.job_timeout,
-                result_ttl=0,
-                failure_ttl=spec.failure_ttl,
-            )
-    return len(fresh)
+    return enqueue_batch(
+        get_queue(queue_name, connection),
+        job.func,
+        batch,
+        timeout=spec.job_timeout,
+        result_ttl=0,
+        failure_ttl=spec.failure_ttl,
+    )
 
 
 def _whole_second(at: datetime) -> datetime:

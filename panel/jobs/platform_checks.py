@@ -28,18 +28,15 @@ def run_platform_check(task_id: int) -> str | None:
     try:
         with unit_of_work():
             provider = provider_for(db.session.get(Platform, platform_id))
-        with provider:
-            if kind is TaskKind.test_connection:
-                outcome = (OutboxStatus.done, provider.test_connection().message, None)
-            else:
-                catalogue = provider.list_products()
-                with unit_of_work():
-                    task = db.session.get(PlatformTask, task_id)
-                    message, details = products.import_catalogue(
-                        platform_checks.requester(task), task.platform, catalogue
-                    )
-                    platform_checks.finish(task_id, attempt, OutboxStatus.done, message, details)
-                return OutboxStatus.done.value
+        if kind is TaskKind.test_connection:
+            outcome = (OutboxStatus.done, provider.test_connection().message, None)
+        else:
+            catalogue = provider.list_products()
+            with unit_of_work():
+                task = db.session.get(PlatformTask, task_id)
+                message, details = products.import_catalogue(platform_checks.requester(task), task.platform, catalogue)
+                platform_checks.finish(task_id, attempt, OutboxStatus.done, message, details)
+            return OutboxStatus.done.value
     except (ProviderError, DomainError) as error:
         outcome = (OutboxStatus.failed, error.message, None)
     except Exception:

@@ -22,8 +22,7 @@ from panel.domain.vocabulary import AccessStatus, RemoteSubscriber
 from panel.extensions import db
 from panel.jobs import circuit
 from panel.jobs.adapters import provider_for
-from panel.models import Operation, OperationKind, Platform
-from panel.models.outbox import WAITING
+from panel.models import OperationKind
 from panel.models.types import utcnow
 from panel.providers import PermanentError, Provider, RetryableError
 
@@ -37,50 +36,46 @@ def run_operation(operation_id: int) -> str | None:
     """Bring one subscriber at its platform to what its contract wants. Returns a word for the
     job dashboard; everything an operator needs is written on the operation."""
     with unit_of_work():
-        operation = db.session.get(Operation, operation_id)
-        if operation is None or operation.status not in WAITING:
-            return None  # done, failed or running elsewhere: a second delivery
-        platform: Platform = operation.subscription.platform
-        platform_id, limit, delivery = platform.id, platform.concurrency_limit, operation.deliveries
-
-    paused_until = circuit.open_until(platform_id)
-    if paused_until is not None:
-        with unit_of_work():
-            provisioning.defer(operation_id, delivery, _epoch(paused_until + random.uniform(0, 3)))
-        return "circuit-open"
+        ticket = provisioning.peek(operation_id)
+    if ticket is None:
+        return None  # done, failed or running elsewhere: a second delivery
     holder = f"op-{operation_id}-{uuid.uuid4().hex[:8]}"  # this run's own: a duplicate never frees it
     lease = current_app.config["PROVISIONING_LEASE"]
-    if not circuit.acquire_slot(platform_id, limit, holder, lease):
+    entry = circuit.enter(ticket.platform_id, ticket.concurrency_limit, holder, lease)
+    if entry.paused_until is not None:
+        with unit_of_work():
+            provisioning.defer(operation_id, ticket.deliveries, _epoch(entry.paused_until + random.uniform(0, 3)))
+        return "circuit-open"
+    if not entry.slot:
         with unit_of_work():
             wait = timedelta(seconds=SLOT_WAIT_S * random.uniform(0.5, 1.5))
-            provisioning.defer(operation_id, delivery, utcnow() + wait)
+            provisioning.defer(operation_id, ticket.deliveries, utcnow() + wait)
         return "no-slot"
     try:
         with unit_of_work():
-            work = provisioning.claim(operation_id)
+            work = provisioning.claim(operation_id, ticket)
         if work is None:
             return None
         if isinstance(work, Busy):
             # Another operation for the same customer is running: it hands this one on when it
             # ends (and the relay does, should it die).
             with unit_of_work():
-                provisioning.defer(operation_id, delivery, work.until)
+                provisioning.defer(operation_id, ticket.deliveries, work.until)
             return "busy"
-        return _run(work)
+        return _run(work, entry.failures_known)
     finally:
-        circuit.release_slot(platform_id, holder)
+        circuit.release_slot(ticket.platform_id, holder)
 
 
 def _epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _run(work: Work) -> str:
+def _run(work: Work, failures_known: bool) -> str:
+    # No transaction stays open while the platform answers.
     try:
-        with unit_of_work():  # no transaction stays open while the platform answers
-            provider = provider_for(db.session.get(Platform, work.platform_id))
-        with provider:
-            confirmed, remote, answer = converge(provider, work)
+        provider = provider_for(work.platform)
+        confirmed, remote, answer = converge(provider, work)
     except RetryableError as error:
         if error.status_code != 429:  # a 429 is the platform pacing us, not the platform failing
             circuit.record_failure(work.platform_id, error.message)
@@ -89,7 +84,7 @@ def _run(work: Work) -> str:
         return "retry"
     except PermanentError as error:
         if error.status_code is not None:  # the platform's refusal is an answer: it is up (ours is not)
-            _platform_answered(work.platform_id)
+            _platform_answered(work.platform_id, failures_known)
         with unit_of_work():
             provisioning.fail(work, error.message)
         return "failed"
@@ -102,7 +97,7 @@ def _run(work: Work) -> str:
         with unit_of_work():
             provisioning.retry_later(work, "Erro interno ao executar a operação; ele foi registrado.")
         return "retry"
-    _platform_answered(work.platform_id)
+    _platform_answered(work.platform_id, failures_known)
     with unit_of_work():
         provisioning.complete(
             work, confirmed=confirmed, external_id=remote.external_id if remote else None, answer=answer
@@ -110,8 +105,8 @@ def _run(work: Work) -> str:
     return "done"
 
 
-def _platform_answered(platform_id: int) -> None:
-    if circuit.record_success(platform_id):  # back after an outage: what waited for it goes now
+def _platform_answered(platform_id: int, failures_known: bool) -> None:
+    if failures_known and circuit.record_success(platform_id):  # back after an outage: what waited for it goes now
         with unit_of_work():
             provisioning.wake(platform_id)
 

@@ -13,7 +13,8 @@ from rq.job import JobStatus
 
 from panel.database import unit_of_work
 from panel.domain import outbox, platform_checks, provisioning, regua
-from panel.jobs.dispatch import JOBS, ON_ITS_WAY, job_statuses
+from panel.jobs.batch_enqueue import ON_ITS_WAY
+from panel.jobs.dispatch import JOBS, job_statuses
 from panel.jobs.queues import redis_connection
 from panel.models.types import utcnow
 

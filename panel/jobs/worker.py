@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -36,18 +37,25 @@ from redis import RedisError
 from rq import SimpleWorker, worker_registration
 from rq.cron import CronScheduler
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
-from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE
-from rq.job import Job
+from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE, Execution, ExecutionRegistry
+from rq.job import Job, JobStatus
+from rq.results import Result
 from rq.scheduler import RQScheduler
+from rq.timeouts import JobTimeoutException
 from rq.utils import now, utcformat
+from rq.worker import WorkerStatus
 from sqlalchemy.orm import configure_mappers
 
 from panel.extensions import db
+from panel.jobs.dispatch import JOBS
 from panel.jobs.queues import QUEUE_SPECS, QUEUES, get_queue
 from panel.jobs.recovery import hand_back
 from panel.jobs.supervisor import RECYCLED, REDIS_LOST, REDIS_LOST_LOGGED, Supervisor, die_with
 
 log = logging.getLogger(__name__)
+
+# The jobs that carry an outbox row's id (panel.jobs.dispatch): run by the lean path below.
+OUTBOX_FUNCTIONS = frozenset(job.func for job in JOBS.values())
 
 # How often, at most, a worker checks that Redis still lists it and that RQ's scheduler process
 # lives (one SISMEMBER: cheap, but not on every heartbeat).
@@ -129,6 +137,7 @@ class Watchdog(threading.Thread):
         super().__init__(name="watchdog", daemon=True)
         self.worker, self.beat_every = worker, beat_every
         self.deadline: float | None = None
+        self.stopped = False
         self.wake = threading.Event()
 
     def watch(self, timeout: float) -> None:
@@ -138,8 +147,12 @@ class Watchdog(threading.Thread):
     def rest(self) -> None:
         self.deadline = None
 
+    def stop(self) -> None:
+        self.stopped = True
+        self.wake.set()
+
     def run(self) -> None:  # pragma: no cover - a thread of the worker process
-        while True:
+        while not self.stopped:
             self.wake.wait(self.beat_every)
             self.wake.clear()
             deadline = self.deadline
@@ -161,7 +174,9 @@ class PanelWorker(SimpleWorker):
     registered and its scheduler alive through Redis outages."""
 
     _early_stop = False
+    asked_to_stop = False  # by a signal: else the work loop ended after WORKER_MAX_JOBS jobs
     _checked_at = 0.0
+    _beaten_at = 0.0
     # RQ's scheduler process holds its locks under its name for a minute after it dies: a worker
     # started again by its supervisor keeps the same name, so it takes them back at once.
     scheduler_name: str | None = None
@@ -184,7 +199,16 @@ class PanelWorker(SimpleWorker):
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        self._early_stop = True
+        self._early_stop = self.asked_to_stop = True
+
+    def teardown(self):
+        if hasattr(self, "watchdog"):
+            self.watchdog.stop()
+        super().teardown()
+
+    def request_stop(self, signum, frame):
+        self.asked_to_stop = True  # (RQ sets no flag when it stops an idle worker)
+        super().request_stop(signum, frame)
 
     def _install_signal_handlers(self):
         super()._install_signal_handlers()
@@ -195,10 +219,68 @@ class PanelWorker(SimpleWorker):
     def execute_job(self, job, queue):
         self.watchdog.watch(job.timeout or QUEUE_SPECS[queue.name].job_timeout)
         try:
-            super().execute_job(job, queue)
+            if job.result_ttl == 0 and job.func_name in OUTBOX_FUNCTIONS:
+                self._execute_outbox_job(job, queue)
+            else:
+                super().execute_job(job, queue)
         finally:
             self.watchdog.rest()
             db.session.remove()  # a fresh session for the next job
+
+    def _execute_outbox_job(self, job: Job, queue) -> None:
+        """RQ's own execution of a job, for the outbox's jobs, in two round trips to Redis instead
+        of about ten: the same records (the execution, the started registry, the worker's index of
+        what it runs — the supervisor's hand-back reads it), written together before the job, and
+        taken down together with the job's hash after it. These jobs keep no result, have no
+        dependents, callbacks or repeats (panel.jobs.dispatch writes them), so RQ's steps for
+        those are skipped; a job that raises or times out goes RQ's own failure path."""
+        ttl = self.get_heartbeat_ttl(job)
+        with self.connection.pipeline() as pipeline:
+            execution = Execution.create(job, ttl, pipeline=pipeline, worker_name=self.name)
+            job.prepare_for_execution(self.name, pipeline=pipeline)
+            if len(self.queues) == 1:  # RQ moved it to its intermediate list (one queue only)
+                pipeline.lrem(queue.intermediate_queue_key, 1, job.id)
+            self._beat(pipeline, WorkerStatus.BUSY)
+            pipeline.execute()
+        self.executions[execution.id] = execution
+        try:
+            with self.death_penalty_class(job.timeout or queue.DEFAULT_TIMEOUT, JobTimeoutException, job_id=job.id):
+                job.perform()
+        except BaseException:  # as RQ's perform_job: whatever the job raised is its failure
+            self._finalize_failure(job, queue, execution, sys.exc_info())
+            self.set_state(WorkerStatus.IDLE)
+            return
+        job.ended_at = now()
+        job._status = JobStatus.FINISHED
+        with self.connection.pipeline() as pipeline:
+            self.increment_successful_job_count(pipeline)
+            self.increment_total_working_time(job.ended_at - job.started_at, pipeline)
+            queue.started_job_registry.remove_execution(execution, pipeline=pipeline)
+            pipeline.srem(execution.worker_executions_key, execution.composite_key)
+            pipeline.delete(
+                execution.key,
+                ExecutionRegistry(job.id, self.connection).key,
+                job.key,
+                job.dependents_key,
+                job.dependencies_key,
+                Result.get_key(job.id),
+            )
+            self._beat(pipeline, WorkerStatus.IDLE)
+            pipeline.execute()
+        self.executions.pop(execution.id, None)
+        self.log.info("Worker %s: %s: Job OK (%s)", self.name, job.origin, job.id)
+
+    def _beat(self, pipeline, state: str) -> None:
+        """The worker's state and heartbeat, in one write of its hash."""
+        self._state, self.last_heartbeat = state, now()
+        pipeline.hset(self.key, mapping={"state": state, "last_heartbeat": utcformat(self.last_heartbeat)})
+        pipeline.expire(self.key, self.worker_ttl + 60)
+        self._beaten_at = time.monotonic()
+
+    def set_state(self, state, pipeline=None):
+        if pipeline is None and state == self._state:
+            return  # RQ sets "idle" after every job and again before waiting for the next one
+        super().set_state(state, pipeline)
 
     def beat(self) -> None:
         """The worker's heartbeat alone (the watchdog's, from its thread)."""
@@ -240,8 +322,16 @@ class PanelWorker(SimpleWorker):
     # -- staying known through Redis outages ------------------------------------------------------
 
     def heartbeat(self, timeout=None, pipeline=None):
+        if (
+            pipeline is None
+            and timeout is None
+            and not outage_log.in_outage
+            and time.monotonic() - self._beaten_at < self.worker_ttl / 4
+        ):
+            return  # RQ beats around every job; a busy worker beats often enough with its jobs
         super().heartbeat(timeout, pipeline)
         if pipeline is None and not self.is_horse:
+            self._beaten_at = time.monotonic()
             self._keep_going()
 
     def _keep_going(self) -> None:
@@ -312,7 +402,7 @@ def work(
         logging_level=current_app.config["LOG_LEVEL"],
         max_jobs=None if burst else current_app.config["WORKER_MAX_JOBS"],
     )
-    if not burst and not worker._stop_requested:
+    if not burst and not worker.asked_to_stop:
         raise SystemExit(RECYCLED)  # it did its jobs: the supervisor starts a fresh one at once
     return worked
 

@@ -58,5 +58,8 @@ class OutboxRow:
     @property
     def job_id(self) -> str:
         """The id of the job that carries the row now: enqueuing the same job twice is a no-op."""
-        suffix = f"-{self.deliveries}" if self.deliveries else ""
-        return f"{self.job_prefix}-{self.id}{suffix}"
+        return self.job_id_for(self.id, self.deliveries)
+
+    @classmethod
+    def job_id_for(cls, row_id: int, deliveries: int) -> str:
+        return f"{cls.job_prefix}-{row_id}-{deliveries}" if deliveries else f"{cls.job_prefix}-{row_id}"
