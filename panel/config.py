@@ -191,6 +191,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         # A worker's heartbeat period is about this minus 15 s when idle; a worker silent for
         # this plus 60 s is dead to the banner (Redis lets its registration expire).
         "WORKER_TTL": max(20, _int(env, "WORKER_TTL", 60)),
+        # Jobs a worker process runs before it ends and its supervisor starts a fresh one.
+        "WORKER_MAX_JOBS": max(1, _int(env, "WORKER_MAX_JOBS", 1000)),
         # The hour (0–23, DISPLAY_TIMEZONE) from which the day's títulos are made and the régua runs.
         "REGUA_HOUR": min(23, max(0, _int(env, "REGUA_HOUR", 6))),
     }

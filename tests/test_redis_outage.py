@@ -226,28 +226,56 @@ def test_the_banner_counts_live_workers_only_through_a_flush_and_a_kill(outage):
 
 
 @pytest.mark.parametrize("outage", [{"PROVISIONING_LEASE": 120.0}], indirect=True)
-def test_a_job_whose_work_horse_died_goes_again_at_once(outage, sandbox_for):
+def test_a_job_whose_worker_died_goes_again_at_once(outage, sandbox_for):
+    """The RQ worker (the supervisor's child, which runs the jobs in its own process) is killed
+    in the middle of a call: its supervisor hands the operation back at once and starts a new
+    worker, long before the 120 s lease would let the relay see it."""
     app = outage.app
     ittv = platform_at(app, sandbox_for("ittv"))
     [contract_id] = contracts_for(app, ittv, 1)
-    worker = outage.start("worker")
+    supervisor = outage.start("worker")
     sync = act(app, contract_id, "sync")
     wait_for_all(app, [sync], timeout=60, what="the sync")
-    idle = set(_descendants(worker.pid))  # the RQ worker and its scheduler process
 
     ittv.sandbox.inject("slow", delay=3, match="PUT /alpha/reseller/customer")
     block = act(app, contract_id, "block")
     wait_until(lambda: operation(app, block).status == "running", timeout=30, message="the block to start")
-    [horse] = wait_until(lambda: set(_descendants(worker.pid)) - idle, timeout=10, message="the work horse")
-    os.kill(horse, signal.SIGKILL)
+    [worker] = _children(supervisor.pid)
+    os.kill(worker, signal.SIGKILL)
 
-    # Handed back at once: done long before the 120 s lease would have let the relay see it.
-    wait_for_all(app, [block], timeout=30, what="the block whose work horse died")
+    wait_for_all(app, [block], timeout=30, what="the block whose worker died")
     done = operation(app, block)
     assert done.status == "done" and done.attempts == 2
+    assert "parou inesperadamente" in done.last_error  # handed back, not found by the relay
     [customer] = ittv.sandbox.records()
     assert customer["status"] == "INACTIVE"
-    assert worker.poll() is None
+    assert supervisor.poll() is None and _children(supervisor.pid) != [worker]
+
+
+@pytest.mark.parametrize("outage", [{"PROVISIONING_LEASE": 120.0, "WORKER_MAX_JOBS": 2}], indirect=True)
+def test_a_worker_starts_afresh_after_its_share_of_jobs_and_nothing_waits(outage, sandbox_for):
+    app = outage.app
+    ittv = platform_at(app, sandbox_for("ittv"))
+    contracts = contracts_for(app, ittv, 4)
+    supervisor = outage.start("worker")
+    ops = [act(app, contract_id, "sync") for contract_id in contracts]
+    wait_for_all(app, ops, timeout=60, what="four syncs through workers of two jobs each")
+    assert {operation(app, op_id).status for op_id in ops} == {"done"}
+    assert supervisor.poll() is None
+    logs = outage.outputs()[supervisor.pid]
+    assert logs.count("started with PID") >= 2 and "stopped unexpectedly" not in logs
+
+
+def _children(pid: int) -> list[int]:
+    return [child for child in _descendants(pid) if _parent(child) == pid]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _descendants(pid: int) -> list[int]:

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # logged the outage): the parent waits for Redis, then restarts it.
 REDIS_LOST = 75
 REDIS_LOST_LOGGED = 76
+# The exit code of a child that did its share of jobs and ends so that a fresh one starts.
+RECYCLED = 3
 _PR_SET_PDEATHSIG = 1
 
 
@@ -45,6 +47,7 @@ class Supervisor:
         connection: Redis,
         *,
         outage_logged: Callable[[], bool] = lambda: False,
+        on_child_exit: Callable[[int], None] = lambda code: None,
         min_delay: float = 1.0,
         max_delay: float = 30.0,
         stable_after: float = 60.0,
@@ -52,10 +55,14 @@ class Supervisor:
         self.name = name
         self.target = target
         self.outage_logged = outage_logged  # in the child: has it already warned of this outage?
+        self.on_child_exit = on_child_exit  # in the parent, with the child's exit code
         self.connection = connection
         self.min_delay, self.max_delay, self.stable_after = min_delay, max_delay, stable_after
         self.stopping = False
         self.child_pid: int | None = None
+        # How many children it started: the current one's number, set before each fork (so the
+        # child and the parent read the same).
+        self.generation = 0
 
     # -- the parent -----------------------------------------------------------------------------
 
@@ -69,8 +76,16 @@ class Supervisor:
                 break
             started = time.monotonic()
             code = self._run_child()
+            try:
+                self.on_child_exit(code)
+            except Exception:
+                log.exception("%s: could not tidy up after its child", self.name)
             if self.stopping:
                 break
+            if code == RECYCLED:
+                log.debug("%s: did its share of jobs; a fresh one starts", self.name)
+                delay = self.min_delay
+                continue
             if code in (REDIS_LOST, REDIS_LOST_LOGGED):
                 log.info("%s: lost its connection to Redis; it starts again when Redis answers", self.name)
                 continue  # the wait for Redis says the rest, once
@@ -111,6 +126,7 @@ class Supervisor:
 
     def _run_child(self) -> int:
         parent = os.getpid()
+        self.generation += 1
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -139,7 +155,7 @@ class Supervisor:
                 os.setpgid(0, 0)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            _die_with(parent)
+            die_with(parent)
             self.target()
             code = 0
         except RedisError:
@@ -157,7 +173,7 @@ class Supervisor:
         return code
 
 
-def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
+def die_with(parent: int) -> None:  # pragma: no cover - runs in the child
     """Ask the kernel for a SIGTERM should the parent die (Linux); elsewhere, do without."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -1,6 +1,17 @@
 """The RQ worker and the cron scheduler, run inside the app context by `flask worker` and
 `flask scheduler`, each under a supervisor (``panel.jobs.supervisor``) that restarts it.
 
+No process per job. A job runs in the worker's own process (RQ's ``SimpleWorker``), which keeps
+what it paid for once — the compiled ORM statements, open database and Redis connections, each
+platform's adapter with its HTTP session and decrypted token (``panel.jobs.adapters``) — and
+keeps what a work horse bought: a job still times out (RQ's SIGALRM), a ``Watchdog`` thread ends
+the process when a call hangs in C code past the job's timeout + 60 s (the supervisor starts a new
+one), each job gets a fresh database session, the worker starts afresh after
+``WORKER_MAX_JOBS`` jobs, and a job whose worker died is handed back at once by the supervisor (or,
+should everything die, by its lease and the relay). The same for every queue: every job here waits
+on a platform or the database with timeouts set, none is CPU-bound or leaks memory by design, and
+the platform checks and the régua are rare enough not to need their own process.
+
 Riding out Redis outages: an idle worker keeps trying Redis with RQ's own backoff (its log says
 so once, as a WARNING); once Redis answers, the worker registers itself again if Redis lost its
 registration (a restart without persistence, a FLUSHDB) and restarts RQ's scheduler process (the
@@ -11,29 +22,30 @@ Redis is back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 import uuid
 from multiprocessing import get_context
 
 from flask import current_app
 from redis import RedisError
-from rq import Worker, worker_registration
+from rq import SimpleWorker, worker_registration
 from rq.cron import CronScheduler
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE
+from rq.job import Job
 from rq.scheduler import RQScheduler
+from rq.utils import now, utcformat
 from sqlalchemy.orm import configure_mappers
 
-from panel.database import unit_of_work
-from panel.domain import provisioning
 from panel.extensions import db
-from panel.jobs import maintenance, platform_checks, relay  # noqa: F401 (imported once, inherited by each horse)
-from panel.jobs import provisioning as provisioning_job  # noqa: F401 (likewise)
-from panel.jobs.queues import QUEUES, get_queue
+from panel.jobs.queues import QUEUE_SPECS, QUEUES, get_queue
 from panel.jobs.recovery import hand_back
-from panel.jobs.supervisor import Supervisor
+from panel.jobs.supervisor import RECYCLED, REDIS_LOST, REDIS_LOST_LOGGED, Supervisor, die_with
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +96,15 @@ class PanelScheduler(RQScheduler):
     def start(self):
         self._status = self.Status.STARTED
         self._connection = None  # a Redis connection must not cross the fork
-        self._process = get_context("fork").Process(target=_run_scheduler_quietly, args=(self,), name="Scheduler")
+        self._process = get_context("fork").Process(
+            target=_run_scheduler_quietly, args=(self, os.getpid()), name="Scheduler"
+        )
         self._process.start()
         return self._process
 
 
-def _run_scheduler_quietly(scheduler: RQScheduler) -> None:  # pragma: no cover - its own process
+def _run_scheduler_quietly(scheduler: RQScheduler, worker_pid: int) -> None:  # pragma: no cover - its own process
+    die_with(worker_pid)  # a worker killed outright must not leave its scheduler behind
     try:
         scheduler.work()
     except RedisError as error:
@@ -98,10 +113,52 @@ def _run_scheduler_quietly(scheduler: RQScheduler) -> None:  # pragma: no cover 
         )
 
 
-class PanelWorker(Worker):
-    """RQ's forking worker (it has heartbeats and can kill a stuck job), with the app context
-    inherited by each work horse, that keeps itself registered and its scheduler alive, and hands
-    a job back at once when its work horse dies."""
+# How much longer than its timeout a job may hang (in C code, where SIGALRM cannot reach it)
+# before the watchdog ends the process; and the exit code that says so to the supervisor.
+WATCHDOG_GRACE_S = 60
+WATCHDOG_EXIT = 70
+
+
+class Watchdog(threading.Thread):
+    """While a job runs: beats the worker's heartbeat (RQ beats only between jobs in this
+    process), and ends the process if the job outlives its timeout by WATCHDOG_GRACE_S — a call
+    stuck where SIGALRM cannot interrupt it. The supervisor then starts a new worker and hands the
+    job's row back (panel.jobs.supervisor)."""
+
+    def __init__(self, worker: PanelWorker, beat_every: float) -> None:
+        super().__init__(name="watchdog", daemon=True)
+        self.worker, self.beat_every = worker, beat_every
+        self.deadline: float | None = None
+        self.wake = threading.Event()
+
+    def watch(self, timeout: float) -> None:
+        self.deadline = time.monotonic() + timeout + WATCHDOG_GRACE_S
+        self.wake.set()
+
+    def rest(self) -> None:
+        self.deadline = None
+
+    def run(self) -> None:  # pragma: no cover - a thread of the worker process
+        while True:
+            self.wake.wait(self.beat_every)
+            self.wake.clear()
+            deadline = self.deadline
+            if deadline is None:
+                continue
+            if time.monotonic() > deadline:
+                log.error(
+                    "a job outlived its timeout by %d s: ending the worker (its supervisor starts another)",
+                    WATCHDOG_GRACE_S,
+                )
+                logging.shutdown()
+                os._exit(WATCHDOG_EXIT)
+            with contextlib.suppress(RedisError):  # the job meets the outage too; the worker's loop handles it
+                self.worker.beat()
+
+
+class PanelWorker(SimpleWorker):
+    """RQ's worker, without a process per job (see the module's docstring), that keeps itself
+    registered and its scheduler alive through Redis outages."""
 
     _early_stop = False
     _checked_at = 0.0
@@ -117,6 +174,8 @@ class PanelWorker(Worker):
         signal.signal(signal.SIGTERM, self._remember_early_stop)
         signal.signal(signal.SIGINT, self._remember_early_stop)
         super().bootstrap(*args, **kwargs)
+        self.watchdog = Watchdog(self, beat_every=max(5.0, self.worker_ttl / 3))
+        self.watchdog.start()
 
     def _remember_early_stop(self, signum, frame) -> None:
         if os.getpid() != self._worker_pid:
@@ -133,11 +192,20 @@ class PanelWorker(Worker):
             # ...and honoured here: the work loop stops at once and tears the scheduler down.
             self._stop_requested = True
 
-    def main_work_horse(self, job, queue):
-        # The horse is a fork: drop the parent's pooled database connections without closing
-        # them (they still belong to the parent) so the job opens its own.
-        db.engine.dispose(close=False)
-        super().main_work_horse(job, queue)
+    def execute_job(self, job, queue):
+        self.watchdog.watch(job.timeout or QUEUE_SPECS[queue.name].job_timeout)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self.watchdog.rest()
+            db.session.remove()  # a fresh session for the next job
+
+    def beat(self) -> None:
+        """The worker's heartbeat alone (the watchdog's, from its thread)."""
+        with self.connection.pipeline() as pipeline:
+            pipeline.hset(self.key, "last_heartbeat", utcformat(now()))
+            pipeline.expire(self.key, self.worker_ttl + 60)
+            pipeline.execute()
 
     def _start_scheduler(
         self,
@@ -201,23 +269,12 @@ class PanelWorker(Worker):
             # The lock it held carries this same name, so taking it again is a refresh.
             scheduler.acquire_locks(auto_start=True)
 
-    # -- a work horse that died --------------------------------------------------------------------
-
-    def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
-        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
-        # RQ knows the job died with its horse: what it carried goes again now, not after its lease.
-        hand_back(job)
-
 
 def warm_up() -> None:
-    """Do once, in the worker, what every job would otherwise redo in its forked work horse:
-    configure the ORM's mappers and compile the engine's first statements (each horse inherits
-    them; the job modules are imported above). Measured by bench/provisioning.py."""
+    """Start clean after the fork from the supervisor (its pooled connections are its own), then
+    configure the ORM's mappers once."""
+    db.engine.dispose(close=False)
     configure_mappers()
-    with unit_of_work():
-        provisioning.claim(0)  # no such operation: it only compiles and runs the claim's first query
-    db.session.remove()
-    db.engine.dispose()  # no connection crosses a fork; the compiled statements stay with the engine
 
 
 def _install_outage_log() -> None:
@@ -233,37 +290,69 @@ def work(
     burst: bool = False,
     with_scheduler: bool = True,
     scheduler_name: str | None = None,
+    name: str | None = None,
 ) -> bool:
-    """One RQ worker's life (the supervised part of `flask worker`)."""
+    """One RQ worker's life (the supervised part of `flask worker`): up to WORKER_MAX_JOBS jobs,
+    then it ends so that a fresh one starts (``Recycle``)."""
     _install_outage_log()
     warm_up()
     connection = current_app.extensions["redis"]
     names = queue_names or [spec.name for spec in QUEUES]
-    ttl = current_app.config["WORKER_TTL"]
-    # Busy, the worker beats every job_monitoring_interval; idle, every ttl − 15 s: both inside
-    # the ttl the banner allows (panel.jobs.health.live_workers).
     worker = PanelWorker(
-        [get_queue(name, connection) for name in names],
+        [get_queue(queue, connection) for queue in names],
         connection=connection,
-        worker_ttl=ttl,
-        job_monitoring_interval=min(30, ttl // 2),
+        name=name,
+        worker_ttl=current_app.config["WORKER_TTL"],
     )
     worker.scheduler_name = scheduler_name
     # with_scheduler: RQ's own scheduler process runs delayed retries (Retry intervals).
-    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=current_app.config["LOG_LEVEL"])
+    worked = worker.work(
+        burst=burst,
+        with_scheduler=with_scheduler,
+        logging_level=current_app.config["LOG_LEVEL"],
+        max_jobs=None if burst else current_app.config["WORKER_MAX_JOBS"],
+    )
+    if not burst and not worker._stop_requested:
+        raise SystemExit(RECYCLED)  # it did its jobs: the supervisor starts a fresh one at once
+    return worked
+
+
+def hand_back_jobs_of(worker_name: str) -> None:
+    """The worker of this name died in the middle of a job (killed, or ended by its watchdog):
+    what it was running goes again now (panel.jobs.recovery), not after its lease."""
+    connection = current_app.extensions["redis"]
+    key = WORKER_EXECUTIONS_KEY_TEMPLATE.format(worker_name)
+    for composite in connection.smembers(key):
+        job_id = composite.decode().rsplit(":", 1)[0]
+        try:
+            job = Job.fetch(job_id, connection=connection)
+        except Exception:  # gone already (its result expired, or Redis lost it: the relay sees to it)
+            continue
+        hand_back(job)
+    connection.delete(key)
 
 
 def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, with_scheduler: bool = True) -> int:
     if burst:
         work(queue_names, burst=True, with_scheduler=with_scheduler)
         return 0
-    scheduler_name = uuid.uuid4().hex  # one per supervised worker, kept across its restarts
-    return Supervisor(
+    supervisor_id = uuid.uuid4().hex  # kept across the worker's restarts
+
+    def name() -> str:  # the current child's: the parent and its child read the same generation
+        return f"{supervisor_id}.{supervisor.generation}"
+
+    def before_restart(code: int) -> None:
+        if code not in (0, RECYCLED, REDIS_LOST, REDIS_LOST_LOGGED):
+            hand_back_jobs_of(name())
+
+    supervisor = Supervisor(
         "worker",
-        lambda: work(queue_names, with_scheduler=with_scheduler, scheduler_name=scheduler_name),
+        lambda: work(queue_names, with_scheduler=with_scheduler, scheduler_name=supervisor_id, name=name()),
         current_app.extensions["redis"],
         outage_logged=lambda: outage_log.in_outage,
-    ).run()
+        on_child_exit=before_restart,
+    )
+    return supervisor.run()
 
 
 def schedule() -> None:
