@@ -41,6 +41,7 @@ from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE, Execution, ExecutionRe
 from rq.job import Job, JobStatus
 from rq.results import Result
 from rq.scheduler import RQScheduler
+from rq.suspension import WORKERS_SUSPENDED
 from rq.timeouts import JobTimeoutException
 from rq.utils import now, utcformat
 from rq.worker import WorkerStatus
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 # The jobs that carry an outbox row's id (panel.jobs.dispatch): run by the lean path below.
 OUTBOX_FUNCTIONS = frozenset(job.func for job in JOBS.values())
 
+# How often, at most, a worker asks whether `rq suspend` suspended the workers.
+SUSPENSION_CHECK_S = 1.0
 # How often, at most, a worker checks that Redis still lists it and that RQ's scheduler process
 # lives (one SISMEMBER: cheap, but not on every heartbeat).
 REGISTRATION_CHECK_S = 10.0
@@ -141,8 +144,9 @@ class Watchdog(threading.Thread):
         self.wake = threading.Event()
 
     def watch(self, timeout: float) -> None:
+        # (The thread is not woken: it looks at the deadline at its next beat, well before the
+        # deadline, and a job of a few milliseconds costs no beat.)
         self.deadline = time.monotonic() + timeout + WATCHDOG_GRACE_S
-        self.wake.set()
 
     def rest(self) -> None:
         self.deadline = None
@@ -177,6 +181,7 @@ class PanelWorker(SimpleWorker):
     asked_to_stop = False  # by a signal: else the work loop ended after WORKER_MAX_JOBS jobs
     _checked_at = 0.0
     _beaten_at = 0.0
+    _suspension_checked_at = 0.0
     # RQ's scheduler process holds its locks under its name for a minute after it dies: a worker
     # started again by its supervisor keeps the same name, so it takes them back at once.
     scheduler_name: str | None = None
@@ -277,6 +282,16 @@ class PanelWorker(SimpleWorker):
         pipeline.expire(self.key, self.worker_ttl + 60)
         self._beaten_at = time.monotonic()
 
+    def check_for_suspension(self, burst: bool) -> None:
+        # RQ asks Redis (with a heartbeat, in a transaction: six commands) before every job;
+        # once a second is soon enough for `rq suspend` to take effect.
+        now = time.monotonic()
+        if now - self._suspension_checked_at < SUSPENSION_CHECK_S:
+            return
+        self._suspension_checked_at = now
+        if self.connection.exists(WORKERS_SUSPENDED):
+            super().check_for_suspension(burst)
+
     def set_state(self, state, pipeline=None):
         if pipeline is None and state == self._state:
             return  # RQ sets "idle" after every job and again before waiting for the next one
@@ -284,7 +299,7 @@ class PanelWorker(SimpleWorker):
 
     def beat(self) -> None:
         """The worker's heartbeat alone (the watchdog's, from its thread)."""
-        with self.connection.pipeline() as pipeline:
+        with self.connection.pipeline(transaction=False) as pipeline:
             pipeline.hset(self.key, "last_heartbeat", utcformat(now()))
             pipeline.expire(self.key, self.worker_ttl + 60)
             pipeline.execute()
