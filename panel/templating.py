@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from panel import formats
-from panel.domain import operations, platform_checks
+from panel.domain import platform_checks
 from panel.domain.kinds import KINDS, kind_of
 from panel.domain.platforms import UNREADABLE_TOKEN
 from panel.domain.vocabulary import AccessStatus
@@ -24,7 +24,6 @@ from panel.models import (
     Role,
     RuleAction,
     RuleType,
-    Subscription,
 )
 from panel.models.types import utcnow
 
@@ -148,10 +147,6 @@ def operation_detail(operation: Operation) -> str:
     return text
 
 
-def recent_operations(subscription: Subscription, limit: int = 3) -> list[Operation]:
-    return operations.recent_of(subscription.id, limit)
-
-
 def platform_circuit(platform: Platform):
     """The platform's open circuit, if calls to it are paused."""
     return circuit_state(platform.id, platform.name)
@@ -183,7 +178,6 @@ def init_app(app: Flask) -> None:
         platform_label=platform_label,
         operation_state=describe,
         operation_detail=operation_detail,
-        recent_operations=recent_operations,
         platform_circuit=platform_circuit,
         unreadable_token_message=UNREADABLE_TOKEN,
         supports_base_products=supports_base_products,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, request
+from flask import abort, current_app, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -66,6 +66,31 @@ def id_arg(name: str) -> int | None:
     ("٣", 10²³, text): the page then shows its first page, unfiltered, as a user would expect
     from a link that was cut or edited."""
     return parse_id(request.args.get(name))
+
+
+def id_list_arg(name: str, limit: int) -> list[int] | None:
+    """Ids from the query string, separated by commas (``?assinantes=12,15``): ``[]`` when the
+    parameter is absent or empty, None when a part is no id or there are more than ``limit``
+    parts (the caller refuses the request). Repeated ids are kept once, in their first place."""
+    text = request.args.get(name, "")
+    if not text:
+        return []
+    parts = text.split(",", limit)  # at most limit + 1 parts: a huge list is never split whole
+    if len(parts) > limit:
+        return None
+    ids = [parse_id(part) for part in parts]
+    return None if None in ids else list(dict.fromkeys(ids))
+
+
+def render_fragments(template_name: str, contexts: Iterable[dict]) -> list[str]:
+    """One template rendered once per context (a batch of the fragments a page polls), the
+    request's template context built once: ``render_template`` per fragment would run the
+    context processors (the machinery banner's reads of Redis) for each of them."""
+    app = current_app._get_current_object()
+    template = app.jinja_env.get_template(template_name)
+    shared: dict = {}
+    app.update_template_context(shared)
+    return [template.render({**shared, **context}) for context in contexts]
 
 
 def search_arg(name: str = "q", limit: int = SEARCH_MAX) -> str:

@@ -39,6 +39,7 @@ HOSTILE_FIELD_VALUES = ["Jo\x00ão", "\x1b[31m", "١٢", str(2**31), "9" * 23, "
 # each of these values.
 HOSTILE_QUERY_VALUES = ["a\x00b", "٣", str(2**31), "9" * 23, "-1", "%", "x" * 3000]
 QUERY_PARAMETERS = {"q", "antes", "plataforma", "contrato", "tipo", "situacao", "aba", "voltar", "next"}
+QUERY_PARAMETERS |= {"assinantes", "operacoes"}  # the ids of the rows a list polls (/integradores/estado)
 # Answers that are not a crash: a page (with its errors), a redirect, a refusal.
 # (405: rq-dashboard's requeue-by-GET, refused on purpose.)
 ALLOWED = {200, 301, 302, 303, 308, 400, 404, 405, 422}

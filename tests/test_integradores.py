@@ -100,7 +100,7 @@ def test_each_tab_lists_the_subscribers_in_it_after_each_action(app, login_as, c
     ):
         assert text in row
     # Nothing was confirmed yet: the row shows the request on its way, and is followed by the page.
-    assert "Não confirmado" in row and "Na fila" in row and "data-poll-url=" in row
+    assert "Não confirmado" in row and "Na fila" in row and "data-poll-batch=" in row
 
     # An action moves the row: the suspended contract is cancelled and stays in its tab;
     # the partial block is lifted and the row is back in Assinantes ativos.
@@ -505,7 +505,7 @@ def test_operations_page_filters_by_situation_platform_kind_and_contract(app, lo
     row = row[: row.index("</tr>")]
     for text in (f"Contrato {tv}", "Ana TV", "ITTV demo", "Alterar situação (bloqueio total)", "Testes"):
         assert text in row, text
-    assert "data-poll-url" in row  # unfinished: the page follows it
+    assert "data-poll-batch" in row  # unfinished: the page follows it
     failed_row = html[html.index(f'data-operation="{sync_sva}"') :]
     assert "Skeelo recusou: e-mail inválido." in failed_row[: failed_row.index("</tr>")]
 
@@ -530,7 +530,7 @@ def test_a_failed_request_is_shown_everywhere_with_tentar_novamente_which_sends_
     operator = login_as("operador")
 
     row = row_html(page(client, TV), contract_id)
-    assert "Falhou" in row and error in row and "Tentar novamente" in row and "data-poll-url" not in row
+    assert "Falhou" in row and error in row and "Tentar novamente" in row and "data-poll-batch" not in row
     failures = page(client, f"{OPERACOES}?situacao=falhas")
     assert f'data-operation="{op_id}"' in failures and "Tentar novamente" in failures
     contract_html = page(client, CONTRACT_PAGE.format(contract_id))
@@ -543,11 +543,11 @@ def test_a_failed_request_is_shown_everywhere_with_tentar_novamente_which_sends_
     html = page(client, TV)
     assert f"Operação {op_id}: nova tentativa solicitada." in flashes(html)
     row = row_html(html, contract_id)
-    assert "Na fila" in row and "data-poll-url" in row and "Tentar novamente" not in row
+    assert "Na fila" in row and "data-poll-batch" in row and "Tentar novamente" not in row
     # …and the polled cell shows the platform's confirmation once the worker ran it.
     run_jobs()
     cell = page(client, f"/integradores/assinantes/{subscription_id}/situacao?voltar={TV}")
-    assert cell.lstrip().startswith("<div data-poll-fragment") and "data-poll-url" not in cell
+    assert cell.lstrip().startswith("<div data-poll-fragment") and "data-poll-batch" not in cell
     assert "Ativo" in cell and "Falhou" not in cell
     [customer] = ittv.sandbox.records()
     assert customer["status"] == "ACTIVE"

@@ -60,18 +60,6 @@ def latest_ids(subscription_ids: Iterable[int]) -> set[int]:
     return set(db.session.scalars(latest_ids_query(ids))) if ids else set()
 
 
-def recent_of(subscription_id: int, limit: int = 3) -> list[Operation]:
-    """A subscriber's latest operations, newest first (its page shows a few, never all)."""
-    return list(
-        db.session.scalars(
-            select(Operation)
-            .where(Operation.subscription_id == subscription_id)
-            .order_by(Operation.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 def recent(
     *,
     status: str | None = None,

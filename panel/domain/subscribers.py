@@ -8,6 +8,12 @@ built to stay fast with a million subscribers: the page's ids come from the
 here — and only those rows are then joined to their contract, client and last operation for
 display. No OFFSET and no COUNT. A search (name, e-mail, CPF/CNPJ, contract number) joins the
 client in the id query, the way the Painel do Cliente's search does.
+
+A subscriber and its operations are always read by one statement (``rows_for``, ``box``): the
+worker commits an operation's end and the status the platform confirmed together, and two reads
+could fall on either side of that commit — the request shown *Concluída* next to the access
+"ainda não confirmada", and nothing left to follow. One statement sees one moment of the database
+(on PostgreSQL and SQLite alike), and refreshes the objects the session already holds.
 """
 
 from __future__ import annotations
@@ -15,13 +21,13 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from panel.domain.clients import matching
 from panel.domain.contract_rules import SUBSCRIBER_ACTIONS, ContractAction
 from panel.domain.kinds import kind_of, kinds_for_plan_type
-from panel.domain.operations import latest_ids_query
 from panel.extensions import db
 from panel.inputs import without_control_characters
 from panel.models import Client, Contract, ListTab, Operation, OperationStatus, Platform, Subscription
@@ -114,41 +120,72 @@ def _page_ids(platform_ids: list[int], tab: ListTab, text: str, before_id: int |
     return list(heapq.merge(*ranges, reverse=True))[:limit]
 
 
-def latest_operations(subscription_ids: list[int]) -> dict[int, Operation]:
-    """The latest operation of each subscriber, by subscription id."""
-    if not subscription_ids:
-        return {}
-    latest = latest_ids_query(list(subscription_ids))
-    return {op.subscription_id: op for op in db.session.scalars(select(Operation).where(Operation.id.in_(latest)))}
+def _with_relations(query):
+    """The subscriber's contract, client and platforms joined in (a page's rows then read them
+    without one query each); objects the session holds are refreshed from this read."""
+    contract = joinedload(Subscription.contract)
+    return query.options(
+        joinedload(Subscription.platform),
+        contract.joinedload(Contract.client),
+        contract.joinedload(Contract.platform),
+        # contract.subscription (and so allowed_actions) reads these; joined, not selected apart,
+        # so that no later statement refreshes the subscriber with another moment's state
+        contract.joinedload(Contract.subscriptions),
+    ).execution_options(populate_existing=True)
 
 
 def load_subscriptions(subscription_ids) -> dict[int, Subscription]:
-    """These subscriptions with their contract, client and platform, in a few queries (a page's
-    rows then read them without one query each)."""
+    """These subscriptions with their contract, client and platform, in one query."""
     if not subscription_ids:
         return {}
-    contract = joinedload(Subscription.contract)
-    return {
-        s.id: s
-        for s in db.session.scalars(
-            select(Subscription)
-            .where(Subscription.id.in_(set(subscription_ids)))
-            .options(
-                joinedload(Subscription.platform),
-                contract.joinedload(Contract.client),
-                contract.joinedload(Contract.platform),
-                # contract.subscription (and so allowed_actions) reads these
-                contract.selectinload(Contract.subscriptions),
-            )
-        ).unique()
-    }
+    query = select(Subscription).where(Subscription.id.in_(set(subscription_ids)))
+    return {s.id: s for s in db.session.scalars(_with_relations(query)).unique()}
+
+
+def load_operations(operation_ids) -> list[Operation]:
+    """These operations, newest first, each with its subscriber, contract, client and platform:
+    two statements whatever their number (Operações' rows)."""
+    if not operation_ids:
+        return []
+    found = list(db.session.scalars(select(Operation).where(Operation.id.in_(set(operation_ids)))))
+    attach_subscriptions(found)
+    return sorted(found, key=lambda operation: operation.id, reverse=True)
+
+
+def attach_subscriptions(operations: list[Operation]) -> None:
+    """Give these operations their subscribers (with contract, client and platform) in one
+    query. Set on each operation, not merely left in the session: its identity map holds objects
+    weakly, and a page would otherwise read some of them again one by one."""
+    loaded = load_subscriptions({operation.subscription_id for operation in operations})
+    for operation in operations:
+        set_committed_value(operation, "subscription", loaded[operation.subscription_id])
 
 
 def rows_for(subscription_ids: list[int]) -> list[Row]:
-    """The rows for these subscriptions, in the order given."""
-    loaded = load_subscriptions(subscription_ids)
-    operations = latest_operations(list(loaded))
-    return [Row(loaded[sid], operations.get(sid)) for sid in subscription_ids if sid in loaded]
+    """The rows for these subscriptions, in the order given (unknown ids are left out): each
+    subscriber with its contract, client, platform and latest operation, all read by one
+    statement (one moment of the database)."""
+    ids = set(subscription_ids)
+    if not ids:
+        return []
+    earlier = aliased(Operation)
+    latest = (
+        select(earlier.subscription_id, func.max(earlier.id).label("id"))
+        .where(earlier.subscription_id.in_(ids))
+        .group_by(earlier.subscription_id)
+        .subquery("latest")
+    )
+    query = (
+        select(Subscription, Operation)
+        .outerjoin(latest, latest.c.subscription_id == Subscription.id)
+        .outerjoin(Operation, Operation.id == latest.c.id)
+        .where(Subscription.id.in_(ids))
+    )
+    found = {
+        subscription.id: Row(subscription, operation)
+        for subscription, operation in db.session.execute(_with_relations(query)).unique()
+    }
+    return [found[sid] for sid in dict.fromkeys(subscription_ids) if sid in found]
 
 
 def page(
@@ -162,6 +199,42 @@ def page(
     return rows_for(_page_ids(platform_ids, tab, text, before_id, limit))
 
 
-def row(subscription: Subscription) -> Row:
-    """One subscriber's row (the state cell a page polls)."""
-    return Row(subscription, latest_operations([subscription.id]).get(subscription.id))
+@dataclass(frozen=True)
+class Box:
+    """The contract page's subscriber box: the subscriber and its latest requests, newest
+    first, read together (``box``)."""
+
+    subscription: Subscription
+    recent: list[Operation]
+
+    @property
+    def latest(self) -> Operation | None:
+        return self.recent[0] if self.recent else None
+
+    @property
+    def unfinished(self) -> bool:
+        """A request it shows is still on its way: the page follows the box until none is (the
+        access it shows is then the one the last of them recorded)."""
+        return any(not operation.status.finished for operation in self.recent)
+
+
+RECENT = 3  # the requests the box shows
+
+
+def box(subscription_id: int, limit: int = RECENT) -> Box | None:
+    """The subscriber and its ``limit`` latest operations, read by one statement; None when
+    there is no such subscriber."""
+    earlier = aliased(Operation)
+    recent_ids = (
+        select(earlier.id).where(earlier.subscription_id == subscription_id).order_by(earlier.id.desc()).limit(limit)
+    )
+    query = (
+        select(Subscription, Operation)
+        .outerjoin(Operation, and_(Operation.subscription_id == Subscription.id, Operation.id.in_(recent_ids)))
+        .where(Subscription.id == subscription_id)
+        .order_by(Operation.id.desc())
+    )
+    found = db.session.execute(_with_relations(query)).unique().all()
+    if not found:
+        return None
+    return Box(found[0][0], [operation for _, operation in found if operation is not None])

@@ -46,38 +46,176 @@
     });
   });
 
-  // A box whose result a job is still producing carries data-poll-url: fetch the fresh box
-  // until it no longer does (the job has finished), then, if asked, reload the page. A server
-  // error slows the polling down; a refusal (the record is gone, no permission) stops it; a
-  // redirect means the session ended, and reloading shows the login page. data-poll-delay
-  // (ms) spaces the requests of boxes that may wait long (a list's rows).
-  var poll = function (box, delay) {
-    window.setTimeout(function () {
-      fetch(box.dataset.pollUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" })
-        .then(function (response) {
-          if (response.redirected) { window.location.reload(); return; }
-          if (response.status >= 500) { poll(box, Math.min(delay * 2, 30000)); return; }
-          if (!response.ok) { return; }
-          return response.text().then(function (html) {
-            var holder = document.createElement("template");
-            holder.innerHTML = html.trim();
-            var fresh = holder.content.firstElementChild;
-            if (!fresh || !fresh.hasAttribute("data-poll-fragment")) { return; }
-            box.replaceWith(fresh);
-            if (fresh.dataset.pollUrl) {
-              poll(fresh, Number(fresh.dataset.pollDelay) || 1000);
-            } else if (box.hasAttribute("data-reload-when-done")) {
-              window.location.reload();
-            }
-          });
-        })
-        .catch(function () { poll(box, Math.min(delay * 2, 30000)); });
-    }, delay);
+  // Following what a job is still producing, until it is final.
+  // - A box with data-poll-url (the contract's subscriber box, a platform check, the régua's
+  //   progress) asks for its own fresh fragment; once the fresh one has no data-poll-url the job
+  //   has finished and, with data-reload-when-done, the page reloads.
+  // - The rows of a list carry data-poll-batch (the URL), data-poll-group and data-poll-id: every
+  //   row of the page is asked for in ONE request per round (GET <batch>&<group>=1,2,3 answers
+  //   {"<group>": {"<id>": "<fresh fragment>"}}); a row whose fresh fragment has no
+  //   data-poll-batch (finished) or that is no longer there (gone) is not asked for again, and
+  //   the page stops asking when none is left.
+  // The first check comes after 300 ms; while nothing changes the wait grows by half up to 5 s,
+  // and a change brings it back to 300 ms. A server error or no answer waits longer (doubling
+  // up to 30 s); a refusal (4xx: the record is gone, no permission) stops; a redirect means the
+  // session ended, and reloading shows the login page. A page in the background asks nothing
+  // until it is shown again, and then asks at once.
+  var FIRST_WAIT = 300, LONGEST_WAIT = 5000, LONGEST_ERROR_WAIT = 30000;
+
+  // Reloading while the page is being left (a link followed, an address typed) would cancel
+  // that navigation: while one started in the last 10 s, the reload waits. A page still here
+  // after that (the link was a download) reloads then.
+  var leftAt = -Infinity;
+  window.addEventListener("beforeunload", function () { leftAt = Date.now(); });
+  var reload = function () {
+    if (Date.now() - leftAt < 10000) { window.setTimeout(reload, 1000); return; }
+    window.location.reload();
   };
-  if (window.fetch) {
-    document.querySelectorAll("[data-poll-url]").forEach(function (box) {
-      poll(box, Number(box.dataset.pollDelay) || 1000);
+
+  // Runs round(next) after each wait; round calls next("changed" | "same" | "error" | "stop").
+  var schedule = function (round) {
+    var wait = FIRST_WAIT, asleep = false;
+    var tick = function () {
+      if (document.hidden) { asleep = true; return; }
+      round(next);
+    };
+    var next = function (outcome) {
+      if (outcome === "stop") { document.removeEventListener("visibilitychange", wake); return; }
+      if (outcome === "changed") {
+        wait = FIRST_WAIT;
+      } else if (outcome === "error") {
+        wait = Math.min(Math.max(wait, 1000) * 2, LONGEST_ERROR_WAIT);
+      } else {
+        wait = Math.min(Math.round(wait * 1.5), LONGEST_WAIT);
+      }
+      window.setTimeout(tick, wait);
+    };
+    var wake = function () {
+      if (!document.hidden && asleep) {
+        asleep = false;
+        wait = FIRST_WAIT;
+        round(next);
+      }
+    };
+    document.addEventListener("visibilitychange", wake);
+    window.setTimeout(tick, wait);
+  };
+
+  // One request: resolves to {body} or to {outcome: "error" | "stop"}.
+  var ask = function (url, json) {
+    return fetch(url, { headers: { Accept: json ? "application/json" : "text/html" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.redirected) { reload(); return { outcome: "stop" }; }
+        if (response.status >= 500) { return { outcome: "error" }; }
+        if (!response.ok) { return { outcome: "stop" }; }
+        return (json ? response.json() : response.text()).then(function (body) { return { body: body }; });
+      })
+      .catch(function () { return { outcome: "error" }; });
+  };
+
+  var fragment = function (html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = String(html).trim();
+    var fresh = holder.content.firstElementChild;
+    return fresh && fresh.hasAttribute("data-poll-fragment") ? fresh : null;
+  };
+
+  var words = function (element) { return element.textContent.replace(/\s+/g, " ").trim(); };
+  var following = function (element) {
+    return [element.dataset.pollUrl, element.dataset.pollBatch].join(" ");
+  };
+
+  // Brings the shown element to the fresh one while keeping the nodes both share (a live region
+  // stays the same node, so screen readers announce what changed in it, and focus stays put).
+  var onlyElements = function (element) {
+    return Array.prototype.every.call(element.childNodes, function (node) {
+      return node.nodeType === Node.ELEMENT_NODE || (node.nodeType === Node.TEXT_NODE && !node.textContent.trim());
     });
+  };
+  var morph = function (shown, fresh) {
+    Array.prototype.slice.call(shown.attributes).forEach(function (attribute) {
+      if (!fresh.hasAttribute(attribute.name)) { shown.removeAttribute(attribute.name); }
+    });
+    Array.prototype.forEach.call(fresh.attributes, function (attribute) {
+      if (shown.getAttribute(attribute.name) !== attribute.value) { shown.setAttribute(attribute.name, attribute.value); }
+    });
+    var before = shown.children, after = fresh.children;
+    var sameShape = onlyElements(shown) && onlyElements(fresh) && before.length === after.length &&
+      Array.prototype.every.call(before, function (child, index) { return child.tagName === after[index].tagName; });
+    if (sameShape) {
+      var pairs = Array.prototype.map.call(before, function (child, index) { return [child, after[index]]; });
+      pairs.forEach(function (pair) { morph(pair[0], pair[1]); });
+    } else {
+      shown.replaceChildren.apply(shown, Array.prototype.slice.call(fresh.childNodes));
+    }
+  };
+
+  // Shows the fresh fragment in place of the shown one if anything in it changed: its words, or
+  // whether it is still followed. Returns whether it did.
+  var update = function (shown, fresh) {
+    if (words(shown) === words(fresh) && following(shown) === following(fresh)) { return false; }
+    morph(shown, fresh);
+    return true;
+  };
+
+  var followBox = function (box) {
+    schedule(function (next) {
+      ask(box.dataset.pollUrl, false).then(function (answer) {
+        if (answer.outcome) { next(answer.outcome); return; }
+        var fresh = fragment(answer.body);
+        if (!fresh) { next("stop"); return; }
+        var reloadWhenDone = box.hasAttribute("data-reload-when-done");
+        var changed = update(box, fresh);
+        if (box.dataset.pollUrl) {
+          next(changed ? "changed" : "same");
+        } else {
+          next("stop");
+          if (reloadWhenDone) { reload(); }
+        }
+      });
+    });
+  };
+
+  var followRows = function (batchUrl) {
+    var rows = function () {
+      return Array.prototype.filter.call(document.querySelectorAll("[data-poll-batch]"), function (row) {
+        return row.dataset.pollBatch === batchUrl;
+      });
+    };
+    schedule(function (next) {
+      var shown = rows();
+      if (!shown.length) { next("stop"); return; }
+      var url = new URL(batchUrl, window.location.href);
+      var groups = {};
+      shown.forEach(function (row) {
+        var ids = groups[row.dataset.pollGroup] = groups[row.dataset.pollGroup] || [];
+        if (ids.indexOf(row.dataset.pollId) < 0) { ids.push(row.dataset.pollId); }
+      });
+      Object.keys(groups).forEach(function (group) { url.searchParams.set(group, groups[group].join(",")); });
+      ask(url.toString(), true).then(function (answer) {
+        if (answer.outcome) { next(answer.outcome); return; }
+        var changed = false;
+        shown.forEach(function (row) {
+          var html = (answer.body[row.dataset.pollGroup] || {})[row.dataset.pollId];
+          var fresh = html === undefined ? null : fragment(html);
+          if (!fresh) {  // gone (or not a fragment): shown as it is, no longer followed
+            row.removeAttribute("data-poll-batch");
+            return;
+          }
+          changed = update(row, fresh) || changed;
+        });
+        next(rows().length ? (changed ? "changed" : "same") : "stop");
+      });
+    });
+  };
+
+  if (window.fetch && window.URL) {
+    document.querySelectorAll("[data-poll-url]").forEach(followBox);
+    var batches = [];
+    document.querySelectorAll("[data-poll-batch]").forEach(function (row) {
+      if (batches.indexOf(row.dataset.pollBatch) < 0) { batches.push(row.dataset.pollBatch); }
+    });
+    batches.forEach(followRows);
   }
 
   // A bulk action: the rows' checkboxes belong to a form above the table (form="<its id>").

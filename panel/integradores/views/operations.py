@@ -5,7 +5,7 @@ failed requests first, then all of them."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from panel.domain import operations as operations_domain
 from panel.domain import regua as regua_domain
@@ -15,7 +15,7 @@ from panel.extensions import db
 from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back
 from panel.integradores.views.subscribers import circuits
-from panel.models import Operation, OperationKind, ReguaRun, Role, Subscription
+from panel.models import Operation, OperationKind, ReguaRun, Role
 from panel.security import requires
 from panel.web import attempt, current_actor, keyset_page, safe_next
 
@@ -73,7 +73,7 @@ def operations():
         else None
     )
     shown_ops = listed + (failures.items if failures else [])
-    subscribers_domain.load_subscriptions([op.subscription_id for op in shown_ops])  # one query, not one per row
+    subscribers_domain.attach_subscriptions(shown_ops)  # one query, not one per row
     filters = {
         "situacao": situation if situation != "todas" else None,
         "plataforma": platform_id,
@@ -133,6 +133,9 @@ def operation_retry(operation_id: int):
 @bp.route("/assinantes/<int:subscription_id>/pedidos")
 @requires(Role.leitura)
 def subscriber_requests(subscription_id: int):
-    """The contract page's subscriber box (*Últimos pedidos*), polled while one runs."""
-    subscription = db.get_or_404(Subscription, subscription_id)
-    return render_template("integradores/_subscriber_box.html", subscription=subscription)
+    """The contract page's subscriber box (*Últimos pedidos*), polled while one runs: the
+    subscriber and its requests read together (subscribers_domain.box)."""
+    box = subscribers_domain.box(subscription_id)
+    if box is None:
+        abort(404)
+    return render_template("integradores/_subscriber_box.html", box=box)

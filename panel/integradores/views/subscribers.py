@@ -16,7 +16,7 @@ from panel.extensions import db
 from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back, posted_contract_ids, search_arg
 from panel.jobs.circuit import circuit_state
-from panel.models import Contract, ListTab, Role, Subscription
+from panel.models import Contract, ListTab, Role
 from panel.security import requires
 from panel.web import attempt, current_actor, keyset_page, safe_next
 
@@ -167,7 +167,7 @@ def licence_subscribers():
     return _list_page(AREAS["licencas"])
 
 
-def _area_of(contract: Contract) -> Area:
+def area_of(contract: Contract) -> Area:
     return AREAS["tv"] if contract.plan_type == "tv_ott" else AREAS["licencas"]
 
 
@@ -177,7 +177,7 @@ def subscriber_action(contract_id: int, path: str):
     if path not in ACTIONS:
         abort(404)
     contract = db.get_or_404(Contract, contract_id)
-    back = posted_back(url_for(_area_of(contract).endpoint))
+    back = posted_back(url_for(area_of(contract).endpoint))
     attempt(
         lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
         success=lambda result: f"Contrato {contract_id}: {result.message}{_where_now(result.contract)}",
@@ -231,9 +231,10 @@ def _in_sentence(reason: str) -> str:
 @bp.route("/assinantes/<int:subscription_id>/situacao")
 @requires(Role.leitura)
 def subscriber_state(subscription_id: int):
-    """A row's state cell, polled by the list while its request is on its way."""
-    subscription = db.get_or_404(Subscription, subscription_id)
-    back = safe_next(request.args.get("voltar"), url_for(_area_of(subscription.contract).endpoint))
-    return render_template(
-        "integradores/_subscriber_state.html", row=subscribers_domain.row(subscription), back_url=back
-    )
+    """One row's state cell (the lists ask for all of theirs at once: views/states.py)."""
+    found = subscribers_domain.rows_for([subscription_id])
+    if not found:
+        abort(404)
+    [row] = found
+    back = safe_next(request.args.get("voltar"), url_for(area_of(row.contract).endpoint))
+    return render_template("integradores/_subscriber_state.html", row=row, back_url=back)

@@ -10,6 +10,7 @@ from flask import abort, redirect, render_template, url_for
 from panel.domain import contracts as contracts_domain
 from panel.domain import invoices as invoices_domain
 from panel.domain import regua as regua_domain
+from panel.domain import subscribers as subscribers_domain
 from panel.domain.common import local_today
 from panel.domain.contract_rules import ContractAction
 from panel.domain.history import history
@@ -83,9 +84,14 @@ def _contract_page(contract: Contract, exemption_form: ExemptionForm | None = No
             formdata=None,
             data={"until": contract.exempt_until, "reason": contract.exempt_reason} if current else None,
         )
+    # The subscriber box first: it reads the subscriber and its requests in one statement and
+    # refreshes the subscriber the rest of the page shows, so every part agrees with the box.
+    subscription = contract.subscription
+    box = subscribers_domain.box(subscription.id) if subscription is not None else None
     return render_template(
         "painel_cliente/contract_detail.html",
         contract=contract,
+        subscriber_box=box,
         exemption_form=exemption_form,
         block_origin=regua_domain.block_origin(contract.subscription),
         client=contract.client,
