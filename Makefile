@@ -32,7 +32,7 @@ lint: install
 
 ## make bench: every benchmark under bench/ (each prints ratios against a baseline of its run).
 bench: install
-	@found=0; for script in bench/*.py; do \
+	@found=0; for script in bench/[!_]*.py; do \
 		[ -e "$$script" ] || continue; found=1; echo "== $$script"; $(BIN)/python "$$script" || exit $$?; \
 	done; [ $$found = 1 ] || echo "Nenhum benchmark ainda (bench/ está vazio)."
 

@@ -81,6 +81,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
+from _private_redis import PrivateRedis  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -134,61 +135,6 @@ def cpf(n: int) -> str:
         total = sum(d * w for d, w in zip(base, range(weight_from, 1, -1), strict=False))
         base.append(total * 10 % 11 % 10)
     return "".join(map(str, base))
-
-
-class PrivateRedis:
-    """A redis-server of the bench's own (no persistence, noeviction), so INFO commandstats counts
-    nothing but this run."""
-
-    def __init__(self, directory: Path, port: int) -> None:
-        from panel.embedded_redis import find_redis_server
-
-        self.port = port
-        self.process = subprocess.Popen(
-            [
-                find_redis_server(),
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--maxmemory-policy",
-                "noeviction",
-                "--dir",
-                str(directory),
-                "--protected-mode",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start on port {port} (in use?)") from None
-                time.sleep(0.05)
-        client.close()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def command_counts(connection: redis.Redis) -> Counter:

@@ -39,9 +39,9 @@ Environment:
   BENCH_QUICK=1          10,000 contracts and 3 rounds (the default is 100,000 and 5)
   BENCH_REGUA_N          contracts (default 100000; quick 10000)
   BENCH_ROUNDS           measured rounds (default 5; quick 3)
-  BENCH_DATABASE_URL     the PostgreSQL database (default postgresql://postgres@127.0.0.1:5432/test_h2);
+  BENCH_PG_URL           the PostgreSQL database (default postgresql://postgres@127.0.0.1:5432/test);
                          the bench works in a schema of its own, ``bench_regua``, dropped and made
-                         again, and dropped at the end. BENCH_DATABASE_URL=none skips PostgreSQL, and
+                         again, and dropped at the end. BENCH_PG_URL=none skips PostgreSQL, and
                          so does a default server that does not answer.
   BENCH_REDIS_URL        a Redis for the app (nothing is written to it); default: a private
                          redis-server on a unix socket in the bench's temporary directory
@@ -70,7 +70,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 N = int(os.environ.get("BENCH_REGUA_N") or (10_000 if QUICK else 100_000))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS") or (3 if QUICK else 5))
-PG_URL = os.environ.get("BENCH_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test_h2"
+PG_URL = os.environ.get("BENCH_PG_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "bench_regua"
 GOAL = 1.5
 LOAD_BATCH = 20_000
@@ -499,8 +499,8 @@ def measure(data: Data) -> None:
 
 
 def pg_reachable() -> bool:
-    """Whether the PostgreSQL server answers; without BENCH_DATABASE_URL a machine without one
-    runs the SQLite half only (with BENCH_DATABASE_URL, a failure to connect is an error)."""
+    """Whether the PostgreSQL server answers; without BENCH_PG_URL a machine without one
+    runs the SQLite half only (with BENCH_PG_URL, a failure to connect is an error)."""
     from sqlalchemy.exc import OperationalError
 
     from panel.config import normalise_database_url
@@ -510,7 +510,7 @@ def pg_reachable() -> bool:
         with engine.connect():
             return True
     except OperationalError as error:
-        if os.environ.get("BENCH_DATABASE_URL"):
+        if os.environ.get("BENCH_PG_URL"):
             raise
         why = str(error.orig).splitlines()[0]
         say(f"\n[PostgreSQL] skipped: nothing answers at {make_url(PG_URL).render_as_string()} ({why})")

@@ -6,8 +6,8 @@ context only, with the machine's load (``os.getloadavg()``); nothing is judged o
 G7b, whose goal is itself a time.
 
 The stack, started by the script and stopped at the end (even on error), once per database —
-SQLite (a temporary file), then PostgreSQL (``BENCH_DATABASE_URL``, default
-``postgresql://postgres@127.0.0.1:5432/test_h2``, in a schema ``bench_screen`` of its own, made
+SQLite (a temporary file), then PostgreSQL (``BENCH_PG_URL``, default
+``postgresql://postgres@127.0.0.1:5432/test``, in a schema ``bench_screen`` of its own, made
 afresh and dropped at the end; skipped when the server does not answer, or with ``none``):
 
 - the panel served by gunicorn on a free local port, as the Procfile runs it (2 workers × 4
@@ -15,8 +15,8 @@ afresh and dropped at the end; skipped when the server does not answer, or with 
 - BENCH_WORKERS (default 1) real ``flask --app app worker`` processes (each under its supervisor);
 - the ITTV sandbox (``python -m sandbox.ittv``), its latency set per phase through
   ``PUT /_sandbox/latency``; one sandbox for the whole run, reset for each database;
-- a Redis database of its own (``BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/11``), flushed
-  before, between and after;
+- a Redis of its own: a private redis-server on 127.0.0.1:BENCH_REDIS_PORT (default 5881), or
+  ``BENCH_REDIS_URL`` (flushed before, between and after);
 - headless Chromium (``/usr/bin/chromium``, driven by Playwright with the e2e tests' arguments).
 
 The seeds, through the domain (as tests/provisioning.py does): an ITTV platform registered against
@@ -70,7 +70,7 @@ G7b The screen shows the result soon after the database has it, at 200 ms of pla
 Environment:
   BENCH_QUICK=1          fewer clicks (G6 30 a side, G7 4, G7b 3): a smoke run, not the goal's count
   BENCH_CLICKS, BENCH_G7_N, BENCH_G7B_N, BENCH_WORKERS   see above
-  BENCH_DATABASE_URL     the PostgreSQL database (``none`` skips it)
+  BENCH_PG_URL           the PostgreSQL database (``none`` skips it)
   BENCH_REDIS_URL        the Redis database (flushed!)
 """
 
@@ -98,6 +98,7 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 import requests  # noqa: E402
+from _private_redis import PrivateRedis  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -115,9 +116,10 @@ SHOWN_TIMEOUT_S = 30  # G7b: a result not shown by then counts as never shown
 G7_N = _int_env("BENCH_G7_N", 12, 4)
 G7B_N = _int_env("BENCH_G7B_N", 5, 3)
 WORKERS = _int_env("BENCH_WORKERS", 1, 1)
-PG_URL = os.environ.get("BENCH_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test_h2"
+PG_URL = os.environ.get("BENCH_PG_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "bench_screen"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/11"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")  # else a private redis-server (main)
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT") or 5881)
 FAST_MS, SLOW_MS, G7_MS = 20, 2000, 200
 POLL_S = 0.010  # the bench's database polls
 CHROMIUM = Path("/usr/bin/chromium")
@@ -899,13 +901,17 @@ def main() -> int:
 
     # A SIGTERM (make's, a CI's) unwinds like an error: every process started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    global REDIS_URL
     workdir = Path(tempfile.mkdtemp(prefix="bench-screen-"))
     processes = Processes()
-    sandbox = None
+    sandbox = private = None
     pg_url = None
     failed = False
     try:
         say("Screen benchmark: provisioning at the platform's speed" + (" (BENCH_QUICK)" if QUICK else ""))
+        if not REDIS_URL:
+            private = PrivateRedis(workdir, REDIS_PORT)
+            REDIS_URL = private.url
         say(f"  machine: {load()}; Python {sys.version.split()[0]}; Redis {REDIS_URL} (flushed)")
         try:
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
@@ -944,6 +950,8 @@ def main() -> int:
             drop_pg_schema(PG_URL)
         with suppress(Exception):
             redis.Redis.from_url(REDIS_URL).flushdb()
+        if private is not None:
+            private.stop()
         if not failed:
             shutil.rmtree(workdir, ignore_errors=True)
     say(f"\nSummary ({load()})")
