@@ -55,12 +55,13 @@
   //   {"<group>": {"<id>": "<fresh fragment>"}}); a row whose fresh fragment has no
   //   data-poll-batch (finished) or that is no longer there (gone) is not asked for again, and
   //   the page stops asking when none is left.
-  // The first check comes after 300 ms; while nothing changes the wait grows by half up to 5 s,
-  // and a change brings it back to 300 ms. A server error or no answer waits longer (doubling
+  // The first check comes after 300 ms, and so do the next ones for 1.5 s (most operations end
+  // within that: the row shows it at most 300 ms late); then, while nothing changes, the wait
+  // grows by half up to 5 s, and a change brings it back to 300 ms. A server error or no answer waits longer (doubling
   // up to 30 s); a refusal (4xx: the record is gone, no permission) stops; a redirect means the
   // session ended, and reloading shows the login page. A page in the background asks nothing
   // until it is shown again, and then asks at once.
-  var FIRST_WAIT = 300, LONGEST_WAIT = 5000, LONGEST_ERROR_WAIT = 30000;
+  var FIRST_WAIT = 300, FAST_FOR = 1500, LONGEST_WAIT = 5000, LONGEST_ERROR_WAIT = 30000;
 
   // Reloading while the page is being left (a link followed, an address typed) would cancel
   // that navigation: while one started in the last 10 s, the reload waits. A page still here
@@ -74,7 +75,7 @@
 
   // Runs round(next) after each wait; round calls next("changed" | "same" | "error" | "stop").
   var schedule = function (round) {
-    var wait = FIRST_WAIT, asleep = false;
+    var wait = FIRST_WAIT, asleep = false, changedAt = Date.now();
     var tick = function () {
       if (document.hidden) { asleep = true; return; }
       round(next);
@@ -83,9 +84,10 @@
       if (outcome === "stop") { document.removeEventListener("visibilitychange", wake); return; }
       if (outcome === "changed") {
         wait = FIRST_WAIT;
+        changedAt = Date.now();
       } else if (outcome === "error") {
         wait = Math.min(Math.max(wait, 1000) * 2, LONGEST_ERROR_WAIT);
-      } else {
+      } else if (Date.now() - changedAt >= FAST_FOR) {
         wait = Math.min(Math.round(wait * 1.5), LONGEST_WAIT);
       }
       window.setTimeout(tick, wait);
@@ -94,6 +96,7 @@
       if (!document.hidden && asleep) {
         asleep = false;
         wait = FIRST_WAIT;
+        changedAt = Date.now();
         round(next);
       }
     };
