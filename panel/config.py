@@ -193,6 +193,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         "WORKER_TTL": max(20, _int(env, "WORKER_TTL", 60)),
         # Jobs a worker process runs before it ends and its supervisor starts a fresh one.
         "WORKER_MAX_JOBS": max(1, _int(env, "WORKER_MAX_JOBS", 1000)),
+        # How long past its timeout a job may hang (in C code, out of SIGALRM's reach) before the
+        # worker's watchdog ends the process and its supervisor starts another.
+        "WORKER_WATCHDOG_GRACE": max(1.0, _seconds(env, "WORKER_WATCHDOG_GRACE", 60.0)),
         # The hour (0–23, DISPLAY_TIMEZONE) from which the day's títulos are made and the régua runs.
         "REGUA_HOUR": min(23, max(0, _int(env, "REGUA_HOUR", 6))),
     }

@@ -174,3 +174,18 @@ def test_a_redis_that_hangs_fails_fast_instead_of_freezing_pages(make_app):
         assert not machinery_status(app.extensions["redis"]).redis_ok
     finally:
         silent.close()
+
+
+def test_a_job_past_its_timeout_is_stopped_and_the_worker_goes_on(app):
+    """No process per job, and still job timeouts: RQ's SIGALRM stops the job, the worker lives."""
+    from panel.jobs.worker import PanelWorker
+
+    connection = app.extensions["redis"]
+    queue = Queue("default", connection=connection)
+    too_long = queue.enqueue("time.sleep", 30, job_timeout=1)
+    with app.app_context():
+        after = enqueue(heartbeat, queue="default", description="Heartbeat")
+        PanelWorker([queue], connection=connection).work(burst=True, with_scheduler=False)
+    assert too_long.get_status(refresh=True) == "failed"
+    assert "JobTimeoutException" in too_long.latest_result().exc_string
+    assert after.get_status(refresh=True) == "finished" and connection.get(HEARTBEAT_KEY) is not None

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import redis
+from rq import Queue
 
 from panel.embedded_redis import find_redis_server
 from panel.jobs.health import live_workers, machinery_status
@@ -293,3 +294,28 @@ def _descendants(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
     return found
+
+
+def stuck_in_c(seconds: float) -> None:
+    """A job stuck where RQ's SIGALRM cannot reach it, as a call blocked in C code would be."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(seconds)
+
+
+@pytest.mark.parametrize("outage", [{"WORKER_WATCHDOG_GRACE": 2.0}], indirect=True)
+def test_a_job_stuck_past_its_timeout_ends_its_worker_and_a_fresh_one_goes_on(outage, sandbox_for):
+    app = outage.app
+    ittv = platform_at(app, sandbox_for("ittv"))
+    [contract_id] = contracts_for(app, ittv, 1)
+    supervisor = outage.start("worker")
+    wait_until(lambda: live_workers(outage.connection, WORKER_TTL) == 1, timeout=30, message="the worker")
+    [stuck_worker] = _children(supervisor.pid)
+
+    Queue("default", connection=outage.connection).enqueue(stuck_in_c, 600, job_timeout=1)
+    wait_until(lambda: _children(supervisor.pid) not in ([], [stuck_worker]), timeout=30, message="a fresh worker")
+    sync = act(app, contract_id, "sync")
+    wait_for_all(app, [sync], timeout=60, what="the sync, on the fresh worker")
+    assert operation(app, sync).status == "done"
+    logs = outage.outputs()[supervisor.pid]
+    assert "a job outlived its timeout by 2 s: ending the worker" in logs
+    assert "stopped unexpectedly (exit code 70)" in logs

@@ -5,12 +5,12 @@ No process per job. A job runs in the worker's own process (RQ's ``SimpleWorker`
 what it paid for once — the compiled ORM statements, open database and Redis connections, each
 platform's adapter with its HTTP session and decrypted token (``panel.jobs.adapters``) — and
 keeps what a work horse bought: a job still times out (RQ's SIGALRM), a ``Watchdog`` thread ends
-the process when a call hangs in C code past the job's timeout + 60 s (the supervisor starts a new
-one), each job gets a fresh database session, the worker starts afresh after
-``WORKER_MAX_JOBS`` jobs, and a job whose worker died is handed back at once by the supervisor (or,
-should everything die, by its lease and the relay). The same for every queue: every job here waits
-on a platform or the database with timeouts set, none is CPU-bound or leaks memory by design, and
-the platform checks and the régua are rare enough not to need their own process.
+the process when a call hangs in C code past the job's timeout + WORKER_WATCHDOG_GRACE (the
+supervisor starts a new one), each job gets a fresh database session, the worker starts afresh
+after ``WORKER_MAX_JOBS`` jobs, and a job whose worker died is handed back at once by the supervisor (or,
+should everything die, by its lease and the relay). The same for every queue, by decision (the
+README's "The worker: no process per job" says why): every job here waits on a platform or the
+database with timeouts set, none is CPU-bound or meant to hold memory.
 
 Riding out Redis outages: an idle worker keeps trying Redis with RQ's own backoff (its log says
 so once, as a WARNING); once Redis answers, the worker registers itself again if Redis lost its
@@ -124,21 +124,20 @@ def _run_scheduler_quietly(scheduler: RQScheduler, worker_pid: int) -> None:  # 
         )
 
 
-# How much longer than its timeout a job may hang (in C code, where SIGALRM cannot reach it)
-# before the watchdog ends the process; and the exit code that says so to the supervisor.
-WATCHDOG_GRACE_S = 60
+# The exit code with which the watchdog ends the worker (a job hung past its timeout and
+# WORKER_WATCHDOG_GRACE), for the supervisor's log.
 WATCHDOG_EXIT = 70
 
 
 class Watchdog(threading.Thread):
     """While a job runs: beats the worker's heartbeat (RQ beats only between jobs in this
-    process), and ends the process if the job outlives its timeout by WATCHDOG_GRACE_S — a call
-    stuck where SIGALRM cannot interrupt it. The supervisor then starts a new worker and hands the
-    job's row back (panel.jobs.supervisor)."""
+    process), and ends the process if the job outlives its timeout by ``grace`` seconds
+    (WORKER_WATCHDOG_GRACE) — a call stuck where SIGALRM cannot interrupt it. The supervisor
+    then starts a new worker and hands the job's row back (panel.jobs.supervisor)."""
 
-    def __init__(self, worker: PanelWorker, beat_every: float) -> None:
+    def __init__(self, worker: PanelWorker, beat_every: float, grace: float) -> None:
         super().__init__(name="watchdog", daemon=True)
-        self.worker, self.beat_every = worker, beat_every
+        self.worker, self.beat_every, self.grace = worker, beat_every, grace
         self.deadline: float | None = None
         self.stopped = False
         self.wake = threading.Event()
@@ -146,7 +145,7 @@ class Watchdog(threading.Thread):
     def watch(self, timeout: float) -> None:
         # (The thread is not woken: it looks at the deadline at its next beat, well before the
         # deadline, and a job of a few milliseconds costs no beat.)
-        self.deadline = time.monotonic() + timeout + WATCHDOG_GRACE_S
+        self.deadline = time.monotonic() + timeout + self.grace
 
     def rest(self) -> None:
         self.deadline = None
@@ -164,8 +163,8 @@ class Watchdog(threading.Thread):
                 continue
             if time.monotonic() > deadline:
                 log.error(
-                    "a job outlived its timeout by %d s: ending the worker (its supervisor starts another)",
-                    WATCHDOG_GRACE_S,
+                    "a job outlived its timeout by %.0f s: ending the worker (its supervisor starts another)",
+                    self.grace,
                 )
                 logging.shutdown()
                 os._exit(WATCHDOG_EXIT)
@@ -194,7 +193,9 @@ class PanelWorker(SimpleWorker):
         signal.signal(signal.SIGTERM, self._remember_early_stop)
         signal.signal(signal.SIGINT, self._remember_early_stop)
         super().bootstrap(*args, **kwargs)
-        self.watchdog = Watchdog(self, beat_every=max(5.0, self.worker_ttl / 3))
+        grace = current_app.config["WORKER_WATCHDOG_GRACE"]
+        # It looks at the job's deadline when it wakes: often enough to be on time within the grace.
+        self.watchdog = Watchdog(self, beat_every=min(max(5.0, self.worker_ttl / 3), grace), grace=grace)
         self.watchdog.start()
 
     def _remember_early_stop(self, signum, frame) -> None:
