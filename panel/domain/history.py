@@ -24,16 +24,8 @@ def add_event(
 ) -> ContractEvent:
     """A line of the contract history, in the caller's transaction; also in the audit trail
     unless ``audited`` is off (the platforms' answers, recorded by the workers, are history only)."""
-    event = ContractEvent(
-        contract=contract,
-        actor_id=actor.user.id if actor.user is not None else None,
-        actor_name=actor.name,
-        action=action,
-        asked=asked,
-        answer=answer,
-        operation=operation,
-        details=details,
-    )
+    line = _line(actor, action, asked, answer)
+    event = ContractEvent(contract=contract, operation=operation, details=details, **line)
     db.session.add(event)
     if audited:
         audit.record(actor, f"contract.{action}", f"Contrato {contract.id}: {asked}", target=contract)
@@ -45,15 +37,20 @@ def add_answer(contract_id: int, actor: Actor, action: str, asked: str, *, opera
     worker holds ids, not objects; history only, like the platforms' answers in ``add_event``)."""
     db.session.execute(
         insert(ContractEvent).values(
-            contract_id=contract_id,
-            actor_id=actor.user.id if actor.user is not None else None,
-            actor_name=actor.name,
-            action=action,
-            asked=asked,
-            answer=answer,
-            operation_id=operation_id,
+            contract_id=contract_id, operation_id=operation_id, **_line(actor, action, asked, answer)
         )
     )
+
+
+def _line(actor: Actor, action: str, asked: str, answer: str | None) -> dict:
+    """The columns every history line fills: who, what was asked, what was answered."""
+    return {
+        "actor_id": actor.user.id if actor.user is not None else None,
+        "actor_name": actor.name,
+        "action": action,
+        "asked": asked,
+        "answer": answer,
+    }
 
 
 def history(contract: Contract) -> list[ContractEvent]:
