@@ -76,10 +76,14 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[o
 
 
 def in_batches(
-    fetch: Callable[[int | None, int], list[T]], key: Callable[[T], int] = lambda item: item.id, size: int = BATCH
+    fetch: Callable[[int | None, int], list[T]],
+    key: Callable[[T], int] = lambda item: item.id,
+    size: int | None = None,
 ) -> Iterator[T]:
     """Every item ``fetch(after, limit)`` pages through by keyset (``after`` is the last key of the
-    previous batch, None at first), one batch in memory at a time."""
+    previous batch, None at first), one batch in memory at a time (``size``: BATCH, read when
+    called)."""
+    size = size or BATCH
     after: int | None = None
     while True:
         batch = fetch(after, size)

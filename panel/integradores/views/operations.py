@@ -5,6 +5,8 @@ failed requests first, then all of them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, redirect, render_template, request, url_for
 
 from panel.domain import operations as operations_domain
@@ -30,30 +32,70 @@ SITUATIONS = {
 KINDS = {kind.value: kind for kind in OperationKind}
 
 
+@dataclass(frozen=True)
+class OperationFilter:
+    """What Operações shows, read from its query string (the page and its CSV export alike)."""
+
+    platforms: list
+    situation: str
+    platform_id: int | None
+    kind: str
+    contract_id: int | None
+    run: ReguaRun | None
+
+    @property
+    def run_id(self) -> int | None:
+        return self.run.id if self.run is not None else None
+
+    def query(self, **more) -> dict:
+        """The arguments of operations.recent for this filter."""
+        return {
+            "status": SITUATIONS[self.situation][1],
+            "platform_id": self.platform_id,
+            "kind": self.kind or None,
+            "contract_id": self.contract_id,
+            "regua_run_id": self.run_id,
+            **more,
+        }
+
+    @property
+    def params(self) -> dict:
+        return {
+            "situacao": self.situation if self.situation != "todas" else None,
+            "plataforma": self.platform_id,
+            "tipo": self.kind or None,
+            "contrato": self.contract_id,
+            "execucao": self.run_id,
+        }
+
+
+def operation_filter() -> OperationFilter:
+    platforms = list_platforms()
+    platform_id = number_arg("plataforma")
+    platform_id = platform_id if platform_id in {platform.id for platform in platforms} else None
+    run_id = number_arg("execucao")
+    run = db.session.get(ReguaRun, run_id) if run_id is not None else None  # none such: no filter
+    return OperationFilter(
+        platforms,
+        choice_arg("situacao", SITUATIONS, "todas"),
+        platform_id,
+        choice_arg("tipo", KINDS, ""),
+        number_arg("contrato"),
+        run,
+    )
+
+
 @bp.route("/operacoes")
 @requires(Role.leitura)
 def operations():
-    platforms = list_platforms()
+    shown = operation_filter()
+    platforms = shown.platforms
     by_id = {platform.id: platform for platform in platforms}
-    situation = choice_arg("situacao", SITUATIONS, "todas")
-    platform_id = number_arg("plataforma")
-    platform_id = platform_id if platform_id in by_id else None
-    kind = choice_arg("tipo", KINDS, "")
-    contract_id, before_id = number_arg("contrato"), number_arg("antes")
-    run_id = number_arg("execucao")
-    run = db.session.get(ReguaRun, run_id) if run_id is not None else None
-    run_id = run.id if run is not None else None  # a run that does not exist: no filter
+    situation, platform_id, kind, contract_id = shown.situation, shown.platform_id, shown.kind, shown.contract_id
+    run, run_id = shown.run, shown.run_id
+    before_id = number_arg("antes")
     page = keyset_page(
-        lambda limit: operations_domain.recent(
-            status=SITUATIONS[situation][1],
-            platform_id=platform_id,
-            kind=kind or None,
-            contract_id=contract_id,
-            regua_run_id=run_id,
-            before_id=before_id,
-            limit=limit,
-        ),
-        PAGE_SIZE,
+        lambda limit: operations_domain.recent(**shown.query(before_id=before_id, limit=limit)), PAGE_SIZE
     )
     listed = page.items
     # A run's failures first (on the first page, when the list is not already its failures).
@@ -74,13 +116,7 @@ def operations():
     )
     shown_ops = listed + (failures.items if failures else [])
     subscribers_domain.attach_subscriptions(shown_ops)  # one query, not one per row
-    filters = {
-        "situacao": situation if situation != "todas" else None,
-        "plataforma": platform_id,
-        "tipo": kind or None,
-        "contrato": contract_id,
-        "execucao": run_id,
-    }
+    filters = shown.params
     shown = [by_id[platform_id]] if platform_id else platforms
     return render_template(
         "integradores/operations.html",

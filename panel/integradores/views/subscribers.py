@@ -116,22 +116,42 @@ def circuits(platforms) -> list:
     return [state for platform in platforms if (state := circuit_state(platform.id, platform.name))]
 
 
-def _list_page(area: Area):
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list shows, read from its query string (the page and its CSV export alike)."""
+
+    platforms: list
+    chosen: int | None  # one platform's id, or None for all of the area's
+    tab: ListTab
+    query: str
+
+    @property
+    def platform_ids(self) -> list[int]:
+        return [self.chosen] if self.chosen else [platform.id for platform in self.platforms]
+
+    @property
+    def params(self) -> dict:
+        return {"aba": TAB_PARAMS[self.tab], "q": self.query or None, "plataforma": self.chosen}
+
+
+def list_filter(area: Area) -> ListFilter:
     platforms = subscribers_domain.area_platforms(area.plan_type)
-    by_id = {platform.id: platform for platform in platforms}
     chosen = number_arg("plataforma")
-    chosen = chosen if chosen in by_id else None
-    tab = TABS[choice_arg("aba", TABS, "ativos")]
-    query, before_id = search_arg(), number_arg("antes")
+    chosen = chosen if chosen in {platform.id for platform in platforms} else None
+    return ListFilter(platforms, chosen, TABS[choice_arg("aba", TABS, "ativos")], search_arg())
+
+
+def _list_page(area: Area):
+    shown = list_filter(area)
+    platforms, chosen, tab, query = shown.platforms, shown.chosen, shown.tab, shown.query
+    before_id = number_arg("antes")
     page = keyset_page(
-        lambda limit: subscribers_domain.page(
-            [chosen] if chosen else list(by_id), tab, text=query, before_id=before_id, limit=limit
-        ),
+        lambda limit: subscribers_domain.page(shown.platform_ids, tab, text=query, before_id=before_id, limit=limit),
         subscribers_domain.PAGE_SIZE,
         key=lambda row: row.subscription.id,
     )
     rows = page.items
-    filters = {"aba": TAB_PARAMS[tab], "q": query or None, "plataforma": chosen}
+    filters = shown.params
     possible = subscribers_domain.actions_for(platforms)
     offered = [row_action for row_action in area.actions if row_action.action in possible]
     allowed = {row.contract.id: contracts_domain.allowed_actions(row.contract) for row in rows}

@@ -32,12 +32,11 @@ def _days_arg(name: str) -> tuple[int | None, str | None]:
     return days, None
 
 
-@bp.route("/titulos")
-@requires(Role.leitura)
-def titles():
+def title_filter(platforms, plans) -> tuple[titles_domain.TitleFilter, dict[str, str | None]]:
+    """The list's filter from the query string (the page and its CSV export alike), and the
+    message for each value that was not taken (the page shows it next to its field)."""
     tab = request.args.get("aba", "")
     tab = tab if tab in titles_domain.TABS else titles_domain.OPEN
-    platforms, plans = list_platforms(), list_plans()
     platform_id, plan_id = id_arg("plataforma"), id_arg("plano")
     platform_id = platform_id if platform_id in {platform.id for platform in platforms} else None
     plan_id = plan_id if plan_id in {plan.id for plan in plans} else None
@@ -50,19 +49,33 @@ def titles():
     filters = titles_domain.TitleFilter(
         tab=tab, due_from=due_from, due_to=due_to, min_days_overdue=days, platform_id=platform_id, plan_id=plan_id
     )
+    return filters, errors
+
+
+def title_params(filters: titles_domain.TitleFilter) -> dict:
+    """The query string of a filter (without its tab)."""
+    return {
+        "de": filters.due_from.isoformat() if filters.due_from else None,
+        "ate": filters.due_to.isoformat() if filters.due_to else None,
+        "dias": filters.min_days_overdue,
+        "plataforma": filters.platform_id,
+        "plano": filters.plan_id,
+    }
+
+
+@bp.route("/titulos")
+@requires(Role.leitura)
+def titles():
+    platforms, plans = list_platforms(), list_plans()
+    filters, errors = title_filter(platforms, plans)
+    tab, platform_id, plan_id = filters.tab, filters.platform_id, filters.plan_id
     after_id = id_arg("depois")
     page = keyset_page(
         lambda limit: titles_domain.page(filters, after_id=after_id, limit=limit),
         PAGE_SIZE,
         key=lambda row: row.invoice.id,
     )
-    query = {
-        "de": due_from.isoformat() if due_from else None,
-        "ate": due_to.isoformat() if due_to else None,
-        "dias": days,
-        "plataforma": platform_id,
-        "plano": plan_id,
-    }
+    query = title_params(filters)
     return render_template(
         "painel_cliente/titles.html",
         tabs=titles_domain.TABS,
