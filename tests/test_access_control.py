@@ -85,6 +85,13 @@ PAGE_MATRIX = [
     ("/configuracoes/usuarios", {"admin"}),
     ("/configuracoes/usuarios/novo", {"admin"}),
     ("/configuracoes/auditoria", {"admin"}),
+    # CSV exports: who may read the page may export it
+    ("/integradores/tv/clientes.csv", {"leitura", "operador", "admin"}),
+    ("/integradores/licencas/assinantes.csv", {"leitura", "operador", "admin"}),
+    ("/integradores/operacoes.csv", {"leitura", "operador", "admin"}),
+    ("/financeiro/painel-do-cliente/clientes.csv", {"leitura", "operador", "admin"}),
+    ("/financeiro/painel-do-cliente/titulos.csv", {"leitura", "operador", "admin"}),
+    ("/configuracoes/auditoria.csv", {"admin"}),
     ("/rq/", {"admin"}),
     ("/rq/0/view/workers", {"admin"}),
     ("/rq/0/data/queues.json", {"admin"}),
