@@ -8,14 +8,13 @@ from __future__ import annotations
 from panel.domain import operations as operations_domain
 from panel.domain import subscribers as subscribers_domain
 from panel.domain.common import local_today
-from panel.domain.subscribers import Row
 from panel.domain.vocabulary import AccessStatus
 from panel.exports import csv_response, in_batches
 from panel.formats import document
 from panel.integradores import bp
 from panel.integradores.views.operations import operation_filter
 from panel.integradores.views.subscribers import AREAS, Area, list_filter
-from panel.models import Operation, OperationKind, Role
+from panel.models import ContractStatus, Operation, OperationKind, OperationStatus, Role
 from panel.security import requires
 
 SUBSCRIBER_HEADER = [
@@ -57,29 +56,37 @@ def access_label(status: str | None, empty: str = "") -> str:
 
 def request_label(operation: Operation) -> str:
     """What was asked, as Operações writes it: "Alterar situação (bloqueio total)"."""
-    label = operation.kind.label
-    if operation.kind is OperationKind.set_status and operation.target_status:
-        label += f" ({access_label(operation.target_status).lower()})"
+    return _request_label(operation.kind, operation.target_status)
+
+
+def _request_label(kind: OperationKind, target_status: str | None) -> str:
+    label = kind.label
+    if kind is OperationKind.set_status and target_status:
+        label += f" ({access_label(target_status).lower()})"
     return label
 
 
-def subscriber_cells(row: Row) -> tuple:
-    subscription, contract, client, operation = row.subscription, row.contract, row.client, row.operation
+def subscriber_cells(row) -> tuple:
+    """A row of subscribers_domain.listed_rows in the page's words."""
+    op_status = OperationStatus(row.op_status) if row.op_status else None
+    pending = row.remote_status != row.desired_status or (
+        op_status is not None and (not op_status.finished or op_status is OperationStatus.failed)
+    )  # as Row.pending: the page shows such a row with its request's state
     return (
-        contract.id,
-        client.id,
-        client.name,
-        document(client.document),
-        client.email or "",
-        contract.plan_name,
-        row.platform.name,
-        access_label(subscription.desired_status),
-        contract.status.label,
-        access_label(subscription.remote_status, "Não confirmado"),
-        row.pending,
-        request_label(operation) if operation else "",
-        operation.status.label if operation else "",
-        operation.created_at if operation else None,
+        row.contract_id,
+        row.client_id,
+        row.client_name,
+        document(row.document),
+        row.email or "",
+        row.plan_name,
+        row.platform_name,
+        access_label(row.desired_status),
+        ContractStatus(row.contract_status).label,
+        access_label(row.remote_status, "Não confirmado"),
+        pending,
+        _request_label(OperationKind(row.op_kind), row.op_target) if row.op_kind else "",
+        op_status.label if op_status else "",
+        row.op_created_at,
     )
 
 
@@ -108,10 +115,10 @@ def _subscribers_csv(area: Area):
     shown = list_filter(area)
     platform_ids = shown.platform_ids
 
-    def fetch(after: int | None, limit: int) -> list[Row]:
-        return subscribers_domain.page(platform_ids, shown.tab, text=shown.query, before_id=after, limit=limit)
+    def fetch(after: int | None, limit: int) -> list:
+        return subscribers_domain.listed_rows(platform_ids, shown.tab, text=shown.query, before_id=after, limit=limit)
 
-    rows = in_batches(fetch, key=lambda row: row.subscription.id)
+    rows = in_batches(fetch)
     name = f"assinantes-{area.key}-{shown.params['aba']}-{local_today().isoformat()}.csv"
     return csv_response(name, SUBSCRIBER_HEADER, (subscriber_cells(row) for row in rows))
 
