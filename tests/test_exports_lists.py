@@ -313,3 +313,21 @@ def test_bad_filter_values_never_fail_an_export(login_as, client, subscribers):
         response = client.get(f"{url}?{hostile}")
         assert response.status_code == 200, url
         response.get_data()
+
+
+def test_the_export_reads_the_rows_the_page_reads(app, subscribers):
+    """subscribers.listed_rows (plain columns, for the export) lists what subscribers.page lists."""
+    from panel.domain import subscribers as subscribers_domain
+    from panel.models import ListTab
+
+    with app.app_context():
+        for plan_type in ("tv_ott", "sva"):
+            platform_ids = [platform.id for platform in subscribers_domain.area_platforms(plan_type)]
+            for tab in ListTab:
+                for text in ("", "ana", "11.222"):
+                    page = subscribers_domain.page(platform_ids, tab, text=text, limit=100)
+                    listed = subscribers_domain.listed_rows(platform_ids, tab, text=text, limit=100)
+                    assert [row.id for row in listed] == [row.subscription.id for row in page]
+                    for row, shown in zip(listed, page, strict=True):
+                        assert row.contract_id == shown.contract.id and row.client_name == shown.client.name
+                        assert row.op_status == (shown.operation.status if shown.operation else None)
