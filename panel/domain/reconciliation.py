@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from panel.domain import audit, outbox
 from panel.domain.common import Actor, DomainError, lock_row
@@ -726,18 +726,8 @@ def differences(
         query = query.where(or_(*conditions))
     if before_id is not None:
         query = query.where(ReconciliationDifference.id < before_id)
+    query = query.options(joinedload(ReconciliationDifference.subscription))  # (its contract number, shown)
     return list(db.session.scalars(query.order_by(ReconciliationDifference.id.desc()).limit(limit)))
-
-
-def all_differences(run_id: int, kind: DifferenceKind | None = None, text: str = "") -> Iterable:
-    """Every difference of a run (for the CSV), in keyset batches."""
-    before_id = None
-    while True:
-        batch = differences(run_id, kind=kind, text=text, before_id=before_id, limit=BATCH)
-        yield from batch
-        if len(batch) < BATCH:
-            return
-        before_id = batch[-1].id
 
 
 def describe_duration(run: ReconciliationRun) -> str:

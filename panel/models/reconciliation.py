@@ -72,6 +72,11 @@ class ReconciliationRun(OutboxRow, db.Model):
         return int((self.counts or {}).get(str(kind), 0))
 
     @property
+    def counted(self) -> list[tuple[DifferenceKind, int]]:
+        """The kinds it found, with how many of each."""
+        return [(kind, self.count_of(kind)) for kind in DifferenceKind if self.count_of(kind)]
+
+    @property
     def total_differences(self) -> int:
         return sum(int(value) for value in (self.counts or {}).values())
 
