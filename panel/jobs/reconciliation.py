@@ -33,7 +33,7 @@ def reconcile_tick() -> str:
     config = current_app.config
     zone = ZoneInfo(config["DISPLAY_TIMEZONE"])
     now = datetime.now(zone)
-    if now.hour < config.get("RECONCILIATION_HOUR", 2):
+    if now.hour < config["RECONCILIATION_HOUR"]:
         return "before-hour"
     midnight = datetime.combine(local_today(), datetime.min.time(), tzinfo=zone)
     asked = 0
