@@ -354,3 +354,18 @@ def test_a_cancelled_contract_is_not_missing_there(app, sandbox_for, run_jobs):
         assert db.session.scalar(db.select(Subscription.desired_status)) == "cancelled"
         assert db.session.scalar(db.select(db.func.count()).select_from(Operation)) >= 2
         assert ContractStatus.cancelled
+
+
+def test_the_nightly_tick_asks_once_per_active_platform(app, sandbox_for):
+    from panel.jobs.reconciliation import reconcile_tick
+
+    setup = platform_at(app, sandbox_for("skeelo"))
+    app.config["RECONCILIATION_HOUR"] = 0  # (any hour of the test is past it)
+    with app.app_context():
+        assert reconcile_tick() == "1 run(s) requested"
+        assert reconcile_tick() == "0 run(s) requested"  # once a night, whoever ticks
+        [run] = db.session.scalars(db.select(ReconciliationRun))
+        assert run.platform_id == setup.platform_id and run.trigger == "cron" and run.requested_by_name == "Conciliação"
+    app.config["RECONCILIATION_HOUR"] = 24  # never reached: nothing asked
+    with app.app_context():
+        assert reconcile_tick() == "before-hour"
