@@ -183,3 +183,27 @@ def test_the_home_partial_renders_the_last_runs(app, client, login_as, skeelo_dr
     with app.test_request_context():
         html = render_template("main/_reconciliation_summary.html", reconciliation_runs=reconciliation.last_runs())
     assert "2 diferença(s)" in html and "Desconhecido: 1" in html and "tipo=unknown" in html
+
+
+def test_corrigir_automaticamente_is_a_checkbox_of_the_platform_form(app, client, login_as, sandbox_for):
+    from panel.models import Platform
+
+    setup = platform_at(app, sandbox_for("skeelo"))
+    login_as("admin")
+    edit = f"/configuracoes/plataformas/{setup.platform_id}/editar"
+    assert 'name="auto_correct"' in client.get(edit).get_data(as_text=True)
+    with app.app_context():
+        platform = db.session.get(Platform, setup.platform_id)
+        fields = {"code": platform.code, "name": platform.name, "server_url": platform.server_url}
+        assert platform.auto_correct is False  # off by default
+    saved = post_form(
+        client, edit, {**fields, "token": "", "concurrency_limit": "4", "active": "y", "auto_correct": "y"}
+    )
+    assert saved.status_code == 302
+    detail = client.get(f"/configuracoes/plataformas/{setup.platform_id}").get_data(as_text=True)
+    assert "Corrigir automaticamente" in detail
+    with app.app_context():
+        assert db.session.get(Platform, setup.platform_id).auto_correct is True
+        assert db.session.scalar(
+            db.select(AuditEvent).where(AuditEvent.action == "platform.updated").order_by(AuditEvent.id.desc()).limit(1)
+        ).changes["auto_correct"] == [False, True]

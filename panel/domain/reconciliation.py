@@ -220,6 +220,7 @@ def compare_batch(scan: Scan, batch: list[RemoteSubscriber], comparer: Comparer)
     scan.counts.update(item["kind"] for item in found)
     run.progress_done = scan.listed
     run.progress_total = max(run.progress_total, scan.listed)
+    run.lease_until = utcnow() + timedelta(seconds=RUN_LEASE_S)  # alive: a long list is not a dead worker
     run.counts = {str(kind): count for kind, count in scan.counts.items()}
 
 
