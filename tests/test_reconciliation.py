@@ -369,3 +369,38 @@ def test_the_nightly_tick_asks_once_per_active_platform(app, sandbox_for):
     app.config["RECONCILIATION_HOUR"] = 24  # never reached: nothing asked
     with app.app_context():
         assert reconcile_tick() == "before-hour"
+
+
+def test_a_list_longer_than_a_batch_is_compared_batch_by_batch(app, sandbox_for, run_jobs):
+    """More accounts than one step compares (and than one page of the platform's list): ours,
+    listed last, are still found, and every other account is unknown."""
+    import requests
+
+    setup = platform_at(app, sandbox_for("skeelo"))
+    extra = reconciliation.BATCH + 120
+    with requests.Session() as http:
+        for number in range(extra):
+            answer = http.post(
+                f"{setup.sandbox.url}/v1/subscribers",
+                json={
+                    "external_id": f"manual-{number}",
+                    "name": f"Conta {number}",
+                    "document": CPF().generate(),
+                    "email": f"conta{number}@manual.com.br",
+                    "products": ["SKEELO-EBOOKS"],
+                },
+                headers={"Authorization": f"Bearer {setup.sandbox.token}"},
+                timeout=10,
+            )
+            assert answer.status_code == 201
+    in_step = synced(app, setup, run_jobs, CPFS[0], "Ana")
+    drifted = synced(app, setup, run_jobs, CPFS[1], "Bia")
+    run_jobs()
+    edit(app, setup.sandbox, drifted, status="inactive")
+    run_id = reconcile(app, setup.platform_id, run_jobs)
+    with app.app_context():
+        run = db.session.get(ReconciliationRun, run_id)
+        assert run.platform_count == extra + 2
+        assert run.count_of(DifferenceKind.unknown) == extra
+        assert run.count_of(DifferenceKind.blocked_there) == 1 and run.count_of(DifferenceKind.missing_there) == 0
+    assert found(app, run_id).get(drifted) == DifferenceKind.blocked_there and in_step not in found(app, run_id)
