@@ -382,12 +382,6 @@ def request_run(
     return run
 
 
-def request_all(actor: Actor, trigger: ReconciliationTrigger) -> list[ReconciliationRun]:
-    """The night's runs: one per active platform."""
-    platforms = db.session.scalars(select(Platform).where(Platform.active).order_by(Platform.id))
-    return [request_run(actor, platform, trigger) for platform in platforms]
-
-
 # -- acting on differences ----------------------------------------------------------------------
 
 

@@ -47,7 +47,7 @@ def reconciliation_index():
     )
 
 
-def _filters(platform_id: int) -> dict:
+def _filters() -> dict:
     kind = choice_arg("tipo", KINDS, "")
     return {"tipo": kind or None, "q": search_arg() or None}
 
@@ -58,7 +58,7 @@ def reconciliation_page(platform_id: int):
     platform = _platform(platform_id)
     run = reconciliation.last_finished_run(platform.id)
     latest = reconciliation.latest_run(platform.id)
-    filters = _filters(platform.id)
+    filters = _filters()
     before_id = number_arg("antes")
     page = (
         keyset_page(
@@ -121,7 +121,7 @@ def reconciliation_csv(platform_id: int):
     run = reconciliation.last_finished_run(platform.id)
     if run is None:
         abort(404)
-    filters = _filters(platform.id)
+    filters = _filters()
     # (the rows are streamed after the request's transaction ended: only plain values cross it)
     run_id, kind, text = run.id, KINDS.get(filters["tipo"] or ""), filters["q"] or ""
     rows = (
