@@ -12,14 +12,24 @@ from flask.cli import with_appcontext
 
 from panel.database import unit_of_work
 from panel.demo import DEMO_USERS, seed
-from panel.domain import Actor, DomainError, invoices, regua
+from panel.domain import Actor, DomainError, invoices, reconciliation, regua
 from panel.domain import users as users_domain
 from panel.domain.common import local_today
 from panel.domain.platforms import reencrypt_tokens
+from panel.extensions import db
 from panel.jobs.queues import QUEUE_SPECS
+from panel.jobs.reconciliation import run_reconciliation
 from panel.jobs.regua import RUN_LEASE_S
 from panel.jobs.worker import run_scheduler, run_worker
-from panel.models import ReguaTrigger, Role
+from panel.models import (
+    DifferenceKind,
+    OutboxStatus,
+    Platform,
+    ReconciliationRun,
+    ReconciliationTrigger,
+    ReguaTrigger,
+    Role,
+)
 
 CLI_ACTOR = Actor.system("Sistema (linha de comando)")
 
@@ -184,6 +194,46 @@ def regua_run_command(dry_run: bool, day_text: str | None) -> None:
                 _say_outcome(outcome, dry_run=False)
 
 
+@click.command("reconcile")
+@with_appcontext
+@click.argument("platform_code", required=False)
+def reconcile_command(platform_code: str | None) -> None:
+    """Reconcile one platform (its code, e.g. ITTV) or every active one, here and now: its
+    subscriber list compared with ours; the differences show on Integradores → Conciliação."""
+    with unit_of_work():
+        query = db.select(Platform).where(Platform.active).order_by(Platform.id)
+        if platform_code:
+            query = query.where(db.func.upper(Platform.code) == platform_code.strip().upper())
+        platforms = list(db.session.scalars(query))
+        if not platforms:
+            raise click.ClickException(
+                f"Nenhuma plataforma ativa com o código {platform_code}."
+                if platform_code
+                else "Nenhuma plataforma ativa."
+            )
+        try:
+            run_ids = [
+                reconciliation.request_run(CLI_ACTOR, platform, ReconciliationTrigger.cli, deliver=False).id
+                for platform in platforms
+            ]
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+    failed = False
+    for run_id in run_ids:
+        run_reconciliation(run_id)
+        with unit_of_work():
+            run = db.session.get(ReconciliationRun, run_id)
+            name = run.platform.name
+            if run.status is OutboxStatus.done:
+                kinds = ", ".join(f"{run.count_of(kind)} {kind.label.lower()}" for kind in DifferenceKind)
+                click.echo(f"{name}: {run.platform_count} assinante(s) na plataforma; diferenças: {kinds}.")
+            else:
+                failed = True
+                click.echo(f"{name}: {run.status.label.lower()}" + (f" — {run.error}" if run.error else "."), err=True)
+    if failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     for command in (
         create_user_command,
@@ -193,5 +243,6 @@ def init_app(app: Flask) -> None:
         scheduler_command,
         invoices_group,
         regua_group,
+        reconcile_command,
     ):
         app.cli.add_command(command)

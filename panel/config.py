@@ -198,6 +198,7 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         "WORKER_WATCHDOG_GRACE": max(1.0, _seconds(env, "WORKER_WATCHDOG_GRACE", 60.0)),
         # The hour (0–23, DISPLAY_TIMEZONE) from which the day's títulos are made and the régua runs.
         "REGUA_HOUR": min(23, max(0, _int(env, "REGUA_HOUR", 6))),
+        "RECONCILIATION_HOUR": min(23, max(0, _int(env, "RECONCILIATION_HOUR", 2))),
     }
 
 

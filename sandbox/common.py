@@ -23,6 +23,8 @@ Admin endpoints (all but ``health`` need the same ``Authorization: Bearer <token
     - ``slow``: wait ``delay`` s (default 2), then handle the request normally.
     - ``drop``: handle the request (the change is made), then reset the connection instead of
       answering: the client sees a lost response.
+    - ``ignore``: answer as if the request was applied (its usual 2xx and body), but change
+      nothing: a platform that accepted a change without applying it (reconciliation finds it).
 ``GET /_sandbox/faults`` the faults still queued; ``DELETE /_sandbox/faults`` clears them.
 ``PUT /_sandbox/latency``  body ``{"ms": 20}`` — added to every API request from now on.
 ``GET /_sandbox/requests`` the API requests seen (method, path, query, status, fault, at), oldest
@@ -38,6 +40,7 @@ Admin endpoints (all but ``health`` need the same ``Authorization: Bearer <token
 from __future__ import annotations
 
 import argparse
+import copy
 import hmac
 import itertools
 import json
@@ -62,7 +65,7 @@ from validate_docbr import CNPJ, CPF
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
-FAULT_KINDS = ("error", "rate_limit", "timeout", "slow", "drop")
+FAULT_KINDS = ("error", "rate_limit", "timeout", "slow", "drop", "ignore")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CPF, _CNPJ = CPF(), CNPJ()
 
@@ -257,6 +260,12 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
         g.fault = fault
         if fault is None or fault["kind"] == "drop":
             return None  # drop acts after the request is handled
+        if fault["kind"] == "ignore":
+            # Hold the store for the whole request and put it back as it was afterwards
+            # (``forget_ignored_change``): the answer is the usual one, the change never stays.
+            sandbox.store.lock.acquire()
+            g.ignored_snapshot = copy.deepcopy(sandbox.store.records)
+            return None
         if fault["kind"] == "error":
             message = "Erro da plataforma (falha simulada)."
             if fault["echo"] is True:  # like platforms that quote the request back in their errors
@@ -294,6 +303,19 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
         if fault and fault["kind"] == "drop":
             _drop_connection()
         return response
+
+    @app.teardown_request
+    def forget_ignored_change(_error: BaseException | None) -> None:
+        snapshot = g.pop("ignored_snapshot", None)
+        if snapshot is None:
+            return
+        store = state().store
+        try:
+            store.records.clear()
+            store.records.update(snapshot)
+            store.save()
+        finally:
+            store.lock.release()
 
     app.register_blueprint(_admin_blueprint())
     return app

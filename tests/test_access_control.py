@@ -77,6 +77,7 @@ PAGE_MATRIX = [
     ("/status.json", {"leitura", "operador", "admin"}),
     ("/conta/senha", {"leitura", "operador", "admin"}),
     ("/integradores/", {"leitura", "operador", "admin"}),
+    ("/integradores/conciliacao", {"leitura", "operador", "admin"}),
     ("/financeiro/painel-do-cliente/", {"leitura", "operador", "admin"}),
     ("/financeiro/painel-do-cliente/titulos", {"leitura", "operador", "admin"}),
     ("/configuracoes/reguas/simular", {"leitura", "operador", "admin"}),

@@ -88,6 +88,7 @@ def seed(app) -> dict[str, int]:
         )
         platform_checks.request_task(SYSTEM, contract.platform, TaskKind.test_connection)
         create_user(SYSTEM, username="outro", name="Outro", role="operador", password=PASSWORD)
+        difference_id = _reconciliation_found(contract)
         first = {
             model: db.session.scalar(db.select(model.id).order_by(model.id))
             for model in (Invoice, Subscription, Operation, BillingRule, Plan, PlatformTask, Product, User)
@@ -104,11 +105,44 @@ def seed(app) -> dict[str, int]:
             "task_id": first[PlatformTask],
             "product_id": first[Product],
             "user_id": db.session.scalar(db.select(User.id).where(User.username == "outro")),
+            "difference_id": difference_id,
             # rq-dashboard's
             "instance_number": 0,
             "per_page": 10,
             "page": 1,
         }
+
+
+def _reconciliation_found(contract) -> int:
+    """A finished reconciliation of the contract's platform with an unknown account and a drift
+    of the contract's subscriber (its pages and forms are fuzzed too); the unknown one's id."""
+    from panel.models import DifferenceKind, OutboxStatus, ReconciliationDifference, ReconciliationRun
+
+    run = ReconciliationRun(
+        platform_id=contract.platform_id,
+        trigger="admin",
+        status=OutboxStatus.done,
+        requested_by_name="Testes",
+        platform_count=2,
+        counts={"unknown": 1, "blocked_there": 1},
+    )
+    db.session.add(run)
+    db.session.flush()
+    unknown = ReconciliationDifference(
+        run_id=run.id, kind=DifferenceKind.unknown, external_id="abc", document=contract.client.document
+    )
+    drift = ReconciliationDifference(
+        run_id=run.id,
+        kind=DifferenceKind.blocked_there,
+        subscription_id=contract.subscription.id,
+        external_id="def",
+        remote_status="INACTIVE",
+        remote_access="blocked",
+        our_status="active",
+    )
+    db.session.add_all([unknown, drift])
+    db.session.flush()
+    return unknown.id
 
 
 STRING_VALUES = {

@@ -262,3 +262,27 @@ def test_a_token_starting_with_a_dash_is_taken_as_the_token(tmp_path):
         )
     finally:
         sandbox.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_ignore_fault_answers_as_applied_but_changes_nothing(sandbox_for, kind):
+    sandbox = sandbox_for(kind)
+    if kind == "ittv":
+        created = call(sandbox, "POST", "/alpha/reseller/customer", json=ittv_customer())
+        key = created.json()["_id"]
+        change = ("PUT", f"/alpha/reseller/customer/{key}/status", {"status": "INACTIVE"})
+        field, before = "status", "ACTIVE"
+    else:
+        body = skeelo_subscriber()
+        assert call(sandbox, "POST", "/v1/subscribers", json=body).status_code == 201
+        key = body["external_id"]
+        change = ("PATCH", f"/v1/subscribers/{key}", {"status": "inactive"})
+        field, before = "status", "active"
+    sandbox.inject("ignore", match=f"{change[0]} {change[1]}")
+    answer = call(sandbox, change[0], change[1], json=change[2])
+    assert answer.status_code == 200  # the platform says it did it...
+    [record] = sandbox.records()
+    assert record[field] == before  # ...and did not
+    assert call(sandbox, change[0], change[1], json=change[2]).status_code == 200  # the fault was used up
+    [record] = sandbox.records()
+    assert record[field] != before

@@ -77,6 +77,11 @@ class PlatformForm(Form):
         description="Quantas chamadas a esta plataforma o painel faz ao mesmo tempo, no máximo.",
     )
     active = BooleanField("Ativa", default=True)
+    auto_correct = BooleanField(
+        "Corrigir automaticamente",
+        description="A conciliação devolve a plataforma ao que cada contrato diz sem esperar por uma pessoa "
+        "(o histórico do contrato cita a execução). Desligado, nada é corrigido sem alguém pedir.",
+    )
 
 
 class ProductForm(Form):

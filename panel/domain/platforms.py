@@ -85,6 +85,7 @@ def _snapshot(platform: Platform) -> dict:
         "server_url": platform.server_url,
         "concurrency_limit": platform.concurrency_limit,
         "active": platform.active,
+        "auto_correct": bool(platform.auto_correct),
     }
 
 
@@ -109,6 +110,7 @@ def create_platform(
     token: str,
     concurrency_limit: int | None = 4,
     active: bool = True,
+    auto_correct: bool = False,
 ) -> Platform:
     platform_kind = kind_of(kind)
     code, name, url, token, limit = check_all(
@@ -127,6 +129,7 @@ def create_platform(
         token_set_at=utcnow(),
         concurrency_limit=limit,
         active=bool(active),
+        auto_correct=bool(auto_correct),
     )
     db.session.add(platform)
     db.session.flush()
@@ -153,6 +156,7 @@ def update_platform(
     token: str | None,
     concurrency_limit: int | None,
     active: bool,
+    auto_correct: bool | None = None,
 ) -> Platform:
     """Save the form. An empty ``token`` keeps the current one, unless the server's address
     (scheme, host or port) changes: the old token is never sent anywhere new without the
@@ -169,6 +173,8 @@ def update_platform(
     before = _snapshot(platform)
     platform.code, platform.name, platform.server_url, platform.concurrency_limit = code, name, url, limit
     platform.active = bool(active)
+    if auto_correct is not None:  # (None: as it is)
+        platform.auto_correct = bool(auto_correct)
     changes = audit.diff(before, _snapshot(platform))
     if new_token is not None:
         platform.token_ciphertext = crypto.encrypt(new_token)

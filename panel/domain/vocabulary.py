@@ -115,8 +115,9 @@ class RemoteSubscriber:
     email: str = field(repr=False)
     platform_status: str  # e.g. ACTIVE / INACTIVE (ITTV), active / inactive / cancelled (Skeelo)
     products: tuple[str, ...]
+    name: str = field(default="", repr=False)  # where the platform lists it (for reconciliation)
 
     def personal_values(self) -> tuple[str, ...]:
         """What we know of the person here, masked in what the platform answers about it."""
         local = self.email.partition("@")[0] if "@" in self.email else ""
-        return tuple(value for value in (self.document, self.email, local) if value)
+        return tuple(value for value in (self.document, self.email, local, self.name) if value)

@@ -9,6 +9,7 @@ from rq import cron
 
 from panel.jobs.maintenance import heartbeat
 from panel.jobs.queues import QUEUE_SPECS
+from panel.jobs.reconciliation import reconcile_tick
 from panel.jobs.regua import regua_tick
 from panel.jobs.relay import relay
 
@@ -42,6 +43,18 @@ cron.register(
     interval=300,
     name="painel-regua",
     job_timeout=1800,
+    result_ttl=3600,
+    failure_ttl=QUEUE_SPECS["default"].failure_ttl,
+)
+
+# The night's reconciliation with every active platform: a tick every few minutes that asks once a
+# night, after RECONCILIATION_HOUR (see panel.jobs.reconciliation.reconcile_tick).
+cron.register(
+    reconcile_tick,
+    queue_name="default",
+    interval=600,
+    name="painel-reconciliation",
+    job_timeout=300,
     result_ttl=3600,
     failure_ttl=QUEUE_SPECS["default"].failure_ttl,
 )

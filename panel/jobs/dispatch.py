@@ -25,7 +25,7 @@ from panel.domain.outbox import Delivery, noted_deliveries
 from panel.extensions import db
 from panel.jobs.batch_enqueue import BatchJob, enqueue_batch
 from panel.jobs.queues import QUEUE_SPECS, get_queue
-from panel.models import Operation, OutboxRow, OutboxStatus, PlatformTask, ReguaRun
+from panel.models import Operation, OutboxRow, OutboxStatus, PlatformTask, ReconciliationRun, ReguaRun
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ JOBS: dict[type[OutboxRow], OutboxJob] = {
     Operation: OutboxJob("panel.jobs.provisioning.run_operation", "provisioning", "Operação {id}", "background"),
     PlatformTask: OutboxJob("panel.jobs.platform_checks.run_platform_check", "sync", "Verificação de plataforma {id}"),
     ReguaRun: OutboxJob("panel.jobs.regua.run_regua", "default", "Régua {id}"),
+    ReconciliationRun: OutboxJob("panel.jobs.reconciliation.run_reconciliation", "default", "Conciliação {id}"),
 }
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from rq.job import Job
 
-from panel.jobs import platform_checks, provisioning, regua
+from panel.jobs import platform_checks, provisioning, reconciliation, regua
 from panel.jobs.dispatch import JOBS
-from panel.models import Operation, PlatformTask, ReguaRun
+from panel.models import Operation, PlatformTask, ReconciliationRun, ReguaRun
 
 HAND_BACK = {
     JOBS[Operation].func: provisioning.hand_back,
     JOBS[PlatformTask].func: platform_checks.hand_back,
     JOBS[ReguaRun].func: regua.hand_back,
+    JOBS[ReconciliationRun].func: reconciliation.hand_back,
 }
 
 

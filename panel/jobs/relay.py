@@ -12,7 +12,7 @@ from flask import current_app
 from rq.job import JobStatus
 
 from panel.database import unit_of_work
-from panel.domain import outbox, platform_checks, provisioning, regua
+from panel.domain import outbox, platform_checks, provisioning, reconciliation, regua
 from panel.jobs.batch_enqueue import ON_ITS_WAY
 from panel.jobs.dispatch import JOBS, job_statuses
 from panel.jobs.queues import redis_connection
@@ -27,7 +27,12 @@ SCHEDULER_LATE_MIN = timedelta(seconds=10)
 
 def relay() -> dict[str, int]:
     with unit_of_work():
-        lost = len(provisioning.requeue_lost()) + len(platform_checks.requeue_lost()) + len(regua.requeue_lost())
+        lost = (
+            len(provisioning.requeue_lost())
+            + len(platform_checks.requeue_lost())
+            + len(regua.requeue_lost())
+            + len(reconciliation.requeue_lost())
+        )
     connection = redis_connection()
     late = utcnow() - max(SCHEDULER_LATE_MIN, timedelta(seconds=2 * current_app.config["RELAY_INTERVAL"]))
     resent = 0

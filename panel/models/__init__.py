@@ -10,6 +10,13 @@ from panel.models.operation import Operation, OperationKind, OperationStatus
 from panel.models.outbox import OutboxRow, OutboxStatus
 from panel.models.plan import CompositionMode, Plan, PlanComponent, PlanType, plan_products
 from panel.models.platform import Platform, PlatformTask, Product, TaskKind, TaskStatus
+from panel.models.reconciliation import (
+    DifferenceKind,
+    ReconciliationDifference,
+    ReconciliationRun,
+    ReconciliationTrigger,
+    Resolution,
+)
 from panel.models.regua import ReguaRun, ReguaTrigger
 from panel.models.user import Role, User
 
@@ -17,6 +24,11 @@ __all__ = [
     "AuditEvent",
     "BlockOrigin",
     "ReguaRun",
+    "DifferenceKind",
+    "ReconciliationDifference",
+    "ReconciliationRun",
+    "ReconciliationTrigger",
+    "Resolution",
     "ReguaTrigger",
     "BillingRule",
     "Client",

@@ -139,6 +139,9 @@ class Subscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # seen_in_run_id: the last reconciliation run that found this subscriber at its platform
+    # (a run marks them batch by batch, so those it did not find are one query, in any size)
+    seen_in_run_id: Mapped[int | None]
 
     contract: Mapped[Contract] = relationship(back_populates="subscriptions")
     platform: Mapped[Platform] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
@@ -35,6 +35,9 @@ class Platform(db.Model):
     # concurrency_limit: calls to this platform running at once, across every worker
     concurrency_limit: Mapped[int] = mapped_column(default=4)
     active: Mapped[bool] = mapped_column(default=True)
+    # auto_correct (*corrigir automaticamente*): a reconciliation run sends the platform back to
+    # what the contracts say by itself; off, nothing is repaired without a person
+    auto_correct: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -158,6 +158,7 @@ def _remote(item: object, *, sent: SubscriberData | None = None) -> RemoteSubscr
         email=str(item.get("email") or (sent.email if sent else "")),
         platform_status=str(_field(item, "status")),
         products=tuple(str(code) for code in products),
+        name=str(item.get("name") or (sent.name if sent else "")),
     )
 
 

@@ -1,4 +1,11 @@
 """The Integradores screens, one module each: the menu, the subscriber lists, Operações, and the
 states of the rows the lists follow (one request per page)."""
 
-from panel.integradores.views import exports, index, operations, states, subscribers  # noqa: F401
+from panel.integradores.views import (  # noqa: F401
+    exports,
+    index,
+    operations,
+    reconciliation,
+    states,
+    subscribers,
+)
