@@ -9,7 +9,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from panel.domain.fiscal import SERVICES
 from panel.forms import (
@@ -22,7 +22,7 @@ from panel.forms import (
     SubForm,
     repeat_of,
 )
-from panel.models import CompositionMode, PlanType, Role, RuleAction, RuleType
+from panel.models import BillingMode, CompositionMode, PlanType, Role, RuleAction, RuleType
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.operador, Role.leitura, Role.admin)]
 
@@ -77,6 +77,21 @@ class PlatformForm(Form):
         description="Quantas chamadas a esta plataforma o painel faz ao mesmo tempo, no máximo.",
     )
     active = BooleanField("Ativa", default=True)
+    # -- the Licenças ledger --
+    unit_price = BrDecimalField(
+        "Preço por assinante ativo (R$)",
+        description="Opcional: o valor que a plataforma cobra por assinante ativo no mês (ex.: 4,90).",
+    )
+    billing_mode = SelectField(
+        "Assinantes cobrados no mês",
+        choices=[SelectChoice(mode.value, mode.label) for mode in BillingMode],
+        default=BillingMode.any_moment.value,
+    )
+    snapshot_day = IntegerField(
+        "Dia da foto",
+        validators=[Optional(), NumberRange(1, 28, "Informe um dia de 1 a 28.")],
+        description="Com “foto em um dia do mês”: conta quem estava ativo neste dia (de 1 a 28).",
+    )
 
 
 class ProductForm(Form):
