@@ -100,7 +100,9 @@ def upgrade():
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("from_tab", sa.String(length=16), nullable=True),
         sa.Column("to_tab", sa.String(length=16), nullable=False),
-        sa.ForeignKeyConstraint(["platform_id"], ["platforms.id"], name=op.f("fk_access_changes_platform_id_platforms")),
+        sa.ForeignKeyConstraint(
+            ["platform_id"], ["platforms.id"], name=op.f("fk_access_changes_platform_id_platforms")
+        ),
         sa.ForeignKeyConstraint(
             ["subscription_id"], ["subscriptions.id"], name=op.f("fk_access_changes_subscription_id_subscriptions")
         ),

@@ -25,6 +25,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from panel.domain import tab_counts as tab_counters
 from panel.domain.clients import matching
 from panel.domain.contract_rules import SUBSCRIBER_ACTIONS, ContractAction
 from panel.domain.kinds import kind_of, kinds_for_plan_type
@@ -197,6 +198,15 @@ def page(
         return []
     text = " ".join(without_control_characters(text).split())  # NUL: PostgreSQL refuses it
     return rows_for(_page_ids(platform_ids, tab, text, before_id, limit))
+
+
+def tab_counts(platform_ids: list[int], *, text: str = "") -> dict[ListTab, int]:
+    """Each tab's number of subscribers at these platforms: the maintained counters
+    (panel.domain.tab_counts), or with a search the count of its result."""
+    text = " ".join(without_control_characters(text).split())
+    if text:
+        return tab_counters.search_totals(platform_ids, _search_condition(text))
+    return tab_counters.tab_totals(platform_ids)
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,7 @@ def _list_page(area: Area):
         chosen=chosen,
         tab=tab,
         tabs=TABS,
+        counts=subscribers_domain.tab_counts([chosen] if chosen else list(by_id), text=query),
         query=query,
         rows=rows,
         filters=filters,
