@@ -5,6 +5,8 @@ failed requests first, then all of them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, redirect, render_template, request, url_for
 
 from panel.domain import operations as operations_domain
@@ -16,6 +18,7 @@ from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back
 from panel.integradores.views.subscribers import circuits
 from panel.models import Operation, OperationKind, ReguaRun, Role
+from panel.models.types import utcnow
 from panel.security import requires
 from panel.web import attempt, current_actor, keyset_page, safe_next
 
@@ -28,6 +31,8 @@ SITUATIONS = {
     "concluidas": ("Concluídas", "done"),
 }
 KINDS = {kind.value: kind for kind in OperationKind}
+# Período: the query-string value → (label, how far back); the overview links to the last 24 h.
+PERIODS = {"24h": ("Últimas 24 horas", timedelta(hours=24)), "7d": ("Últimos 7 dias", timedelta(days=7))}
 
 
 @bp.route("/operacoes")
@@ -39,6 +44,8 @@ def operations():
     platform_id = number_arg("plataforma")
     platform_id = platform_id if platform_id in by_id else None
     kind = choice_arg("tipo", KINDS, "")
+    period = choice_arg("periodo", PERIODS, "")
+    since = utcnow() - PERIODS[period][1] if period else None
     contract_id, before_id = number_arg("contrato"), number_arg("antes")
     run_id = number_arg("execucao")
     run = db.session.get(ReguaRun, run_id) if run_id is not None else None
@@ -50,6 +57,7 @@ def operations():
             kind=kind or None,
             contract_id=contract_id,
             regua_run_id=run_id,
+            since=since,
             before_id=before_id,
             limit=limit,
         ),
@@ -80,6 +88,7 @@ def operations():
         "tipo": kind or None,
         "contrato": contract_id,
         "execucao": run_id,
+        "periodo": period or None,
     }
     shown = [by_id[platform_id]] if platform_id else platforms
     return render_template(
@@ -91,6 +100,8 @@ def operations():
         situation=situation,
         platform_id=platform_id,
         kind=kind,
+        periods=PERIODS,
+        period=period,
         contract_id=contract_id,
         circuits=circuits(shown),
         back_url=request.full_path.rstrip("?"),
