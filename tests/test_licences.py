@@ -142,3 +142,42 @@ def test_a_bad_month_falls_back_to_this_month_with_a_message(app, login_as, clie
     assert "Mês inválido" in response.get_data(as_text=True)
     assert client.get(f"{LICENCES}/999/cobrados").status_code == 404
     assert client.get(f"{LICENCES}/1/outra-coisa").status_code == 404
+
+
+def test_configuracoes_sets_the_unit_price_and_the_billing_mode(app, login_as, client):
+    from tests.html_forms import submit
+
+    platform_id = make_platform(app, "skeelo")
+    login_as("admin")
+    edit = f"/configuracoes/plataformas/{platform_id}/editar"
+    form = client.get(edit).get_data(as_text=True)
+    assert "Preço por assinante ativo (R$)" in form and "Foto em um dia do mês" in form
+
+    refused = submit(client, edit, form, {"billing_mode": "snapshot_day", "snapshot_day": "30", "unit_price": "4,9x"})
+    assert refused.status_code == 200
+    text = refused.get_data(as_text=True)
+    assert "Informe um dia de 1 a 28." in text and "Número inválido" in text
+
+    saved = submit(client, edit, form, {"billing_mode": "snapshot_day", "snapshot_day": "5", "unit_price": "1.234,56"})
+    assert saved.status_code == 302
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        assert (platform.unit_price, platform.billing_mode, platform.snapshot_day) == (
+            Decimal("1234.56"),
+            BillingMode.snapshot_day,
+            5,
+        )
+    form = client.get(edit).get_data(as_text=True)
+    assert 'value="1.234,56"' in form
+    # Without a day the snapshot mode is refused by the domain, with the field named.
+    refused = submit(client, edit, form, {"billing_mode": "snapshot_day", "snapshot_day": ""})
+    assert "Informe o dia da foto: de 1 a 28." in refused.get_data(as_text=True)
+    saved = submit(client, edit, form, {"billing_mode": "any_moment", "snapshot_day": "", "unit_price": ""})
+    assert saved.status_code == 302
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        assert (platform.unit_price, platform.billing_mode, platform.snapshot_day) == (
+            None,
+            BillingMode.any_moment,
+            None,
+        )
