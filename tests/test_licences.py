@@ -181,3 +181,57 @@ def test_configuracoes_sets_the_unit_price_and_the_billing_mode(app, login_as, c
             BillingMode.any_moment,
             None,
         )
+
+
+def test_the_demo_months_ledger_exports_to_csv_that_pandas_reads_right(app, runner, login_as, client):
+    from panel.demo import demo_subscribers
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        today = licences.local_day(datetime.now(UTC))
+    month = licences.month_start(licences.month_start(today) - timedelta(days=1))  # the last full month
+    first_ago, last_ago = (today - month).days, (today - (licences.next_month(month) - timedelta(days=1))).days
+    expected: dict[str, dict[str, int]] = {}
+    for subscriber in demo_subscribers():
+        line = expected.setdefault(subscriber.kind, dict.fromkeys(("billable", "novos", "bloqueados", "cancelados"), 0))
+        in_month = last_ago <= subscriber.started  # started by the month's end…
+        if in_month and (subscriber.changed is None or subscriber.changed <= first_ago):  # …not gone before it
+            line["billable"] += 1
+        line["novos"] += last_ago <= subscriber.started <= first_ago
+        if subscriber.changed is not None and last_ago <= subscriber.changed <= first_ago:
+            line["bloqueados" if subscriber.to == "block" else "cancelados"] += 1
+    login_as("leitura")
+
+    response = client.get(f"{LICENCES}.csv?mes={month:%Y-%m}")
+    assert response.status_code == 200 and response.data.startswith("\ufeff".encode())
+    frame = pd.read_csv(io.BytesIO(response.data), sep=";", encoding="utf-8-sig", thousands=".", decimal=",")
+    assert list(frame.columns) == [
+        "Mês",
+        "Plataforma",
+        "Código",
+        "Contagem",
+        "Assinantes cobrados",
+        "Novos",
+        "Bloqueados",
+        "Desbloqueados ou reativados",
+        "Cancelados ou suspensos",
+        "Preço por assinante (R$)",
+        "Valor a pagar (R$)",
+        "Contagem da plataforma (última conciliação)",
+        "Conciliação em",
+        "Dias com foto no mês",
+    ]
+    by_code = {row["Código"]: row for _, row in frame.iterrows()}
+    days_in_month = (licences.next_month(month) - month).days
+    for kind, code in (("ittv", "ITTV"), ("skeelo", "SKEELO")):
+        row = by_code[code]
+        assert row["Mês"] == f"{month:%m/%Y}"
+        assert row["Assinantes cobrados"] == expected[kind]["billable"] > 0
+        assert row["Novos"] == expected[kind]["novos"]
+        assert row["Bloqueados"] == expected[kind]["bloqueados"]
+        assert row["Cancelados ou suspensos"] == expected[kind]["cancelados"]
+        assert row["Desbloqueados ou reativados"] == 0
+        assert row["Dias com foto no mês"] == days_in_month
+    # The home page's chart draws the same snapshots.
+    html = client.get("/").get_data(as_text=True)
+    assert html.count('data-testid="chart-line"') == 2
