@@ -73,9 +73,8 @@ def test_seed_demo_sets_up_both_platforms_a_plan_of_each_type_and_the_reguas(app
         rules = {(r.action, r.platform.kind, r.days_overdue) for r in db.session.scalars(db.select(BillingRule))}
         assert rules == {("tv_block", "ittv", 15), ("sva_block", "skeelo", 15)}
         # A person on the TV/OTT plan and a company on the SVA plan, each with a contract to sync.
-        from panel.models import Contract
-
         from panel.demo import DEMO_CLIENTS
+        from panel.models import Contract
 
         documents = {document for _, _, document, _, _ in DEMO_CLIENTS}  # (not the Licenças history's)
         contracts = {
