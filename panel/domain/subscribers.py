@@ -6,7 +6,8 @@ The lists are read for platforms of one area (TV/OTT operadoras, SVA fornecedore
 built to stay fast with a million subscribers: the page's ids come from the
 ``(platform_id, list_tab, id)`` index alone — one ordered, limited range per platform, merged
 here — and only those rows are then joined to their contract, client and last operation for
-display. No OFFSET and no COUNT. A search (name, e-mail, CPF/CNPJ, contract number) joins the
+display. No OFFSET and no COUNT (the tabs' numbers come from the counters the database keeps:
+``tab_counts``). A search (name, e-mail, CPF/CNPJ, contract number) joins the
 client in the id query, the way the Painel do Cliente's search does.
 
 A subscriber and its operations are always read by one statement (``rows_for``, ``box``): the
