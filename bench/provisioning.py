@@ -31,9 +31,12 @@ schema ``bench_engine`` of its own; BENCH_PG_URL to choose another, ``none`` to 
    is N / (last ``finished_at`` - first ``started_at`` of the operations, from the database);
    the platform's concurrency limit is 8 so it never throttles. Goal: ratio >= 0.7*k.
 4. Integradores list page at a large number of subscriptions against a small one (goal <= 1.5x):
-   ``GET /integradores/tv/clientes?aba=ativos`` (first page) and the same with ``antes=<id in the
-   middle>`` (a keyset page deep inside), rendered through the Flask test client, logged in as
-   *leitura*. Each size has a database of its own (clients, contracts, subscriptions and their
+   ``GET /integradores/tv/clientes?aba=ativos`` (first page, with its tabs' counts) and the same
+   with ``antes=<id in the middle>`` (a keyset page deep inside), and the home page (Visão geral:
+   the counts per platform and tab, failed operations, overdue títulos, 90 days of snapshots in
+   the chart), rendered through the Flask test client, logged in as *leitura*. The counts come
+   from the trigger-kept counters, compacted once after the load as the cron job does every
+   minute. Each size has a database of its own (clients, contracts, subscriptions and their
    operations bulk-inserted with SQLAlchemy Core in batches of 20,000; 60 % ITTV, 40 % Skeelo;
    tabs ~85 % active, 10 % blocked, 5 % suspended or cancelled); the two are then requested in
    turn, the order alternating, and the medians compared. SQLite in temporary files, and
@@ -669,6 +672,28 @@ class ListData:
         return self.first_id + self.loaded // 2
 
 
+def snapshot_history(data: ListData) -> None:
+    """90 days of daily snapshots per platform (the home page's chart), as the cron job leaves them."""
+    from datetime import timedelta
+
+    from panel.domain.common import local_today
+    from panel.extensions import db
+    from panel.models import LicenceSnapshot
+
+    today = local_today()
+    for number, platform_id in enumerate(data.platforms.values()):
+        db.session.add_all(
+            LicenceSnapshot(
+                platform_id=platform_id,
+                day=today - timedelta(days=days_ago),
+                active=data.loaded * (6 - 2 * number) // 10 - days_ago * 7,
+                blocked=data.loaded // 10,
+                inactive=data.loaded // 20,
+            )
+            for days_ago in range(90)
+        )
+
+
 def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     assert match, "page has no csrf_token field"
@@ -717,6 +742,7 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
     """Both sizes loaded into databases of their own, then each page requested on one and the
     other in turn (the order alternating), so that a change in the machine's load during the
     measurement weighs on both sides alike."""
+    from panel.domain import tab_counts
     from panel.extensions import db
 
     apps, clients, deep = {}, {}, {}
@@ -725,6 +751,9 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
         data = ListData(app)
         seconds = data.grow_to(size)
         with app.app_context():
+            tab_counts.compact()  # what the cron job does every minute
+            snapshot_history(data)
+            db.session.commit()
             if db.engine.dialect.name == "postgresql":
                 db.session.execute(text("ANALYZE"))
                 db.session.commit()
@@ -734,6 +763,7 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
     pages = {
         "first page": lambda size: "/integradores/tv/clientes?aba=ativos",
         "deep keyset page": lambda size: f"/integradores/tv/clientes?aba=ativos&antes={deep[size]}",
+        "home page (Visão geral)": lambda size: "/",
     }
     for name, url_for_size in pages.items():
         times: dict[int, list[float]] = {size: [] for size in apps}
@@ -746,7 +776,7 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
                 body = response.get_data()
                 elapsed = time.perf_counter() - started
                 assert response.status_code == 200, (size, name, response.status_code)
-                rows[size] = body.count(b'data-testid="subscriber-row"')
+                rows[size] = body.count(b'data-testid="subscriber-row"') or body.count(b'data-testid="count-ativos"')
                 if round_number >= 2:
                     times[size].append(elapsed)
         small, large = statistics.median(times[LIST_SMALL]), statistics.median(times[LIST_LARGE])

@@ -207,3 +207,168 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
         )
         contract = contracts.create_contract(ACTOR, client, plan_id=plan.id, start_date=local_today(), due_day=10)
         echo(f"criado: cliente {client.name} com o contrato {contract.id} ({plan.name})")
+
+    seed_history(echo)
+
+
+# -- subscribers with 90 days of history (the overview's chart, the Licenças ledger) -----------
+
+HISTORY_DAYS = 90
+DEMO_FIRST_NAMES = (
+    "Ana",
+    "Bruno",
+    "Carla",
+    "Davi",
+    "Elisa",
+    "Fábio",
+    "Gabriela",
+    "Hugo",
+    "Íris",
+    "João",
+    "Lara",
+    "Marcos",
+)
+DEMO_LAST_NAMES = ("Almeida", "Barbosa", "Costa", "Dias", "Esteves", "Freitas")
+DEMO_SUBSCRIBERS = 48
+
+
+@dataclass(frozen=True)
+class DemoSubscriber:
+    """One demo subscriber's made-up past: it became active ``started`` days ago, and
+    ``changed`` days ago it was blocked (``to`` = 'block') or its contract suspended ('suspend')."""
+
+    number: int
+    kind: str  # the platform's kind
+    started: int
+    changed: int | None
+    to: str | None
+
+
+def demo_cpf(number: int) -> str:
+    """A valid CPF (check digits right) for the demo's ``number``-th subscriber."""
+    base = [int(char) for char in f"{900000000 + number * 7919:09d}"[-9:]]
+    for length in (9, 10):
+        total = sum(digit * weight for digit, weight in zip(base, range(length + 1, 1, -1), strict=True))
+        base.append(0 if total % 11 < 2 else 11 - total % 11)
+    return "".join(map(str, base))
+
+
+def demo_subscribers() -> list[DemoSubscriber]:
+    """Deterministic: growth over the 90 days (older ones first), a few blocked or suspended."""
+    found = []
+    for number in range(DEMO_SUBSCRIBERS):
+        started = HISTORY_DAYS - 1 - (number * (HISTORY_DAYS - 2)) // DEMO_SUBSCRIBERS
+        change = number % 9
+        changed = max(0, started - 20 - number % 15) if change in (2, 6) else None
+        to = {2: "block", 6: "suspend"}.get(change) if changed is not None else None
+        found.append(DemoSubscriber(number, "ittv" if number % 5 < 3 else "skeelo", started, changed, to))
+    return found
+
+
+def seed_history(echo: Callable[[str], None]) -> None:
+    """The demo subscribers (synced; the worker provisions them at the sandboxes) with their
+    made-up past: their access changes dated back, the daily snapshots of the last 90 days and
+    the months' licence members, as the snapshot job would have left them. Once."""
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import update
+
+    from panel.domain import licences
+    from panel.models import AccessChange, Contract, LicenceMember, LicenceSnapshot
+
+    if db.session.scalar(select(LicenceSnapshot.id).limit(1)) is not None:
+        return
+    plan_of = {
+        kind: db.session.scalar(select(Plan).where(Plan.name == demo.name))
+        for demo in DEMO_PLANS
+        for kind in [demo.kind]
+    }
+    if not all(plan_of.values()):
+        return
+    today = local_today()
+    zone = ZoneInfo(licences.zone().key)
+
+    def moment(days_ago: int) -> datetime:
+        # 00:01 in São Paulo: the day's snapshot (00:05) already sees the change
+        return datetime.combine(today - timedelta(days=days_ago), time(0, 1), tzinfo=zone).astimezone(UTC)
+
+    made: list[tuple[DemoSubscriber, int, int]] = []  # (subscriber, subscription id, platform id)
+    for subscriber in demo_subscribers():
+        name = (
+            f"{DEMO_FIRST_NAMES[subscriber.number % len(DEMO_FIRST_NAMES)]} "
+            f"{DEMO_LAST_NAMES[subscriber.number % len(DEMO_LAST_NAMES)]} {subscriber.number + 1}"
+        )
+        client = clients.create_client(
+            ACTOR,
+            clients.ClientData(
+                kind="pf",
+                name=name,
+                document=demo_cpf(subscriber.number),
+                email=f"assinante{subscriber.number + 1}@example.com.br",
+                phone="11987654321",
+                zipcode="01310100",
+                street="Av. Paulista",
+                number=str(100 + subscriber.number),
+                city="São Paulo",
+                state="SP",
+            ),
+        )
+        plan = plan_of[subscriber.kind]
+        contract = contracts.create_contract(
+            ACTOR, client, plan_id=plan.id, start_date=today - timedelta(days=subscriber.started), due_day=10
+        )
+        contracts.act(ACTOR, contract, "sync")
+        if subscriber.to:
+            contracts.act(ACTOR, db.session.get(Contract, contract.id), subscriber.to)
+        subscription = db.session.get(Contract, contract.id).subscription
+        made.append((subscriber, subscription.id, subscription.platform_id))
+    db.session.flush()
+    # The triggers dated every change now: date them back to the made-up past.
+    for subscriber, subscription_id, _platform_id in made:
+        db.session.execute(
+            update(AccessChange)
+            .where(AccessChange.subscription_id == subscription_id, AccessChange.from_tab.is_(None))
+            .values(changed_at=moment(subscriber.started))
+        )
+        if subscriber.changed is not None:
+            db.session.execute(
+                update(AccessChange)
+                .where(AccessChange.subscription_id == subscription_id, AccessChange.from_tab.is_not(None))
+                .values(changed_at=moment(subscriber.changed))
+            )
+
+    def tab_on(subscriber: DemoSubscriber, days_ago: int) -> str | None:
+        if days_ago > subscriber.started:
+            return None
+        if subscriber.changed is not None and days_ago <= subscriber.changed:
+            return "blocked" if subscriber.to == "block" else "inactive"
+        return "active"
+
+    platform_ids = sorted({platform_id for _, _, platform_id in made})
+    members: dict[tuple[int, object, int], int] = {}
+    for days_ago in range(HISTORY_DAYS - 1, -1, -1):
+        day = today - timedelta(days=days_ago)
+        counts = {(platform_id, tab): 0 for platform_id in platform_ids for tab in ("active", "blocked", "inactive")}
+        for subscriber, subscription_id, platform_id in made:
+            tab = tab_on(subscriber, days_ago)
+            if tab is not None:
+                counts[platform_id, tab] += 1
+            if tab == "active" or (subscriber.changed == days_ago and tab is not None):
+                key = (platform_id, licences.month_start(day), subscription_id)
+                members[key] = members.get(key, 0) | (licences.day_bit(day.day) if tab == "active" else 0)
+        for platform_id in platform_ids:
+            db.session.add(
+                LicenceSnapshot(
+                    platform_id=platform_id,
+                    day=day,
+                    active=counts[platform_id, "active"],
+                    blocked=counts[platform_id, "blocked"],
+                    inactive=counts[platform_id, "inactive"],
+                    taken_at=datetime.combine(day, time(0, 5), tzinfo=zone).astimezone(UTC),
+                )
+            )
+    for (platform_id, month, subscription_id), days in members.items():
+        db.session.add(LicenceMember(platform_id=platform_id, month=month, subscription_id=subscription_id, days=days))
+    db.session.flush()
+    echo(f"criado: {len(made)} assinantes de demonstração com {HISTORY_DAYS} dias de fotos diárias (Licenças)")

@@ -66,6 +66,11 @@ def number(value: Decimal | None, places: int = 2, *, max_places: int | None = N
     return format_decimal(value, format=pattern, locale=LOCALE, decimal_quantization=True)
 
 
+def count(value: int | None) -> str:
+    """A whole number as operators read it: '1.234.567'."""
+    return number(Decimal(value or 0), 0)
+
+
 def money(value: Decimal | None) -> str:
     """'R$ 1.234,50' (a plain space after R$, so pages and searches read it the same way)."""
     if value is None:

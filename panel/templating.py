@@ -164,6 +164,7 @@ def init_app(app: Flask) -> None:
         audit_field=audit_field,
         audit_value=audit_value,
         money=formats.money,
+        count=formats.count,
         percent=formats.percent,
         document=formats.document,
         phone=formats.phone,

@@ -9,7 +9,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from panel.domain.fiscal import SERVICES
 from panel.forms import (
@@ -22,7 +22,7 @@ from panel.forms import (
     SubForm,
     repeat_of,
 )
-from panel.models import CompositionMode, PlanType, Role, RuleAction, RuleType
+from panel.models import BillingMode, CompositionMode, PlanType, Role, RuleAction, RuleType
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.operador, Role.leitura, Role.admin)]
 
@@ -81,6 +81,22 @@ class PlatformForm(Form):
         "Corrigir automaticamente",
         description="A conciliação devolve a plataforma ao que cada contrato diz sem esperar por uma pessoa "
         "(o histórico do contrato cita a execução). Desligado, nada é corrigido sem alguém pedir.",
+    )
+
+    # -- the Licenças ledger --
+    unit_price = BrDecimalField(
+        "Preço por assinante ativo (R$)",
+        description="Opcional: o valor que a plataforma cobra por assinante ativo no mês (ex.: 4,90).",
+    )
+    billing_mode = SelectField(
+        "Assinantes cobrados no mês",
+        choices=[SelectChoice(mode.value, mode.label) for mode in BillingMode],
+        default=BillingMode.any_moment.value,
+    )
+    snapshot_day = IntegerField(
+        "Dia da foto",
+        validators=[Optional(), NumberRange(1, 28, "Informe um dia de 1 a 28.")],
+        description="Com “foto em um dia do mês”: conta quem estava ativo neste dia (de 1 a 28).",
     )
 
 

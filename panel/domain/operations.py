@@ -4,6 +4,7 @@ the pages list, and *Tentar novamente*. The worker's side is panel.domain.provis
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -67,12 +68,16 @@ def recent(
     kind: str | None = None,
     contract_id: int | None = None,
     regua_run_id: int | None = None,
+    since: datetime | None = None,
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[Operation]:
     """The *Operações* page: newest first, keyset-paged. ``status``: pending (not finished),
-    failed, done, or None for all; ``regua_run_id``: the requests of one run of the régua."""
+    failed, done, or None for all; ``regua_run_id``: the requests of one run of the régua;
+    ``since``: those whose state last changed from then on (a failure: when it failed)."""
     query = select(Operation).order_by(Operation.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(Operation.updated_at >= since)
     if regua_run_id is not None:
         query = query.where(Operation.regua_run_id == regua_run_id)
     if status == "pending":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -20,7 +21,7 @@ from panel.domain.common import Actor, DomainError, check_all
 from panel.domain.kinds import kind_of
 from panel.domain.server_urls import check_server_url, origin
 from panel.extensions import db
-from panel.models import BillingRule, Plan, Platform
+from panel.models import BillingMode, BillingRule, Plan, Platform
 from panel.models.types import utcnow
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -67,6 +68,28 @@ def _check_concurrency(value: int | None) -> int:
     return value
 
 
+MAX_UNIT_PRICE = Decimal("100000")
+
+
+def _check_billing(
+    unit_price: Decimal | None, billing_mode: str | None, snapshot_day: int | None
+) -> tuple[Decimal | None, BillingMode, int | None]:
+    """The licence ledger's settings: an optional R$ per active subscriber (cents at most), and
+    which subscribers a month bills — any active at some moment (default) or those on one day's
+    snapshot (1–28, a day every month has)."""
+    if unit_price is not None and not (0 <= unit_price < MAX_UNIT_PRICE and unit_price == round(unit_price, 2)):
+        raise DomainError("Informe um preço de 0,00 a 99.999,99 (no máximo 2 casas decimais).", "unit_price")
+    try:
+        mode = BillingMode(billing_mode or BillingMode.any_moment.value)
+    except ValueError:
+        raise DomainError("Escolha como contar os assinantes do mês.", "billing_mode") from None
+    if mode is BillingMode.any_moment:
+        return unit_price, mode, None
+    if snapshot_day is None or not 1 <= snapshot_day <= 28:
+        raise DomainError("Informe o dia da foto: de 1 a 28.", "snapshot_day")
+    return unit_price, mode, snapshot_day
+
+
 def _code_taken(code: str, platform: Platform | None) -> bool:
     query = select(Platform.id).where(Platform.code == code)
     if platform is not None:
@@ -86,6 +109,9 @@ def _snapshot(platform: Platform) -> dict:
         "concurrency_limit": platform.concurrency_limit,
         "active": platform.active,
         "auto_correct": bool(platform.auto_correct),
+        "unit_price": None if platform.unit_price is None else str(platform.unit_price),
+        "billing_mode": str(platform.billing_mode) if platform.billing_mode else BillingMode.any_moment.value,
+        "snapshot_day": platform.snapshot_day,
     }
 
 
@@ -111,14 +137,18 @@ def create_platform(
     concurrency_limit: int | None = 4,
     active: bool = True,
     auto_correct: bool = False,
+    unit_price: Decimal | None = None,
+    billing_mode: str | None = None,
+    snapshot_day: int | None = None,
 ) -> Platform:
     platform_kind = kind_of(kind)
-    code, name, url, token, limit = check_all(
+    code, name, url, token, limit, billing = check_all(
         lambda: _check_code_free(code, None),
         lambda: check_name(name),
         lambda: check_server_url(server_url),
         lambda: _check_token(token),
         lambda: _check_concurrency(concurrency_limit),
+        lambda: _check_billing(unit_price, billing_mode, snapshot_day),
     )
     platform = Platform(
         kind=kind,
@@ -131,6 +161,7 @@ def create_platform(
         active=bool(active),
         auto_correct=bool(auto_correct),
     )
+    platform.unit_price, platform.billing_mode, platform.snapshot_day = billing
     db.session.add(platform)
     db.session.flush()
     changes = {key: [None, value] for key, value in _snapshot(platform).items()}
@@ -157,16 +188,20 @@ def update_platform(
     concurrency_limit: int | None,
     active: bool,
     auto_correct: bool | None = None,
+    unit_price: Decimal | None = None,
+    billing_mode: str | None = None,
+    snapshot_day: int | None = None,
 ) -> Platform:
     """Save the form. An empty ``token`` keeps the current one, unless the server's address
     (scheme, host or port) changes: the old token is never sent anywhere new without the
     operator typing it again. Every check runs before anything changes."""
-    code, name, url, limit, new_token = check_all(
+    code, name, url, limit, new_token, billing = check_all(
         lambda: _check_code_free(code, platform),
         lambda: check_name(name),
         lambda: check_server_url(server_url),
         lambda: _check_concurrency(concurrency_limit),
         lambda: _check_token(token) if (token or "").strip() else None,
+        lambda: _check_billing(unit_price, billing_mode, snapshot_day),
     )
     if new_token is None and (origin(url) is None or origin(url) != origin(platform.server_url)):
         raise DomainError("O servidor mudou: informe o token de novo.", "token")
@@ -175,6 +210,8 @@ def update_platform(
     platform.active = bool(active)
     if auto_correct is not None:  # (None: as it is)
         platform.auto_correct = bool(auto_correct)
+
+    platform.unit_price, platform.billing_mode, platform.snapshot_day = billing
     changes = audit.diff(before, _snapshot(platform))
     if new_token is not None:
         platform.token_ciphertext = crypto.encrypt(new_token)

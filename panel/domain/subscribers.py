@@ -6,7 +6,8 @@ The lists are read for platforms of one area (TV/OTT operadoras, SVA fornecedore
 built to stay fast with a million subscribers: the page's ids come from the
 ``(platform_id, list_tab, id)`` index alone — one ordered, limited range per platform, merged
 here — and only those rows are then joined to their contract, client and last operation for
-display. No OFFSET and no COUNT. A search (name, e-mail, CPF/CNPJ, contract number) joins the
+display. No OFFSET and no COUNT (the tabs' numbers come from the counters the database keeps:
+``tab_counts``). A search (name, e-mail, CPF/CNPJ, contract number) joins the
 client in the id query, the way the Painel do Cliente's search does.
 
 A subscriber and its operations are always read by one statement (``rows_for``, ``box``): the
@@ -25,6 +26,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from panel.domain import tab_counts as tab_counters
 from panel.domain.clients import matching
 from panel.domain.contract_rules import SUBSCRIBER_ACTIONS, ContractAction
 from panel.domain.kinds import kind_of, kinds_for_plan_type
@@ -248,6 +250,15 @@ def listed_rows(
         .order_by(Subscription.id.desc())
     )
     return list(db.session.execute(query))
+
+
+def tab_counts(platform_ids: list[int], *, text: str = "") -> dict[ListTab, int]:
+    """Each tab's number of subscribers at these platforms: the maintained counters
+    (panel.domain.tab_counts), or with a search the count of its result."""
+    text = " ".join(without_control_characters(text).split())
+    if text:
+        return tab_counters.search_totals(platform_ids, _search_condition(text))
+    return tab_counters.tab_totals(platform_ids)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """Every periodic job, in one list, for `flask scheduler` (or `rq cron panel.jobs.cron_config`).
 
-Each has a deterministic name (its cron job id in Redis) and an explicit timeout. Later issues
-add the régua, reconciliation and the licence snapshot here.
+Each has a deterministic name (its cron job id in Redis) and an explicit timeout. The
+reconciliation (issue 18, Conciliação) adds its nightly run here.
 """
 
 from flask import current_app, has_app_context
 from rq import cron
 
+from panel.jobs.licences import compact_tab_counts, licence_snapshot_tick
 from panel.jobs.maintenance import heartbeat
 from panel.jobs.queues import QUEUE_SPECS
 from panel.jobs.reconciliation import reconcile_tick
@@ -55,6 +56,28 @@ cron.register(
     interval=600,
     name="painel-reconciliation",
     job_timeout=300,
+    result_ttl=3600,
+    failure_ttl=QUEUE_SPECS["default"].failure_ttl,
+)
+
+# The tabs' counters: their +1/-1 rows folded into one per platform and tab (panel.domain.tab_counts).
+cron.register(
+    compact_tab_counts,
+    queue_name="default",
+    interval=60,
+    name="painel-tab-counts",
+    job_timeout=300,
+    result_ttl=60,
+    failure_ttl=QUEUE_SPECS["default"].failure_ttl,
+)
+
+# The licence snapshot: once a day (its first tick of the São Paulo day; see panel.jobs.licences).
+cron.register(
+    licence_snapshot_tick,
+    queue_name="default",
+    interval=300,
+    name="painel-licence-snapshot",
+    job_timeout=1800,
     result_ttl=3600,
     failure_ttl=QUEUE_SPECS["default"].failure_ttl,
 )

@@ -6,10 +6,11 @@ from panel.models.billing_rule import BillingRule, RuleAction, RuleType
 from panel.models.client import Client, ClientKind
 from panel.models.contract import BlockOrigin, Contract, ContractEvent, ContractStatus, ListTab, Subscription
 from panel.models.invoice import Invoice
+from panel.models.licence import AccessChange, LicenceMember, LicenceSnapshot, SubscriptionTabDelta
 from panel.models.operation import Operation, OperationKind, OperationStatus
 from panel.models.outbox import OutboxRow, OutboxStatus
 from panel.models.plan import CompositionMode, Plan, PlanComponent, PlanType, plan_products
-from panel.models.platform import Platform, PlatformTask, Product, TaskKind, TaskStatus
+from panel.models.platform import BillingMode, Platform, PlatformTask, Product, TaskKind, TaskStatus
 from panel.models.reconciliation import (
     DifferenceKind,
     ReconciliationDifference,
@@ -21,6 +22,10 @@ from panel.models.regua import ReguaRun, ReguaTrigger
 from panel.models.user import Role, User
 
 __all__ = [
+    "AccessChange",
+    "LicenceMember",
+    "LicenceSnapshot",
+    "SubscriptionTabDelta",
     "AuditEvent",
     "BlockOrigin",
     "ReguaRun",
@@ -30,6 +35,7 @@ __all__ = [
     "ReconciliationTrigger",
     "Resolution",
     "ReguaTrigger",
+    "BillingMode",
     "BillingRule",
     "Client",
     "ClientKind",

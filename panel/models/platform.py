@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
@@ -10,7 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
 from panel.models.outbox import OutboxRow, OutboxStatus
-from panel.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from panel.models.types import LabelledEnum, ScaledDecimal, UTCDateTime, enum_column, utcnow
+
+
+class BillingMode(LabelledEnum):
+    """Which subscribers a platform bills in a month (the Licenças ledger)."""
+
+    any_moment = "any_moment", "Ativo em qualquer momento do mês"
+    snapshot_day = "snapshot_day", "Foto em um dia do mês"
 
 
 class Platform(db.Model):
@@ -22,7 +30,11 @@ class Platform(db.Model):
     """
 
     __tablename__ = "platforms"
-    __table_args__ = (CheckConstraint("concurrency_limit BETWEEN 1 AND 64", name="concurrency_limit_range"),)
+    __table_args__ = (
+        CheckConstraint("concurrency_limit BETWEEN 1 AND 64", name="concurrency_limit_range"),
+        CheckConstraint("billing_mode IN ('any_moment', 'snapshot_day')", name="billing_mode_known"),
+        CheckConstraint("snapshot_day IS NULL OR snapshot_day BETWEEN 1 AND 28", name="snapshot_day_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
@@ -38,6 +50,14 @@ class Platform(db.Model):
     # auto_correct (*corrigir automaticamente*): a reconciliation run sends the platform back to
     # what the contracts say by itself; off, nothing is repaired without a person
     auto_correct: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    # unit_price: R$ per billable (active) subscriber a month, when the operator set it
+    unit_price: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
+    billing_mode: Mapped[BillingMode] = mapped_column(
+        enum_column(BillingMode), default=BillingMode.any_moment, server_default=BillingMode.any_moment.value
+    )
+    # snapshot_day: the day of the month whose snapshot is billed (billing_mode snapshot_day)
+    snapshot_day: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

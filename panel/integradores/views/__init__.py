@@ -4,6 +4,7 @@ states of the rows the lists follow (one request per page)."""
 from panel.integradores.views import (  # noqa: F401
     exports,
     index,
+    licences,
     operations,
     reconciliation,
     states,

@@ -6,6 +6,7 @@ failed requests first, then all of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import abort, redirect, render_template, request, url_for
 
@@ -18,6 +19,7 @@ from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back
 from panel.integradores.views.subscribers import circuits
 from panel.models import Operation, OperationKind, ReguaRun, Role
+from panel.models.types import utcnow
 from panel.security import requires
 from panel.web import attempt, current_actor, keyset_page, safe_next
 
@@ -30,6 +32,8 @@ SITUATIONS = {
     "concluidas": ("Concluídas", "done"),
 }
 KINDS = {kind.value: kind for kind in OperationKind}
+# Período: the query-string value → (label, how far back); the overview links to the last 24 h.
+PERIODS = {"24h": ("Últimas 24 horas", timedelta(hours=24)), "7d": ("Últimos 7 dias", timedelta(days=7))}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class OperationFilter:
     kind: str
     contract_id: int | None
     run: ReguaRun | None
+    period: str = ""
 
     @property
     def run_id(self) -> int | None:
@@ -55,6 +60,7 @@ class OperationFilter:
             "kind": self.kind or None,
             "contract_id": self.contract_id,
             "regua_run_id": self.run_id,
+            "since": utcnow() - PERIODS[self.period][1] if self.period else None,
             **more,
         }
 
@@ -66,6 +72,7 @@ class OperationFilter:
             "tipo": self.kind or None,
             "contrato": self.contract_id,
             "execucao": self.run_id,
+            "periodo": self.period or None,
         }
 
 
@@ -82,6 +89,7 @@ def operation_filter() -> OperationFilter:
         choice_arg("tipo", KINDS, ""),
         number_arg("contrato"),
         run,
+        choice_arg("periodo", PERIODS, ""),
     )
 
 
@@ -117,6 +125,7 @@ def operations():
     shown_ops = listed + (failures.items if failures else [])
     subscribers_domain.attach_subscriptions(shown_ops)  # one query, not one per row
     filters = shown.params
+    period = shown.period
     shown = [by_id[platform_id]] if platform_id else platforms
     return render_template(
         "integradores/operations.html",
@@ -127,6 +136,8 @@ def operations():
         situation=situation,
         platform_id=platform_id,
         kind=kind,
+        periods=PERIODS,
+        period=period,
         contract_id=contract_id,
         circuits=circuits(shown),
         back_url=request.full_path.rstrip("?"),

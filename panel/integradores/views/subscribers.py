@@ -162,6 +162,7 @@ def _list_page(area: Area):
         chosen=chosen,
         tab=tab,
         tabs=TABS,
+        counts=subscribers_domain.tab_counts(shown.platform_ids, text=query),
         query=query,
         rows=rows,
         filters=filters,

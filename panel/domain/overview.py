@@ -1,0 +1,59 @@
+"""Visão geral (the home page): the panel's numbers at a glance, each read the cheap way —
+the tabs' counters (panel.domain.tab_counts), the failed operations of the last 24 h (by the
+``(status, id)`` index: failures are few), the overdue títulos' totals, the régua's last run and
+the licence snapshots of the last 90 days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from panel.domain import licences, tab_counts, titles
+from panel.domain.kinds import kind_of
+from panel.extensions import db
+from panel.models import ListTab, Operation, OutboxStatus, Platform, ReguaRun
+
+FAILED_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PlatformCounts:
+    platform: Platform
+    counts: dict[ListTab, int]
+    plan_type: str  # which Integradores list holds its subscribers ('tv_ott' or 'sva')
+
+
+@dataclass(frozen=True)
+class Overview:
+    platforms: list[PlatformCounts]
+    totals: dict[ListTab, int]
+    failed_operations: int  # failed in the last 24 h
+    overdue: titles.Totals
+    last_regua_run: ReguaRun | None
+    series: dict[int, list[tuple[date, int]]]  # platform id → (day, active) for the chart
+
+
+def failed_since(since: datetime) -> int:
+    query = (
+        select(func.count())
+        .select_from(Operation)
+        .where(Operation.status == OutboxStatus.failed, Operation.updated_at >= since)
+    )
+    return db.session.scalar(query) or 0
+
+
+def overview(now: datetime, today: date) -> Overview:
+    platforms = list(db.session.scalars(select(Platform).order_by(Platform.active.desc(), Platform.name)))
+    counts = tab_counts.counts([platform.id for platform in platforms])
+    rows = [PlatformCounts(p, counts[p.id], kind_of(p.kind).plan_type) for p in platforms]
+    totals = {tab: sum(row.counts[tab] for row in rows) for tab in ListTab}
+    return Overview(
+        platforms=rows,
+        totals=totals,
+        failed_operations=failed_since(now - FAILED_WINDOW),
+        overdue=titles.totals(titles.TitleFilter(tab=titles.OVERDUE, today=today)),
+        last_regua_run=db.session.scalar(select(ReguaRun).order_by(ReguaRun.id.desc()).limit(1)),
+        series=licences.active_series(today),
+    )

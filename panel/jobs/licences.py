@@ -1,0 +1,27 @@
+"""The licence ledger's and the tab counts' periodic jobs (rq cron, panel.jobs.cron_config).
+
+``licence_snapshot_tick`` runs every few minutes and takes the day's snapshot (São Paulo day) at
+its first tick of the day — a tick missed while the scheduler was down is made up by the next
+one, and between two snapshots the triggers' change log keeps who was active (see
+panel.domain.licences). ``compact_tab_counts`` folds the counters' rows every minute.
+"""
+
+from __future__ import annotations
+
+from panel.database import unit_of_work
+from panel.domain import licences, tab_counts
+from panel.models.types import utcnow
+
+
+def licence_snapshot_tick() -> str:
+    with unit_of_work():
+        today = licences.local_day(utcnow())
+        if licences.snapshot_taken(today):
+            return "taken"
+        result = licences.take_snapshot()
+    return f"snapshot {result.day.isoformat()}: {result.platforms} platform(s), {result.active} active"
+
+
+def compact_tab_counts() -> int:
+    with unit_of_work():
+        return tab_counts.compact()
