@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from sqlalchemy import Date, and_, bindparam, case, func, null, select, text, true
 
-from panel.domain import tab_counts
+from panel.domain import reconciliation, tab_counts
 from panel.extensions import db
 from panel.models import (
     AccessChange,
@@ -72,16 +72,6 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 def day_bit(day: int) -> int:
     return 1 << day
-
-
-# -- the placeholder for the reconciliation's figure (issue 18, Conciliação) ----------------
-
-
-def platform_count_from_last_reconciliation(platform_id: int) -> tuple[int, datetime] | None:
-    """PLACEHOLDER until panel.domain.reconciliation lands: the platform's own subscriber count
-    and when its last reconciliation read it. The merge replaces this body with a call to
-    ``reconciliation.platform_count_from_last_reconciliation(platform_id)``."""
-    return None
 
 
 # -- the snapshot ---------------------------------------------------------------------------
@@ -250,7 +240,7 @@ def ledger(month: date, platforms: list[Platform] | None = None) -> list[LedgerL
             billable=billable_count(platform, month),
             movement=movements[platform.id],
             snapshots=snapshots.get(platform.id, 0),
-            reconciliation=platform_count_from_last_reconciliation(platform.id),
+            reconciliation=reconciliation.platform_count_from_last_reconciliation(platform.id),
         )
         for platform in platforms
     ]

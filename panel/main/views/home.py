@@ -5,7 +5,7 @@ active subscribers of the last 90 days — each linking to the list behind it; a
 from flask import render_template
 from flask_login import current_user
 
-from panel.domain import audit, licences, overview
+from panel.domain import audit, licences, overview, reconciliation
 from panel.domain.common import local_today
 from panel.main import bp
 from panel.main.chart import active_chart
@@ -34,4 +34,5 @@ def home():
         area_lists=AREA_LISTS,
         chart=active_chart(numbers.series, names, today, licences.CHART_DAYS),
         chart_days=licences.CHART_DAYS,
+        reconciliation_runs=reconciliation.last_runs(),
     )
