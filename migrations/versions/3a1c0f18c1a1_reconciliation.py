@@ -124,10 +124,12 @@ def upgrade():
 
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seen_in_run_id", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_subscriptions_platform_external_id", ["platform_id", "external_id"], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.drop_index("ix_subscriptions_platform_external_id")
         batch_op.drop_column("seen_in_run_id")
 
     with op.batch_alter_table("platforms", schema=None) as batch_op:

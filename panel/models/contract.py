@@ -112,6 +112,8 @@ class Subscription(db.Model):
         CheckConstraint("list_tab IN ('active', 'blocked', 'inactive')", name="list_tab_known"),
         # The Integradores lists: one platform's tab, newest first, paged by keyset on id.
         Index("ix_subscriptions_platform_tab_id", "platform_id", "list_tab", "id"),
+        # Reconciliation finds the platform's accounts among ours by the platform's id.
+        Index("ix_subscriptions_platform_external_id", "platform_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
