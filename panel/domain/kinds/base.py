@@ -4,7 +4,7 @@ rules that come with it. The domain reads kinds, never adapters."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from panel.domain.vocabulary import AccessStatus, PlanProducts
@@ -20,6 +20,7 @@ class Credential:
 
 
 TOKEN = Credential("token", "Token")
+CREDENTIAL_SEPARATOR = ":"
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,15 @@ class PlatformKind:
 
     def package_problem(self, plan: PlanProducts) -> str | None:
         return self.packages_rule(plan)
+
+    def pack_credentials(self, values: Mapping[str, str]) -> str:
+        """The one secret an account stores (encrypted) and its adapter is given: the token
+        itself for a kind with one field; otherwise the fields in their declared order, joined by
+        ':' (only the last may hold a ':' — checked when they are saved)."""
+        return CREDENTIAL_SEPARATOR.join(values[credential.name] for credential in self.credentials)
+
+    def unpack_credentials(self, secret: str) -> dict[str, str]:
+        """The fields of a packed secret (a missing one comes back empty)."""
+        parts = secret.split(CREDENTIAL_SEPARATOR, len(self.credentials) - 1)
+        parts += [""] * (len(self.credentials) - len(parts))
+        return {credential.name: part for credential, part in zip(self.credentials, parts, strict=True)}
