@@ -724,3 +724,162 @@ def test_tokens_and_personal_data_never_reach_logs_or_errors(provider, sandbox, 
         assert sandbox.token not in text, where
         for personal in (data.document, data.email, data.name, bad.document, bad.email):
             assert personal not in text, (where, personal)
+
+
+# -- Watch Brasil only: OAuth tokens, the HTTP 200 envelope, a ticket per package --------------
+
+WATCH = next(case for case in CASES if case.kind == "watch")
+
+
+@pytest.fixture
+def watch(sandbox_for):
+    return sandbox_for("watch")
+
+
+def watch_data(n: int, **changes) -> SubscriberData:
+    data = SubscriberData(
+        external_ref=f"watch-only-{n}",
+        name=f"Assinante Watch {n}",
+        document=CPF().generate(),
+        email=f"watch{n}@example.com",
+        plan=WATCH.plan,
+        phone="11987654321",
+    )
+    return replace(data, **changes)
+
+
+def token_calls(sandbox) -> int:
+    return sum(1 for r in sandbox.requests_seen() if r["path"] == "/oauth/token")
+
+
+def test_watch_two_packages_are_two_tickets_with_our_reference(watch):
+    with make_provider("watch", watch.url, watch.token, timeouts=TIMEOUTS) as adapter:
+        data = watch_data(1)
+        remote = adapter.create(data)
+
+        tickets = watch.records()
+        assert sorted(str(t["IDPacote"]) for t in tickets) == ["101", "102"]
+        assert {(t["IDIntegracaoAssinante"], t["Email"], t["Ativo"]) for t in tickets} == {
+            ("watch-only-1", "watch1@example.com", True)
+        }
+        assert remote.products == ("101", "102")
+
+        adapter.set_status(remote, AccessStatus.BLOCKED, WATCH.plan)
+        assert [t["Ativo"] for t in watch.records()] == [False, False]
+        adapter.set_status(adapter.get(data.ref), AccessStatus.CANCELLED, WATCH.plan)
+        assert watch.records() == []
+
+
+def test_watch_a_lost_insert_answer_never_makes_a_second_ticket(watch):
+    with make_provider("watch", watch.url, watch.token, timeouts=TIMEOUTS) as adapter:
+        data = watch_data(2)
+        adapter.list_products()
+        watch.inject("drop", count=2, match="POST /watch/v2/assinantes/insert")
+        for _ in range(2):
+            with pytest.raises(RetryableError):
+                adapter.create(data)
+        adapter.create(data)
+
+    assert sorted(str(t["IDPacote"]) for t in watch.records()) == ["101", "102"]
+
+
+def test_watch_token_expired_mid_run_is_renewed_once(watch):
+    with make_provider("watch", watch.url, watch.token, timeouts=TIMEOUTS) as adapter:
+        data = watch_data(3)
+        remote = adapter.create(data)
+        assert token_calls(watch) == 1
+        watch.admin("POST", "/tokens/expire")
+
+        adapter.set_status(remote, AccessStatus.BLOCKED, WATCH.plan)
+
+        assert token_calls(watch) == 2  # one new token, then the call again
+        assert [t["Ativo"] for t in watch.records()] == [False, False]
+        assert sum(1 for r in watch.requests_seen() if r["status"] == 401) == 1
+
+
+def test_watch_token_is_shared_across_adapters_and_jobs_ask_for_it_once(watch, redis_url):
+    """The worker's cache (Redis): adapters built apart reuse one token, and ten of them asking
+    at once make one token request (the others wait on the lock and take it)."""
+    import redis
+
+    from panel.jobs.token_cache import RedisTokenCache
+
+    connection = redis.Redis.from_url(redis_url)
+    for key in connection.scan_iter("painel:platform-token:*"):
+        connection.delete(key)
+    watch.admin("PUT", "/latency", json={"ms": 100})
+    results: list[object] = []
+
+    def job() -> None:
+        with make_provider(
+            "watch", watch.url, watch.token, timeouts=TIMEOUTS, token_cache=RedisTokenCache(connection)
+        ) as adapter:
+            try:
+                results.append(len(adapter.list_products()))
+            except Exception as exc:  # collected for the assertion below
+                results.append(exc)
+
+    threads = [threading.Thread(target=job) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [3] * 10
+    assert token_calls(watch) == 1
+    [key] = [k for k in connection.scan_iter("painel:platform-token:*") if not k.endswith(b":lock")]
+    assert 0 < connection.ttl(key) <= 3600
+    assert watch.token.split(":")[1].encode() not in key  # the key is a hash, never the secret
+
+
+@pytest.mark.parametrize("validation", [True, False], ids=["refusal", "platform-failure"])
+def test_watch_envelope_errors_with_http_200(watch, validation):
+    with make_provider("watch", watch.url, watch.token, timeouts=TIMEOUTS) as adapter:
+        adapter.list_products()
+        watch.admin(
+            "POST",
+            "/envelope-faults",
+            json={"validation": validation, "message": "Falha no pacote (simulada)", "match": "GET /watch/v1"},
+        )
+        with pytest.raises(PermanentError if validation else RetryableError) as failed:
+            adapter.list_products()
+
+    assert failed.value.status_code == 200
+    assert "Falha no pacote (simulada)" in failed.value.message
+
+
+def test_watch_wrong_credentials_are_a_refusal_and_never_echoed(watch):
+    client_id, secret = watch.token.split(":")
+    with (
+        make_provider("watch", watch.url, f"{client_id}:outro-{secret}", timeouts=TIMEOUTS) as adapter,
+        pytest.raises(PermanentError) as refused,
+    ):
+        adapter.list_products()
+
+    assert "credenciais" in refused.value.message
+    assert secret not in refused.value.message and client_id not in refused.value.message
+    assert token_calls(watch) == 0
+
+
+def test_watch_access_token_never_reaches_logs_or_errors(watch, caplog):
+    caplog.set_level(logging.DEBUG)
+    with make_provider("watch", watch.url, watch.token, timeouts=TIMEOUTS) as adapter:
+        adapter.list_products()
+        access_token = adapter.http.token
+        watch.inject("error", status=500, echo=True)
+        with pytest.raises(RetryableError) as failed:
+            adapter.list_products()
+    assert access_token and access_token not in caplog.text + failed.value.message + watch.log_text()
+
+
+def test_watch_lists_every_ticket_across_pages_as_subscribers(watch):
+    with make_provider("watch", watch.url, watch.token, timeouts=TIMEOUTS) as adapter:
+        made = {adapter.create(watch_data(100 + n)).external_id for n in range(51)}  # 102 tickets
+        listed = list(adapter.list_subscribers())
+
+    assert sorted(remote.external_id for remote in listed) == sorted(made)
+    assert all(remote.products == ("101", "102") for remote in listed)
+    pages = [
+        r["query"] for r in watch.requests_seen() if r["path"] == "/watch/v2/tickets/get" and "pPagina=2" in r["query"]
+    ]
+    assert pages
