@@ -45,7 +45,7 @@ def _check_token(raw: str | None, credential: Credential = TOKEN, *, last: bool 
     if any(char.isspace() or not char.isprintable() or ord(char) > 126 for char in token):
         raise DomainError(f"{what} tem caracteres inválidos (espaços, acentos ou quebras de linha).", field)
     if not last and CREDENTIAL_SEPARATOR in token:
-        raise DomainError(f"{what} não pode ter '{CREDENTIAL_SEPARATOR}'.", field)
+        raise DomainError(f"{what} não pode ter dois-pontos ({CREDENTIAL_SEPARATOR}).", field)
     return token
 
 
