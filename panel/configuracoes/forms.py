@@ -81,8 +81,8 @@ class PlatformForm(Form):
 
 
 def platform_form(kinds: Iterable[PlatformKind]) -> type[PlatformForm]:
-    """PlatformForm with one secret field per credential these kinds declare (a token; Watch's
-    client id and secret), shared by kinds that ask for the same one. Never rendered back
+    """PlatformForm with one secret field per credential these kinds declare (a token; or a
+    client id and a client secret), shared by kinds that ask for the same one. Never rendered back
     (PasswordField hides its value): pages only say when they were set."""
     fields: dict[str, PasswordField] = {}
     for kind in kinds:

@@ -1,4 +1,4 @@
-"""The platforms' access tokens (OAuth, e.g. Watch Brasil), shared by every job and worker in
+"""The access tokens platforms issue (OAuth), shared by every job and worker in
 Redis: one key per account (the adapter's key: a hash of server and credentials, never the
 credentials themselves) whose TTL is the token's own lifetime, so an expired token is simply gone.
 Never in the database; the value is the bearer token the platform gave, which lives an hour or
