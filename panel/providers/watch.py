@@ -41,6 +41,7 @@ short) are reported under the newest e-mail.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,6 +71,7 @@ TOKEN_MARGIN_S = 60  # a token is dropped this long before Watch says it expires
 PAGE_SIZE = 100
 MAX_PAGES = 10_000  # 1 million tickets: a list that never ends is Watch's fault, not a loop of ours
 ALREADY_HAS_TICKET = "possui ticket"
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")  # what Configurações accepts in a credential
 
 ACTIVE, INACTIVE, MIXED, CANCELLED = "ativo", "inativo", "misto", "sem tickets"
 _PLATFORM_STATUS = {AccessStatus.ACTIVE: ACTIVE, AccessStatus.BLOCKED: INACTIVE, AccessStatus.CANCELLED: CANCELLED}
@@ -124,6 +126,13 @@ class WatchProvider(Provider):
         return token
 
     def _new_token(self) -> tuple[str, float]:
+        values = (self._client_id, self._client_secret)
+        if not any(values) or not all(_PRINTABLE.fullmatch(value) for value in values if value):
+            # Checked here, not by Watch: nothing is sent that cannot be what Configurações accepts.
+            raise PermanentError(
+                f"As credenciais de {self.label} (client id e client secret, com que o painel pede o token) "
+                "estão vazias ou têm caracteres inválidos; confira em Configurações."
+            )
         code = self._result(
             self.http.request(
                 "POST",

@@ -37,6 +37,10 @@ class PlatformKind:
     one_contract_per_client: bool = False
     reactivation_needs_unblock: bool = False
     credentials: tuple[Credential, ...] = (TOKEN,)
+    # The client's fields the platform knows a subscriber by — its login, or its key (Watch's
+    # e-mail): a change of one of them is sent there (an update_login operation). None: the
+    # login's e-mail and document where there is a login, nothing elsewhere.
+    follows_fields: tuple[str, ...] | None = None
     # Why this platform cannot serve a plan's packages (None: it can): a rule of the platform,
     # checked before a plan is saved; no call is made.
     packages_rule: Callable[[PlanProducts], str | None] = field(default=lambda plan: None, repr=False)
@@ -45,6 +49,12 @@ class PlatformKind:
     def has_partial_block(self) -> bool:
         """Whether base packages mean anything here (ITTV's partial block)."""
         return AccessStatus.PARTIAL_BLOCK in self.supported_statuses
+
+    @property
+    def followed_fields(self) -> tuple[str, ...]:
+        if self.follows_fields is not None:
+            return self.follows_fields
+        return ("email", "document") if self.has_login else ()
 
     @property
     def title(self) -> str:

@@ -13,4 +13,5 @@ WATCH = PlatformKind(
     plan_type=PlanType.sva,
     supported_statuses=frozenset({AccessStatus.ACTIVE, AccessStatus.BLOCKED, AccessStatus.CANCELLED}),
     credentials=(Credential("client_id", "Client ID"), Credential("client_secret", "Client secret")),
+    follows_fields=("email",),  # the e-mail is the subscriber's key: a new one moves the tickets
 )
