@@ -8,9 +8,11 @@ new token at once (the adapter asks again inside it, then stores the answer for 
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 from redis import Redis
+from redis.exceptions import LockError
 
 from panel.jobs.queues import redis_connection
 
@@ -36,7 +38,15 @@ class RedisTokenCache:
     def discard(self, key: str, token: str) -> None:
         self.redis.eval(_DISCARD, 1, KEY.format(key=key), token)
 
-    def lock(self, key: str) -> AbstractContextManager[object]:
-        return self.redis.lock(
-            KEY.format(key=key) + ":lock", timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_WAIT_S, thread_local=False
-        )
+    @contextmanager
+    def lock(self, key: str) -> Iterator[object]:
+        lock = self.redis.lock(KEY.format(key=key) + ":lock", timeout=LOCK_TIMEOUT_S, thread_local=False)
+        # Waited on for a while; past that the job goes on without it (at worst, one more token
+        # request) rather than failing because another job is slow to get its token.
+        acquired = lock.acquire(blocking=True, blocking_timeout=LOCK_WAIT_S)
+        try:
+            yield lock
+        finally:
+            if acquired:
+                with suppress(LockError):  # it expired meanwhile (LOCK_TIMEOUT_S): someone else's now
+                    lock.release()
