@@ -92,3 +92,29 @@ def test_cancel_deletes_every_ticket(app, watch, run_jobs):
     assert run(app, run_jobs, contract_id, "cancel") == "done"
 
     assert watch.sandbox.records() == []
+
+
+def test_the_reguas_bloqueio_sva_turns_every_ticket_off_and_a_payment_on(app, watch, runner, run_jobs):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from panel.domain import invoices
+    from panel.models import Invoice
+    from tests.test_regua import DUE, billed_contract, tv_rule
+    from tests.test_regua import run as run_regua
+
+    tv_rule(app, 15, action="sva_block", platform_id=watch.platform_id)
+    billed_contract(app, watch.plan_id, email="ana@example.com.br")
+    run_jobs()
+    assert [active for *_, active in tickets(watch.sandbox)] == [True, True]
+
+    run_regua(app, runner, DUE + timedelta(days=16))
+    run_jobs()
+    assert [active for *_, active in tickets(watch.sandbox)] == [False, False]
+
+    with app.app_context():
+        invoice = db.session.scalars(select(Invoice)).one()
+        invoices.pay(SYSTEM, invoice, paid_on=DUE + timedelta(days=17), paid_amount=invoice.amount)
+    run_jobs()
+    assert [active for *_, active in tickets(watch.sandbox)] == [True, True]
