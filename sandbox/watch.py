@@ -28,7 +28,8 @@ E-mails compare without case. An unknown ticket, or an e-mail that does not hold
 Admin (``/_sandbox``, ``Authorization: Bearer CLIENT_ID:CLIENT_SECRET``): everything in
 ``sandbox.common`` (records are tickets, keyed by ``Ticket``; an injected ``error`` answers the
 envelope with the HTTP status asked), plus:
-``POST /_sandbox/tokens/expire`` — every access token issued so far expires now;
+``POST /_sandbox/tokens/expire`` — every access token issued so far expires now (``reset`` keeps
+issued tokens valid; a restart forgets them);
 ``PUT /_sandbox/tokens/lifetime`` {"seconds": N} — the lifetime of tokens issued from now on;
 ``GET /_sandbox/tokens`` — ``{"issued": N, "valid": M, "lifetime": S}``;
 ``POST /_sandbox/envelope-faults`` {"count"?, "validation"?, "message"?, "match"?} — the next

@@ -374,3 +374,19 @@ def test_watch_faults_answer_the_envelope_and_out_of_band_edits_work(sandbox_for
     sandbox.edit(ticket, Ativo=False)
     [record] = sandbox.records()
     assert record["Ativo"] is False
+
+
+def test_watch_tickets_survive_a_restart_but_tokens_do_not(tmp_path):
+    state_file = tmp_path / "watch.json"
+    first = start_sandbox("watch", tmp_path, token="cli:sec-1", extra=("--state-file", str(state_file)))
+    try:
+        token = watch_token(first)
+        assert watch_insert(first, token).json()["HasError"] is False
+    finally:
+        first.stop()
+    second = start_sandbox("watch", tmp_path, token="cli:sec-1", extra=("--state-file", str(state_file)))
+    try:
+        assert len(second.records()) == 1
+        assert call(second, "GET", "/watch/v1/pacotes/list", token=token).status_code == 401
+    finally:
+        second.stop()
