@@ -52,6 +52,11 @@ class DemoSandbox:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def credentials_label(self) -> str:
+        """What the printed secret is: "token", or the kind's fields ("client_id:client_secret")."""
+        return ":".join(credential.name for credential in kind_of(self.kind).credentials)
+
+    @property
     def token_variable(self) -> str:
         return f"SANDBOX_TOKEN_{self.kind.upper()}"
 
@@ -71,7 +76,12 @@ def demo_sandboxes(instance: Path, env: dict[str, str]) -> list[DemoSandbox]:
             kind=kind.name,
             label=kind.label,
             port=base_port + index,
-            token=instance_secret(instance, f"sandbox_token_{kind.name}", lambda: secrets.token_urlsafe(24)),
+            # One generated secret per credential the kind asks for ("client id:client secret").
+            token=instance_secret(
+                instance,
+                f"sandbox_token_{kind.name}",
+                lambda kind=kind: kind.pack_credentials({c.name: secrets.token_urlsafe(18) for c in kind.credentials}),
+            ),
             state_file=instance / f"sandbox-{kind.name}.json",
         )
         for index, kind in enumerate(KINDS.values())
@@ -82,6 +92,7 @@ def demo_sandboxes(instance: Path, env: dict[str, str]) -> list[DemoSandbox]:
 DEMO_PLATFORMS = {
     "ittv": ("ITTV", "ITTV / PlayHub (demonstração)", "PLAYHUB-BASICO"),
     "skeelo": ("SKEELO", "Skeelo (demonstração)", None),
+    "watch": ("WATCH", "Watch Brasil (demonstração)", None),
 }
 
 
@@ -109,9 +120,16 @@ DEMO_PLANS = (
         (("SVA", CompositionMode.percent, "100"),),
         ("SKEELO-EBOOKS", "SKEELO-AUDIOBOOKS"),
     ),
+    DemoPlan(
+        "Watch Família 12 meses",
+        "watch",
+        "14.90",
+        (("SVA", CompositionMode.percent, "100"),),
+        ("101", "102"),  # two packages: two tickets at Watch
+    ),
 )
-# Two clients, each with an unsynced contract ready for *Sincronizar*: a person on the TV/OTT plan
-# and a company on the SVA plan.
+# Three clients, each with an unsynced contract ready for *Sincronizar*: a person on the TV/OTT plan,
+# a company on the Skeelo SVA plan and a person on the Watch Brasil one.
 DEMO_CLIENTS = (
     ("pf", "Maria da Silva", "52998224725", "maria.silva@example.com.br", "PlayHub Premium 12 meses"),
     (
@@ -121,9 +139,10 @@ DEMO_CLIENTS = (
         "contato@livrarialeitura.example.com.br",
         "Skeelo Leitura 12 meses",
     ),
+    ("pf", "João Pereira", "80225342855", "joao.pereira@example.com.br", "Watch Família 12 meses"),
 )
 # The seeds' régua: 15 days overdue blocks TV at ITTV and the SVA at the supplier.
-DEMO_RULES = (("tv_block", "ittv", 15), ("sva_block", "skeelo", 15))
+DEMO_RULES = (("tv_block", "ittv", 15), ("sva_block", "skeelo", 15), ("sva_block", "watch", 15))
 
 
 def catalogue(kind: str) -> list[tuple[str, str]]:
@@ -145,7 +164,7 @@ def seed(instance: Path, env: dict[str, str], echo: Callable[[str], None]) -> No
         if platform is None:
             platform = platforms.create_platform(
                 ACTOR, kind=sandbox.kind, code=code, name=name, server_url=sandbox.url, token=sandbox.token
-            )
+            )  # (the token: the kind's credentials, packed)
             for product_code, product_name in catalogue(sandbox.kind):
                 products.add_product(
                     ACTOR, platform, code=product_code, name=product_name, is_base=product_code == base

@@ -51,7 +51,9 @@ def _announce_when_up(url: str, sandboxes: list[DemoSandbox], process: subproces
         time.sleep(0.5)
     else:
         return
-    platforms = "\n".join(f"    {sandbox.label:<9} {sandbox.url}  token: {sandbox.token}" for sandbox in sandboxes)
+    platforms = "\n".join(
+        f"    {sandbox.label:<12} {sandbox.url}  {sandbox.credentials_label}: {sandbox.token}" for sandbox in sandboxes
+    )
     logins = "\n".join(
         f"    {username:<9} senha: {password:<18}({role.label})" for username, _, role, password in DEMO_USERS
     )

@@ -109,6 +109,10 @@ class Platform:
     demo_products: list[dict[str, str]]
     # (status, code, message, extra) -> JSON body in the platform's error format
     error_body: Callable[[int, str, str, dict[str, Any]], dict[str, Any]]
+    # Who may call the API (not /_sandbox): given the Authorization header, whether to let the
+    # request through. None: the sandbox's own token, as a bearer (a fixed-token platform). A
+    # platform that issues its own tokens (OAuth) checks those, and leaves its token endpoints open.
+    api_authorized: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -250,9 +254,14 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
         if request.path == "/_sandbox/health":
             return None
         given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {sandbox.token}".encode()):
+        admin = request.path.startswith("/_sandbox/")
+        if admin or platform.api_authorized is None:
+            authorized = hmac.compare_digest(given.encode(), f"Bearer {sandbox.token}".encode())
+        else:
+            authorized = platform.api_authorized(given)
+        if not authorized:
             raise ApiError(401, "unauthorized", "Token inválido ou ausente.")
-        if request.path.startswith("/_sandbox/"):
+        if admin:
             return None
         if sandbox.latency_ms:
             time.sleep(sandbox.latency_ms / 1000)
@@ -272,7 +281,7 @@ def build_app(platform: Platform, token: str, *, state_file: str | None = None, 
                 message += " Recebido: " + request.get_data(as_text=True)
             elif fault["echo"]:
                 body = request.get_json(silent=True)
-                body = body if isinstance(body, dict) else {}
+                body = body if isinstance(body, dict) else request.form.to_dict()  # JSON or a form
                 message += " Recebido: " + json.dumps({name: body.get(name) for name in fault["echo"]})
             return error_response(fault["status"], "injected_error", message)
         if fault["kind"] == "rate_limit":

@@ -9,7 +9,7 @@ from panel.domain import plans as plans_domain
 from panel.domain import platforms as platforms_domain
 from panel.domain import products as products_domain
 from panel.domain.fiscal import Line
-from panel.domain.kinds import kind_of
+from panel.domain.kinds import KINDS, kind_of
 from panel.extensions import db
 from panel.models import CompositionMode, Platform, Product
 
@@ -20,6 +20,7 @@ ITTV_PRODUCTS = (
     ("PLAYHUB-ESPORTES", "PlayHub Esportes", False),
 )
 SKEELO_PRODUCTS = (("SKEELO-EBOOKS", "Skeelo Ebooks", False), ("SKEELO-AUDIOBOOKS", "Skeelo Audiobooks", False))
+WATCH_PRODUCTS = (("101", "Watch Básico", False), ("102", "Watch Kids", False), ("103", "Watch Esportes", False))
 
 
 def make_platform(app, kind: str, products=(), *, code: str | None = None, active: bool = True) -> int:
@@ -30,7 +31,7 @@ def make_platform(app, kind: str, products=(), *, code: str | None = None, activ
             code=code or kind.upper(),
             name=f"{kind.upper()} demo",
             server_url="http://127.0.0.1:9",
-            token="tok-123",
+            token=KINDS[kind].pack_credentials({c.name: "tok-123" for c in KINDS[kind].credentials}),
             active=active,
         )
         for product_code, name, is_base in products:

@@ -12,6 +12,7 @@ from tests.factories import (
     CPFS,
     ITTV_PRODUCTS,
     SKEELO_PRODUCTS,
+    WATCH_PRODUCTS,
     make_client,
     make_contract,
     make_plan_in_db,
@@ -37,7 +38,7 @@ class Setup:
 
 def platform_at(app, sandbox, *, concurrency: int = 4, plan_name: str | None = None) -> Setup:
     """The sandbox's platform registered in Configurações (URL and token), with a plan."""
-    products = ITTV_PRODUCTS if sandbox.kind == "ittv" else SKEELO_PRODUCTS
+    products = {"ittv": ITTV_PRODUCTS, "watch": WATCH_PRODUCTS}.get(sandbox.kind, SKEELO_PRODUCTS)
     platform_id = make_platform(app, sandbox.kind, products)
     with app.app_context():
         platform = db.session.get(Platform, platform_id)
@@ -51,7 +52,9 @@ def platform_at(app, sandbox, *, concurrency: int = 4, plan_name: str | None = N
             concurrency_limit=concurrency,
             active=True,
         )
-    codes = ("PLAYHUB-BASICO", "PLAYHUB-PREMIUM") if sandbox.kind == "ittv" else ("SKEELO-EBOOKS",)
+    codes = {"ittv": ("PLAYHUB-BASICO", "PLAYHUB-PREMIUM"), "watch": ("101", "102")}.get(
+        sandbox.kind, ("SKEELO-EBOOKS",)
+    )
     plan_id = make_plan_in_db(app, platform_id, plan_name or f"Plano {sandbox.kind}", codes=codes)
     return Setup(sandbox.kind, platform_id, plan_id, sandbox)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from panel.domain.kinds import KINDS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -79,7 +81,9 @@ class RunningSandbox:
 def start_sandbox(
     kind: str, directory: Path, *, token: str | None = None, port: int = 0, extra: tuple[str, ...] = ()
 ) -> RunningSandbox:
-    token = token or "tok-" + secrets.token_urlsafe(24)
+    if token is None:  # one secret per credential the kind declares ("client id:client secret")
+        fields = KINDS[kind].credentials
+        token = KINDS[kind].pack_credentials({f.name: f"{f.name[:3]}-" + secrets.token_urlsafe(18) for f in fields})
     log_path = directory / f"sandbox-{kind}.log"
     log = log_path.open("wb")
     process = subprocess.Popen(

@@ -60,28 +60,31 @@ def test_seed_demo_sets_up_both_platforms_a_plan_of_each_type_and_the_reguas(app
     with app.app_context():
         platforms = {p.kind: p for p in db.session.scalars(db.select(Platform))}
         sandboxes = {s.kind: s for s in demo_sandboxes(instance_path, {})}
-        assert set(platforms) == {"ittv", "skeelo"}
+        assert set(platforms) == {"ittv", "skeelo", "watch"}
         for kind, platform in platforms.items():
             assert platform.server_url == sandboxes[kind].url and platform.active
             assert sandboxes[kind].token not in platform.token_ciphertext
         assert {p.code for p in platforms["ittv"].products if p.is_base} == {"PLAYHUB-BASICO"}
-        plans = {plan.plan_type: plan for plan in db.session.scalars(db.select(Plan))}
-        assert set(plans) == {"tv_ott", "sva"}
-        assert plans["tv_ott"].platform.kind == "ittv" and plans["sva"].platform.kind == "skeelo"
+        plans = {plan.platform.kind: plan for plan in db.session.scalars(db.select(Plan))}
+        assert {kind: plan.plan_type for kind, plan in plans.items()} == {
+            "ittv": "tv_ott",
+            "skeelo": "sva",
+            "watch": "sva",
+        }
+        assert sorted(p.code for p in plans["watch"].products) == ["101", "102"]  # two packages, two tickets
         for plan in plans.values():
             assert sum(line.value for line in resolved_composition(plan)) == plan.monthly_value
         rules = {(r.action, r.platform.kind, r.days_overdue) for r in db.session.scalars(db.select(BillingRule))}
-        assert rules == {("tv_block", "ittv", 15), ("sva_block", "skeelo", 15)}
+        assert rules == {("tv_block", "ittv", 15), ("sva_block", "skeelo", 15), ("sva_block", "watch", 15)}
         # A person on the TV/OTT plan and a company on the SVA plan, each with a contract to sync.
         from panel.demo import DEMO_CLIENTS
         from panel.models import Contract
 
         documents = {document for _, _, document, _, _ in DEMO_CLIENTS}  # (not the Licenças history's)
         contracts = {
-            c.client.kind: c for c in db.session.scalars(db.select(Contract)) if c.client.document in documents
+            c.plan.platform.kind: c for c in db.session.scalars(db.select(Contract)) if c.client.document in documents
         }
-        assert set(contracts) == {"pf", "pj"}
-        assert contracts["pf"].plan.plan_type == "tv_ott" and contracts["pj"].plan.plan_type == "sva"
+        assert {kind: c.client.kind for kind, c in contracts.items()} == {"ittv": "pf", "skeelo": "pj", "watch": "pf"}
         assert all(c.status == "active" and c.subscription is None and c.client.email for c in contracts.values())
 
 

@@ -789,3 +789,109 @@ def test_a_refusal_quoting_the_request_json_escaped_is_stored_and_shown_without_
     login_as("leitura")
     shown = html.unescape(page(client, f"/financeiro/painel-do-cliente/contratos/{contract_id}"))
     assert failed.last_error in shown
+
+
+# -- credentials by kind (Watch Brasil: client id and client secret) ----------------------------
+
+
+def register_watch(client, sandbox, **changes):
+    client_id, _, secret = sandbox.token.partition(":")
+    data = {
+        "kind": "watch",
+        "code": "WATCH",
+        "name": "Watch demo",
+        "server_url": sandbox.url,
+        "client_id": client_id,
+        "client_secret": secret,
+        "token": "ignorado-para-a-watch",  # another kind's field: not read for this one
+        "concurrency_limit": "4",
+        "active": "y",
+        **changes,
+    }
+    return post_form(client, NEW, data)
+
+
+def test_the_form_asks_each_kind_for_its_own_credentials(login_as, client):
+    login_as("admin")
+
+    html = page(client, NEW + "?tipo=watch")
+
+    # One field per credential a kind declares; only the chosen kind's are shown.
+    assert re.search(r'data-for-kinds="ittv skeelo" hidden>.*?name="token"', html, re.S)
+    assert re.search(r'data-for-kinds="watch">.*?name="client_id".*?name="client_secret"', html, re.S)
+    assert 'type="password"' in html
+
+
+def test_watch_is_registered_with_client_id_and_secret_encrypted_and_tested_by_the_worker(
+    app, login_as, client, sandbox_for, run_jobs
+):
+    sandbox = sandbox_for("watch")
+    client_id, _, secret = sandbox.token.partition(":")
+    login_as("admin")
+
+    platform_id = platform_id_from(register_watch(client, sandbox))
+
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        assert secret not in platform.token_ciphertext and client_id not in platform.token_ciphertext
+        stored = Fernet(app.config["ENCRYPTION_KEY"].encode()).decrypt(platform.token_ciphertext.encode()).decode()
+        assert stored == f"{client_id}:{secret}"
+        audit = db.session.query(AuditEvent).filter_by(action="platform.created").one()
+        assert secret not in str(audit.changes) and client_id not in str(audit.changes)
+    detail = page(client, f"/configuracoes/plataformas/{platform_id}")
+    assert "Client ID e Client secret" in text_of(detail)
+    assert secret not in detail and client_id not in detail
+    edit = page(client, f"/configuracoes/plataformas/{platform_id}/editar")
+    assert secret not in edit and client_id not in edit and 'name="token"' not in edit
+
+    ask(client, platform_id, "testar")
+    run_jobs()
+    assert "Conexão OK (3 produto(s) no catálogo)" in text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"client_id": ""}, "client_id", "Informe o Client ID."),
+        ({"client_secret": "com espaço"}, "client_secret", "caracteres inválidos"),
+        ({"client_id": "a:b"}, "client_id", "não pode ter dois-pontos (:)"),
+    ],
+)
+def test_watch_credentials_are_checked_field_by_field_and_never_echoed(
+    login_as, client, sandbox_for, changes, field, message
+):
+    sandbox = sandbox_for("watch")
+    login_as("admin")
+
+    response = register_watch(client, sandbox, **changes)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html
+    assert re.search(rf'name="{field}"[^>]*is-invalid|is-invalid[^>]*name="{field}"', html)
+    _, _, secret = sandbox.token.partition(":")
+    assert secret not in html
+
+
+def test_watch_edit_keeps_the_credentials_when_left_blank_and_replaces_both_when_typed(
+    app, login_as, client, sandbox_for
+):
+    sandbox = sandbox_for("watch")
+    login_as("admin")
+    platform_id = platform_id_from(register_watch(client, sandbox))
+    edit = f"/configuracoes/plataformas/{platform_id}/editar"
+    form = {"code": "WATCH", "name": "Watch", "server_url": sandbox.url, "concurrency_limit": "4", "active": "y"}
+
+    assert post_form(client, edit, {**form, "client_id": "", "client_secret": ""}).status_code == 302
+    with app.app_context():
+        before = db.session.get(Platform, platform_id).token_ciphertext
+
+    half = post_form(client, edit, {**form, "client_id": "novo-id", "client_secret": ""})
+    assert half.status_code == 200 and "Informe o Client secret." in half.get_data(as_text=True)
+
+    assert post_form(client, edit, {**form, "client_id": "novo-id", "client_secret": "novo-segredo"}).status_code == 302
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        assert platform.token_ciphertext != before
+        key = app.config["ENCRYPTION_KEY"].encode()
+        assert Fernet(key).decrypt(platform.token_ciphertext.encode()).decode() == "novo-id:novo-segredo"

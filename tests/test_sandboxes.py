@@ -220,7 +220,7 @@ def test_state_survives_a_restart_with_a_state_file(kind, tmp_path):
         second.stop()
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [*KINDS, "watch"])
 def test_the_command_line_requires_a_token(kind):
     result = subprocess.run(
         [sys.executable, "-m", f"sandbox.{kind}", "--port", "0"],
@@ -286,3 +286,131 @@ def test_an_ignore_fault_answers_as_applied_but_changes_nothing(sandbox_for, kin
     assert call(sandbox, change[0], change[1], json=change[2]).status_code == 200  # the fault was used up
     [record] = sandbox.records()
     assert record[field] != before
+
+
+# -- Watch Brasil: OAuth, the envelope, tickets ----------------------------------------------------
+
+
+def watch_token(sandbox) -> str:
+    client_id, _, secret = sandbox.token.partition(":")
+    code = requests.post(
+        sandbox.url + "/watch/v1/oauth/authenticate",
+        data={"client_id": client_id, "redirect_url": "x", "approval_prompt": "false", "uid": secret},
+        timeout=10,
+    ).json()["Result"]["code"]
+    granted = requests.post(
+        sandbox.url + "/oauth/token",
+        data={"client_id": client_id, "client_secret": secret, "code": code, "grant_type": "password"},
+        timeout=10,
+    ).json()
+    assert granted["HasError"] is False
+    return granted["Result"][0]["access_token"]
+
+
+def watch_insert(sandbox, token: str, **changes) -> requests.Response:
+    form = {"pEmail": "ana@example.com", "pName": "Ana", "pPhone": "", "pPacote": "101", "pAssinanteIDIntegracao": "r1"}
+    return call(sandbox, "POST", "/watch/v2/assinantes/insert", token=token, data={**form, **changes})
+
+
+def test_watch_api_needs_an_issued_token_and_admin_needs_the_credentials(sandbox_for):
+    sandbox = sandbox_for("watch")
+    token = watch_token(sandbox)
+
+    assert call(sandbox, "GET", "/watch/v1/pacotes/list", token=sandbox.token).status_code == 401
+    listed = call(sandbox, "GET", "/watch/v1/pacotes/list", token=token).json()
+    assert listed["Result"]["list"][0] == {"IDPacote": 101, "Nome": "Watch Básico"}
+    assert call(sandbox, "GET", "/_sandbox/subscribers", token=token).status_code == 401
+    assert call(sandbox, "GET", "/_sandbox/subscribers").status_code == 200
+
+
+def test_watch_wrong_credentials_and_reused_codes_are_refusals_with_http_200(sandbox_for):
+    sandbox = sandbox_for("watch")
+    client_id, _, secret = sandbox.token.partition(":")
+    wrong = requests.post(
+        sandbox.url + "/watch/v1/oauth/authenticate", data={"client_id": client_id, "uid": "x"}, timeout=10
+    )
+    assert wrong.status_code == 200
+    assert (wrong.json()["HasError"], wrong.json()["IsValidationError"]) == (True, True)
+
+
+def test_watch_tokens_expire_on_demand_and_with_their_lifetime(sandbox_for):
+    sandbox = sandbox_for("watch")
+    token = watch_token(sandbox)
+    sandbox.admin("POST", "/tokens/expire")
+    expired = call(sandbox, "GET", "/watch/v1/pacotes/list", token=token)
+    assert expired.status_code == 401 and expired.json()["HasError"] is True
+
+    sandbox.admin("PUT", "/tokens/lifetime", json={"seconds": 0})
+    assert call(sandbox, "GET", "/watch/v1/pacotes/list", token=watch_token(sandbox)).status_code == 401
+    assert sandbox.admin("GET", "/tokens").json()["issued"] >= 2
+
+
+def test_watch_one_ticket_per_email_and_package_updates_and_deletes(sandbox_for):
+    sandbox = sandbox_for("watch")
+    token = watch_token(sandbox)
+
+    ticket = watch_insert(sandbox, token).json()["Result"]["ticket"]
+    again = watch_insert(sandbox, token, pEmail="ANA@example.com").json()
+    assert again["HasError"] and again["Messages"] == ["Assinante já possui ticket para este pacote"]
+    assert watch_insert(sandbox, token, pPacote="999").json()["IsValidationError"] is True
+    assert watch_insert(sandbox, token, pPacote="102").json()["HasError"] is False
+
+    found = call(
+        sandbox,
+        "GET",
+        "/watch/v2/tickets/get",
+        token=token,
+        params={"pPacote": "101", "pEmailUsuario": "ana@EXAMPLE.com"},
+    ).json()["Result"]["list"]
+    assert [t["Ticket"] for t in found] == [ticket]
+    updated = call(
+        sandbox, "POST", "/watch/v1/tickets/updatestatus", token=token, data={"pTicket": ticket, "pStatus": "false"}
+    )
+    assert updated.json() == {"HasError": False, "IsValidationError": False, "Messages": [], "Result": None}
+    refused = call(
+        sandbox, "POST", "/watch/v1/tickets/delete", token=token, data={"pTicket": ticket, "pEmail": "outro@x.com"}
+    )
+    assert refused.json()["IsValidationError"] is True
+    call(
+        sandbox, "POST", "/watch/v1/tickets/delete", token=token, data={"pTicket": ticket, "pEmail": "ana@example.com"}
+    )
+    page = call(sandbox, "GET", "/watch/v2/tickets/get", token=token, params={"pPagina": "1"}).json()["Result"]["list"]
+    assert [t["IDPacote"] for t in page] == [102]
+    assert (
+        call(sandbox, "GET", "/watch/v2/tickets/get", token=token, params={"pPagina": "2"}).json()["Result"]["list"]
+        == []
+    )
+
+
+def test_watch_faults_answer_the_envelope_and_out_of_band_edits_work(sandbox_for):
+    sandbox = sandbox_for("watch")
+    token = watch_token(sandbox)
+    ticket = watch_insert(sandbox, token).json()["Result"]["ticket"]
+
+    sandbox.inject("error", status=503)
+    failed = call(sandbox, "GET", "/watch/v1/pacotes/list", token=token)
+    assert failed.status_code == 503 and failed.json()["IsValidationError"] is False
+    sandbox.admin("POST", "/envelope-faults", json={"message": "Instável"})
+    enveloped = call(sandbox, "GET", "/watch/v1/pacotes/list", token=token)
+    assert enveloped.status_code == 200
+    assert enveloped.json()["HasError"] is True and enveloped.json()["Messages"] == ["Instável"]
+
+    sandbox.edit(ticket, Ativo=False)
+    [record] = sandbox.records()
+    assert record["Ativo"] is False
+
+
+def test_watch_tickets_survive_a_restart_but_tokens_do_not(tmp_path):
+    state_file = tmp_path / "watch.json"
+    first = start_sandbox("watch", tmp_path, token="cli:sec-1", extra=("--state-file", str(state_file)))
+    try:
+        token = watch_token(first)
+        assert watch_insert(first, token).json()["HasError"] is False
+    finally:
+        first.stop()
+    second = start_sandbox("watch", tmp_path, token="cli:sec-1", extra=("--state-file", str(state_file)))
+    try:
+        assert len(second.records()) == 1
+        assert call(second, "GET", "/watch/v1/pacotes/list", token=token).status_code == 401
+    finally:
+        second.stop()

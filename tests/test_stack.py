@@ -79,7 +79,7 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
         # Query strings (searches carry CPFs and e-mails) stay out of the access log.
         requests.get(f"http://127.0.0.1:{panel_port}/login?q=52998224725", timeout=10).close()
         for index, adapter in enumerate(ADAPTERS):
-            line = re.search(rf"{re.escape(adapter.label)}\s+(http://127\.0\.0\.1:(\d+))\s+token: (\S+)", text)
+            line = re.search(rf"{re.escape(adapter.label)}\s+(http://127\.0\.0\.1:(\d+))\s+[\w:]+: (\S+)", text)
             assert line, f"{adapter.label} missing from:\n{text}"
             url, port, token = line.group(1), int(line.group(2)), line.group(3)
             assert port == sandbox_port + index
@@ -100,7 +100,7 @@ def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_p
                     "csrf_token": csrf_token_from(login),
                 },
             ).raise_for_status()
-            for contract_id in (1, 2):
+            for contract_id in (1, 2, 3):  # one demo contract per platform
                 url = f"{base}/financeiro/painel-do-cliente/contratos/{contract_id}"
                 token = csrf_token_from(browser.get(url, timeout=10).text)
                 browser.post(f"{url}/sincronizar", data={"csrf_token": token}, timeout=10).raise_for_status()

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from wtforms import (
     BooleanField,
     FieldList,
@@ -12,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from panel.domain.fiscal import SERVICES
+from panel.domain.kinds import PlatformKind
 from panel.forms import (
     BrDecimalField,
     Form,
@@ -68,8 +71,6 @@ class PlatformForm(Form):
         render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
         description="A URL da API fornecida pela plataforma, com http:// ou https://.",
     )
-    # Never rendered back (PasswordField hides its value): pages only say when it was set.
-    token = PasswordField("Token", render_kw={"autocomplete": "off", "spellcheck": "false"})
     concurrency_limit = IntegerField(
         "Requisições simultâneas",
         default=4,
@@ -98,6 +99,20 @@ class PlatformForm(Form):
         validators=[Optional(), NumberRange(1, 28, "Informe um dia de 1 a 28.")],
         description="Com “foto em um dia do mês”: conta quem estava ativo neste dia (de 1 a 28).",
     )
+
+
+def platform_form(kinds: Iterable[PlatformKind]) -> type[PlatformForm]:
+    """PlatformForm with one secret field per credential these kinds declare (a token; or a
+    client id and a client secret), shared by kinds that ask for the same one. Never rendered back
+    (PasswordField hides its value): pages only say when they were set."""
+    fields: dict[str, PasswordField] = {}
+    for kind in kinds:
+        for credential in kind.credentials:
+            fields.setdefault(
+                credential.name,
+                PasswordField(credential.label, render_kw={"autocomplete": "off", "spellcheck": "false"}),
+            )
+    return type("PlatformCredentialsForm", (PlatformForm,), fields)
 
 
 class ProductForm(Form):

@@ -51,7 +51,7 @@ def check_all(*checks) -> list:
         try:
             results.append(check())
         except DomainError as error:
-            errors.append(error)
+            errors.extend(getattr(error, "errors", [error]))  # a check may run check_all itself
             results.append(None)
     if errors:
         raise DomainErrors(errors) if len(errors) > 1 else errors[0]

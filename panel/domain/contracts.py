@@ -12,6 +12,7 @@ platform is called here: the provisioning jobs run the Operations.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -343,7 +344,9 @@ def act_many(actor: Actor, contract_ids: list[int], action: ContractAction | str
 # -- login data (ITTV logs subscribers in with the client's e-mail and document) --------------
 
 
-def _login_subscriptions(client: Client) -> list[Subscription]:
+def _login_subscriptions(client: Client, fields: Iterable[str] = ("email", "document")) -> list[Subscription]:
+    """The client's live subscriptions at platforms that follow one of ``fields`` (their login
+    or their key)."""
     subscriptions = db.session.scalars(
         select(Subscription)
         .join(Subscription.contract)
@@ -353,7 +356,8 @@ def _login_subscriptions(client: Client) -> list[Subscription]:
             Contract.status != ContractStatus.cancelled,
         )
     )
-    return [s for s in subscriptions if kind_of(s.platform.kind).has_login]
+    wanted = set(fields)
+    return [s for s in subscriptions if wanted & set(kind_of(s.platform.kind).followed_fields)]
 
 
 def exclusive_syncs(client: Client) -> list[Subscription]:
@@ -363,17 +367,18 @@ def exclusive_syncs(client: Client) -> list[Subscription]:
 
 
 def synced_with_login(client: Client) -> bool:
-    return bool(_login_subscriptions(client))
+    return bool(_login_subscriptions(client, ("email",)))
 
 
 def schedule_login_update(actor: Actor, client: Client, fields: list[str]) -> list[Operation]:
     """In the caller's transaction: one login-data Operation per synced contract at a platform
-    where the client logs in with the changed data."""
+    where the client logs in with (or is known by) the changed data, carrying only those fields."""
     names = {"email": "e-mail", "document": client.kind.document_label}
-    changed = " e ".join(names[field] for field in fields)
     operations = []
-    for subscription in _login_subscriptions(client):
-        operation = _operation(actor, subscription, OperationKind.update_login, {"fields": list(fields)})
+    for subscription in _login_subscriptions(client, fields):
+        sent = [field for field in fields if field in kind_of(subscription.platform.kind).followed_fields]
+        changed = " e ".join(names[field] for field in sent)
+        operation = _operation(actor, subscription, OperationKind.update_login, {"fields": sent})
         db.session.flush()
         add_event(
             subscription.contract,

@@ -10,7 +10,7 @@ called them commits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from panel import crypto
 from panel.domain import audit
 from panel.domain.common import Actor, DomainError, check_all
-from panel.domain.kinds import kind_of
+from panel.domain.kinds import TOKEN, Credential, PlatformKind, kind_of
+from panel.domain.kinds.base import CREDENTIAL_SEPARATOR
 from panel.domain.server_urls import check_server_url, origin
 from panel.extensions import db
 from panel.models import BillingMode, BillingRule, Plan, Platform
@@ -35,15 +36,38 @@ UNREADABLE_TOKEN = (
 # -- validation -----------------------------------------------------------------------------
 
 
-def _check_token(raw: str | None) -> str:
+def _check_token(raw: str | None, credential: Credential = TOKEN, *, last: bool = True) -> str:
     token = (raw or "").strip()
+    what, field = credential.label, credential.name
     if not token:
-        raise DomainError("Informe o token.", "token")
+        raise DomainError(f"Informe o {what.lower() if what == 'Token' else what}.", field)
     if len(token) > 4096:
-        raise DomainError("O token pode ter no máximo 4096 caracteres.", "token")
+        raise DomainError(f"{what}: no máximo 4096 caracteres.", field)
     if any(char.isspace() or not char.isprintable() or ord(char) > 126 for char in token):
-        raise DomainError("O token tem caracteres inválidos (espaços, acentos ou quebras de linha).", "token")
+        raise DomainError(f"{what} tem caracteres inválidos (espaços, acentos ou quebras de linha).", field)
+    if not last and CREDENTIAL_SEPARATOR in token:
+        raise DomainError(f"{what} não pode ter dois-pontos ({CREDENTIAL_SEPARATOR}).", field)
     return token
+
+
+def _secret_of(kind: PlatformKind, token: str | None, credentials: Mapping[str, str | None] | None) -> str:
+    """The one secret stored for an account: the kind's credentials checked (each error on its own
+    field) and packed. ``token`` alone: a one-field kind's token, or the fields already packed."""
+    if credentials is None:
+        credentials = kind.unpack_credentials((token or "").strip())
+    fields = kind.credentials
+    checked = check_all(
+        *(
+            (lambda c=credential, i=index: _check_token(credentials.get(c.name), c, last=i == len(fields) - 1))
+            for index, credential in enumerate(fields)
+        )
+    )
+    return kind.pack_credentials({credential.name: value for credential, value in zip(fields, checked, strict=True)})
+
+
+def credentials_given(kind: PlatformKind, credentials: Mapping[str, str | None] | None) -> bool:
+    """Whether the form brought new credentials (any field typed: then every field is asked for)."""
+    return bool(credentials) and any((credentials.get(c.name) or "").strip() for c in kind.credentials)
 
 
 def _check_code(raw: str | None) -> str:
@@ -133,7 +157,8 @@ def create_platform(
     code: str,
     name: str,
     server_url: str,
-    token: str,
+    token: str | None = None,
+    credentials: Mapping[str, str | None] | None = None,
     concurrency_limit: int | None = 4,
     active: bool = True,
     auto_correct: bool = False,
@@ -141,12 +166,13 @@ def create_platform(
     billing_mode: str | None = None,
     snapshot_day: int | None = None,
 ) -> Platform:
+    """``credentials``: the kind's fields by name (``token`` alone: see ``_secret_of``)."""
     platform_kind = kind_of(kind)
     code, name, url, token, limit, billing = check_all(
         lambda: _check_code_free(code, None),
         lambda: check_name(name),
         lambda: check_server_url(server_url),
-        lambda: _check_token(token),
+        lambda: _secret_of(platform_kind, token, credentials),
         lambda: _check_concurrency(concurrency_limit),
         lambda: _check_billing(unit_price, billing_mode, snapshot_day),
     )
@@ -165,7 +191,8 @@ def create_platform(
     db.session.add(platform)
     db.session.flush()
     changes = {key: [None, value] for key, value in _snapshot(platform).items()}
-    changes["token"] = [None, audit.SECRET_MASK]
+    for credential in platform_kind.credentials:
+        changes[credential.name] = [None, audit.SECRET_MASK]
     audit.record(
         actor,
         "platform.created",
@@ -184,27 +211,33 @@ def update_platform(
     code: str,
     name: str,
     server_url: str,
-    token: str | None,
+    token: str | None = None,
     concurrency_limit: int | None,
     active: bool,
+    credentials: Mapping[str, str | None] | None = None,
     auto_correct: bool | None = None,
     unit_price: Decimal | None = None,
     billing_mode: str | None = None,
     snapshot_day: int | None = None,
 ) -> Platform:
-    """Save the form. An empty ``token`` keeps the current one, unless the server's address
-    (scheme, host or port) changes: the old token is never sent anywhere new without the
-    operator typing it again. Every check runs before anything changes."""
+    """Save the form. Empty credentials (``token``, or the kind's ``credentials`` fields) keep the
+    current ones, unless the server's address (scheme, host or port) changes: the old secret is
+    never sent anywhere new without the operator typing it again. Every check runs before
+    anything changes."""
+    platform_kind = kind_of(platform.kind)
+    given = credentials_given(platform_kind, credentials) if credentials is not None else bool((token or "").strip())
     code, name, url, limit, new_token, billing = check_all(
         lambda: _check_code_free(code, platform),
         lambda: check_name(name),
         lambda: check_server_url(server_url),
         lambda: _check_concurrency(concurrency_limit),
-        lambda: _check_token(token) if (token or "").strip() else None,
+        lambda: _secret_of(platform_kind, token, credentials) if given else None,
         lambda: _check_billing(unit_price, billing_mode, snapshot_day),
     )
     if new_token is None and (origin(url) is None or origin(url) != origin(platform.server_url)):
-        raise DomainError("O servidor mudou: informe o token de novo.", "token")
+        first = platform_kind.credentials[0]
+        what = "o token" if first == TOKEN else "as credenciais"
+        raise DomainError(f"O servidor mudou: informe {what} de novo.", first.name)
     before = _snapshot(platform)
     platform.code, platform.name, platform.server_url, platform.concurrency_limit = code, name, url, limit
     platform.active = bool(active)
@@ -216,7 +249,8 @@ def update_platform(
     if new_token is not None:
         platform.token_ciphertext = crypto.encrypt(new_token)
         platform.token_set_at = utcnow()
-        changes["token"] = [audit.SECRET_MASK, audit.SECRET_MASK]
+        for credential in platform_kind.credentials:
+            changes[credential.name] = [audit.SECRET_MASK, audit.SECRET_MASK]
     if not changes:
         return platform
     audit.record(actor, "platform.updated", f"Alterou a plataforma {platform.name}.", target=platform, changes=changes)

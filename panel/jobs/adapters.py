@@ -19,6 +19,7 @@ from panel.domain import DomainError
 from panel.domain.platforms import UNREADABLE_TOKEN
 from panel.domain.provisioning import PlatformAccess
 from panel.domain.server_urls import check_server_url
+from panel.jobs.token_cache import RedisTokenCache
 from panel.models import Platform
 from panel.providers import Provider, make_provider, public_only_from_config, timeouts_from_config
 
@@ -59,5 +60,10 @@ def fresh_provider_for(platform: Platform | PlatformAccess) -> Provider:
         raise DomainError(UNREADABLE_TOKEN, "token") from None
     config = current_app.config
     return make_provider(
-        platform.kind, url, token, timeouts=timeouts_from_config(config), public_only=public_only_from_config(config)
+        platform.kind,
+        url,
+        token,
+        timeouts=timeouts_from_config(config),
+        public_only=public_only_from_config(config),
+        token_cache=RedisTokenCache(),  # access tokens a platform issues, shared by every job
     )

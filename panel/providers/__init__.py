@@ -21,8 +21,10 @@ from panel.providers.errors import PermanentError, ProviderError, RetryableError
 from panel.providers.http import Timeouts
 from panel.providers.ittv import IttvProvider
 from panel.providers.skeelo import SkeeloProvider
+from panel.providers.tokens import LocalTokenCache, TokenCache
+from panel.providers.watch import WatchProvider
 
-ADAPTERS: tuple[type[Provider], ...] = (IttvProvider, SkeeloProvider)
+ADAPTERS: tuple[type[Provider], ...] = (IttvProvider, SkeeloProvider, WatchProvider)
 REGISTRY: dict[str, type[Provider]] = {adapter.kind: adapter for adapter in ADAPTERS}
 Product = CatalogueItem  # (the catalogue's word, as adapters have always returned it)
 
@@ -35,9 +37,15 @@ def provider_class(kind: str) -> type[Provider]:
 
 
 def make_provider(
-    kind: str, base_url: str, token: str, *, timeouts: Timeouts | None = None, public_only: bool = False
+    kind: str,
+    base_url: str,
+    token: str,
+    *,
+    timeouts: Timeouts | None = None,
+    public_only: bool = False,
+    token_cache: TokenCache | None = None,
 ) -> Provider:
-    return provider_class(kind)(base_url, token, timeouts=timeouts, public_only=public_only)
+    return provider_class(kind)(base_url, token, timeouts=timeouts, public_only=public_only, token_cache=token_cache)
 
 
 def timeouts_from_config(config) -> Timeouts:
@@ -55,6 +63,7 @@ __all__ = [
     "AccessStatus",
     "CatalogueItem",
     "ConnectionCheck",
+    "LocalTokenCache",
     "PermanentError",
     "PlanProducts",
     "Product",
@@ -66,6 +75,7 @@ __all__ = [
     "SubscriberData",
     "SubscriberRef",
     "Timeouts",
+    "TokenCache",
     "make_provider",
     "provider_class",
     "public_only_from_config",

@@ -26,6 +26,7 @@ from panel.domain.vocabulary import (
 )
 from panel.providers.errors import PermanentError
 from panel.providers.http import JsonHttpClient, Timeouts
+from panel.providers.tokens import LocalTokenCache, TokenCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,19 @@ class Provider(ABC):
             cls.supported_statuses, cls.has_login = kind.supported_statuses, kind.has_login
 
     def __init__(
-        self, base_url: str, token: str, *, timeouts: Timeouts | None = None, public_only: bool = False
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeouts: Timeouts | None = None,
+        public_only: bool = False,
+        token_cache: TokenCache | None = None,
     ) -> None:
-        """``public_only`` (production): calls reach only public addresses (``JsonHttpClient``)."""
+        """``public_only`` (production): calls reach only public addresses (``JsonHttpClient``).
+        ``token`` is the account's stored secret (the kind's credentials, packed: see
+        ``PlatformKind.pack_credentials``); ``token_cache`` is where adapters whose platform issues
+        its own access tokens keep them across jobs (the others ignore it)."""
+        self.token_cache: TokenCache = token_cache if token_cache is not None else LocalTokenCache()
         self.http = JsonHttpClient(
             base_url,
             token,

@@ -84,40 +84,49 @@ class JsonHttpClient:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | None,
         *,
         platform: str,
         timeouts: Timeouts,
         message_of: MessageOf,
         public_only: bool = False,
+        secrets: Iterable[str] = (),
     ) -> None:
-        """``public_only`` (production): refuse to connect to anything but a public address."""
+        """``public_only`` (production): refuse to connect to anything but a public address.
+        ``token`` None: no Authorization header until ``use_token`` (a platform whose bearer
+        token is obtained with other credentials, listed in ``secrets`` to be masked too)."""
         self.base_url = base_url.rstrip("/")
         self.platform = platform
         self.timeouts = timeouts
-        token = token.strip()
-        if not token or not _HEADER_SAFE.fullmatch(token):
-            # Checked here because requests would fail later with an error that quotes the header.
-            raise PermanentError(
-                f"O token de {platform} está vazio ou tem caracteres inválidos; confira em Configurações."
-            )
-        self._token = token
+        self._secrets = [value for value in secrets if value]
+        self._token = ""
         self._message_of = message_of
         self.session = requests.Session()
         # Nothing from the environment: a ~/.netrc entry would replace our Authorization header
         # and proxy variables would send the token elsewhere.
         self.session.trust_env = False
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                "User-Agent": "painel-sva",
-            }
-        )
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "painel-sva"})
+        if token is not None:
+            self.use_token(token)
         if public_only:
             for prefix in ("http://", "https://"):
                 self.session.mount(prefix, PublicAddressesOnly())
         _install_urllib3_redaction()
+
+    def use_token(self, token: str) -> None:
+        """Send ``Authorization: Bearer <token>`` from now on."""
+        token = token.strip()
+        if not token or not _HEADER_SAFE.fullmatch(token):
+            # Checked here because requests would fail later with an error that quotes the header.
+            raise PermanentError(
+                f"O token de {self.platform} está vazio ou tem caracteres inválidos; confira em Configurações."
+            )
+        self._token = token
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    @property
+    def token(self) -> str:
+        return self._token
 
     def close(self) -> None:
         self.session.close()
@@ -129,12 +138,13 @@ class JsonHttpClient:
         *,
         params: dict[str, str] | None = None,
         json: Any = None,
+        data: dict[str, str] | None = None,
         sensitive: Iterable[str] = (),
         accept: Collection[int] = (),
     ) -> Answer:
-        """Send one request. 2xx (and any status in ``accept``) comes back as an Answer;
-        anything else raises. ``sensitive`` lists the personal values of this request, masked
-        in whatever the platform says back."""
+        """Send one request (``json``, or ``data`` form-encoded). 2xx (and any status in
+        ``accept``) comes back as an Answer; anything else raises. ``sensitive`` lists the
+        personal values of this request, masked in whatever the platform says back."""
         started = time.monotonic()
         failure: ProviderError | None = None
         try:
@@ -143,6 +153,7 @@ class JsonHttpClient:
                 self.base_url + path,
                 params=params,
                 json=json,
+                data=data,
                 timeout=(self.timeouts.connect, self.timeouts.read),
                 allow_redirects=False,  # a redirect would carry the token to another address
             )
@@ -187,12 +198,16 @@ class JsonHttpClient:
             )
         return RetryableError(f"Falha ao falar com {self.platform} ({type(exc).__name__}).")
 
+    def redact(self, message: str, sensitive: Iterable[str] = ()) -> str:
+        """The platform's ``message`` with our secrets and the request's personal values masked."""
+        return redact(message, [self._token, *self._secrets, *sensitive])
+
     def refusal(self, answer: Answer, sensitive: Iterable[str] = ()) -> ProviderError:
         """The error for a non-2xx answer: retryable for 408, 429 and 5xx, permanent otherwise."""
         status = answer.status
         body = None if answer.body is _INVALID else answer.body
         message, code = self._message_of(body) if body is not None else (None, None)
-        said = redact(message, [self._token, *sensitive]) if message else None
+        said = self.redact(message, sensitive) if message else None
         suffix = f": {said}" if said else "."
         if status == 429 or status >= 500 or status == 408:
             retry_after = parse_retry_after(answer.retry_after)

@@ -46,6 +46,16 @@
     });
   });
 
+  // Platform accounts: only the chosen kind's own credential fields are shown (the kind declares them).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = input.closest && input.closest("form[data-kind-fields]");
+    if (!form || input.name !== "kind") { return; }
+    form.querySelectorAll("[data-for-kinds]").forEach(function (box) {
+      box.hidden = box.dataset.forKinds.split(" ").indexOf(input.value) < 0;
+    });
+  });
+
   // Following what a job is still producing, until it is final.
   // - A box with data-poll-url (the contract's subscriber box, a platform check, the régua's
   //   progress) asks for its own fresh fragment; once the fresh one has no data-poll-url the job

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from panel.configuracoes import bp
-from panel.configuracoes.forms import PlatformForm
+from panel.configuracoes.forms import platform_form
 from panel.domain import platform_checks
 from panel.domain import platforms as platforms_domain
 from panel.domain import products as products_domain
@@ -21,6 +21,21 @@ from panel.web import attempt, current_actor
 
 def _kind_choices() -> list[tuple[str, str]]:
     return [(name, kind.title) for name, kind in KINDS.items()]
+
+
+def _credential_fields(form, kinds) -> list[tuple[object, str]]:
+    """Each secret field of the form, with the kinds that ask for it (the page shows a field only
+    for the kind chosen)."""
+    fields: dict[str, list[str]] = {}
+    for kind in kinds:
+        for credential in kind.credentials:
+            fields.setdefault(credential.name, []).append(kind.name)
+    return [(form[name], " ".join(names)) for name, names in fields.items()]
+
+
+def _typed_credentials(form, kind) -> dict[str, str]:
+    """What was typed in the chosen kind's own credential fields (the others are ignored)."""
+    return {credential.name: form[credential.name].data or "" for credential in kind.credentials}
 
 
 @bp.route("/plataformas")
@@ -43,15 +58,18 @@ def platforms():
 @bp.route("/plataformas/nova", methods=["GET", "POST"])
 @requires(Role.admin)
 def platform_new():
-    form = PlatformForm()
+    form = platform_form(KINDS.values())()
     form.kind.choices = _kind_choices()
     kind = request.args.get("tipo")
     if request.method == "GET" and kind in KINDS:
         form.kind.data = kind
         if platforms_domain.code_is_free(kind):
             form.code.data = kind.upper()  # the usual code, unless a first account took it
-    form.token.description = "Fornecido pela plataforma. Fica guardado criptografado e não é exibido de novo."
+    credential_fields = _credential_fields(form, KINDS.values())
+    for field, _ in credential_fields:
+        field.description = "Fornecido pela plataforma. Fica guardado criptografado e não é exibido de novo."
     if form.validate_on_submit():
+        chosen = kind_of(form.kind.data)
         saved = attempt(
             lambda: platforms_domain.create_platform(
                 current_actor(),
@@ -59,7 +77,7 @@ def platform_new():
                 code=form.code.data,
                 name=form.name.data,
                 server_url=form.server_url.data,
-                token=form.token.data,
+                credentials=_typed_credentials(form, chosen),
                 concurrency_limit=form.concurrency_limit.data,
                 active=form.active.data,
                 auto_correct=form.auto_correct.data,
@@ -72,7 +90,13 @@ def platform_new():
         )
         if saved:
             return _after_save(saved.value)
-    return render_template("configuracoes/platform_form.html", form=form, platform=None)
+    return render_template(
+        "configuracoes/platform_form.html",
+        form=form,
+        platform=None,
+        credential_fields=credential_fields,
+        chosen_kind=form.kind.data or next(iter(KINDS)),
+    )
 
 
 def _after_save(platform: Platform):
@@ -104,12 +128,15 @@ def platform_detail(platform_id: int):
 @requires(Role.admin)
 def platform_edit(platform_id: int):
     platform = db.get_or_404(Platform, platform_id)
-    form = PlatformForm(obj=platform)
+    kind = kind_of(platform.kind)
+    form = platform_form([kind])(obj=platform)
     del form.kind  # the adapter of an account never changes
-    form.token.description = (
-        f"Definido em {local_datetime(platform.token_set_at, '%d/%m/%Y')}. "
-        "Deixe em branco para manter o atual; ao trocar o servidor, informe-o de novo."
-    )
+    credential_fields = _credential_fields(form, [kind])
+    for field, _ in credential_fields:
+        field.description = (
+            f"Definido em {local_datetime(platform.token_set_at, '%d/%m/%Y')}. "
+            "Deixe em branco para manter o atual; ao trocar o servidor, informe-o de novo."
+        )
     if form.validate_on_submit() and attempt(
         lambda: platforms_domain.update_platform(
             current_actor(),
@@ -117,7 +144,7 @@ def platform_edit(platform_id: int):
             code=form.code.data,
             name=form.name.data,
             server_url=form.server_url.data,
-            token=form.token.data,
+            credentials=_typed_credentials(form, kind),
             concurrency_limit=form.concurrency_limit.data,
             active=form.active.data,
             auto_correct=form.auto_correct.data,
@@ -129,7 +156,13 @@ def platform_edit(platform_id: int):
         success=lambda saved: f"Plataforma {saved.name} salva.",
     ):
         return _after_save(platform)
-    return render_template("configuracoes/platform_form.html", form=form, platform=platform)
+    return render_template(
+        "configuracoes/platform_form.html",
+        form=form,
+        platform=platform,
+        credential_fields=credential_fields,
+        chosen_kind=kind.name,
+    )
 
 
 @bp.route("/plataformas/<int:platform_id>/remover", methods=["POST"])

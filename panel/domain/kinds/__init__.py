@@ -7,8 +7,9 @@ from panel.domain.common import DomainError
 from panel.domain.kinds.base import TOKEN, Credential, PlatformKind
 from panel.domain.kinds.ittv import ITTV
 from panel.domain.kinds.skeelo import SKEELO
+from panel.domain.kinds.watch import WATCH
 
-KINDS: dict[str, PlatformKind] = {kind.name: kind for kind in (ITTV, SKEELO)}
+KINDS: dict[str, PlatformKind] = {kind.name: kind for kind in (ITTV, SKEELO, WATCH)}
 
 
 def kind_of(name: str) -> PlatformKind:
