@@ -404,3 +404,36 @@ def test_a_list_longer_than_a_batch_is_compared_batch_by_batch(app, sandbox_for,
         assert run.count_of(DifferenceKind.unknown) == extra
         assert run.count_of(DifferenceKind.blocked_there) == 1 and run.count_of(DifferenceKind.missing_there) == 0
     assert found(app, run_id).get(drifted) == DifferenceKind.blocked_there and in_step not in found(app, run_id)
+
+
+def test_watch_is_reconciled_by_its_tickets(app, sandbox_for, run_jobs):
+    """Watch keeps one ticket per package and no document: the run groups the tickets by our
+    reference, and a ticket switched off at the platform, or all of them deleted, shows up."""
+    setup = platform_at(app, sandbox_for("watch"))
+    in_step, blocked_there, missing = (
+        synced(app, setup, run_jobs, document, name) for document, name in zip(CPFS, ("Ana", "Bia", "Caio"))
+    )
+    run_jobs()
+    sandbox = setup.sandbox
+
+    def tickets(contract_id: int) -> list[dict]:
+        reference = subscription(app, contract_id).external_ref
+        return [r for r in sandbox.records() if r["IDIntegracaoAssinante"] == reference]
+
+    assert len(tickets(in_step)) == 2 and reconciliation_is_clean(app, setup, run_jobs)
+    for ticket in tickets(blocked_there):
+        sandbox.edit(ticket["Ticket"], Ativo=False)
+    for ticket in tickets(missing):
+        sandbox.admin("DELETE", f"/subscribers/{ticket['Ticket']}")
+
+    run_id = reconcile(app, setup.platform_id, run_jobs)
+    assert found(app, run_id) == {blocked_there: DifferenceKind.blocked_there, missing: DifferenceKind.missing_there}
+
+    with app.app_context():
+        for contract_id in (blocked_there, missing):
+            difference = db.session.get(ReconciliationDifference, difference_of(app, run_id, contract_id))
+            reconciliation.correct(SYSTEM, difference)
+        db.session.commit()
+    run_jobs()
+    assert all(ticket["Ativo"] for ticket in tickets(blocked_there)) and len(tickets(missing)) == 2
+    assert reconciliation_is_clean(app, setup, run_jobs)
