@@ -235,3 +235,17 @@ def test_the_demo_months_ledger_exports_to_csv_that_pandas_reads_right(app, runn
     # The home page's chart draws the same snapshots.
     html = client.get("/").get_data(as_text=True)
     assert html.count('data-testid="chart-line"') == 2
+
+
+def test_the_cron_jobs_take_one_snapshot_a_day_and_compact_the_counters(app):
+    import importlib
+
+    from panel.jobs.licences import compact_tab_counts, licence_snapshot_tick
+
+    ittv_contracts(app, 2)
+    with app.app_context():
+        assert licence_snapshot_tick().startswith("snapshot ")
+        assert licence_snapshot_tick() == "taken"  # the day's is there: nothing more today
+        assert compact_tab_counts() > 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 1
+        importlib.import_module("panel.jobs.cron_config")  # both are registered there
