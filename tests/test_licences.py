@@ -249,3 +249,16 @@ def test_the_cron_jobs_take_one_snapshot_a_day_and_compact_the_counters(app):
         assert compact_tab_counts() > 0
         assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 1
         importlib.import_module("panel.jobs.cron_config")  # both are registered there
+
+
+def test_a_platform_with_snapshots_but_no_plans_can_still_be_removed(app):
+    from panel.domain import platforms as platforms_domain
+    from tests.factories import SYSTEM
+
+    platform_id = make_platform(app, "skeelo")
+    snapshot_at(app, datetime.now(UTC))
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 1
+        platforms_domain.delete_platform(SYSTEM, db.session.get(Platform, platform_id))
+        db.session.commit()
+        assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 0

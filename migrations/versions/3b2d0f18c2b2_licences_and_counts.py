@@ -72,7 +72,10 @@ def upgrade():
         sa.Column("inactive", sa.BigInteger(), nullable=False),
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_licence_snapshots_platform_id_platforms")
+            ["platform_id"],
+            ["platforms.id"],
+            name=op.f("fk_licence_snapshots_platform_id_platforms"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_licence_snapshots")),
         sa.UniqueConstraint("platform_id", "day", name="uq_licence_snapshots_platform_day"),
@@ -84,7 +87,10 @@ def upgrade():
         sa.Column("list_tab", sa.String(length=16), nullable=False),
         sa.Column("delta", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_subscription_tab_deltas_platform_id_platforms")
+            ["platform_id"],
+            ["platforms.id"],
+            name=op.f("fk_subscription_tab_deltas_platform_id_platforms"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_tab_deltas")),
     )
@@ -101,7 +107,7 @@ def upgrade():
         sa.Column("from_tab", sa.String(length=16), nullable=True),
         sa.Column("to_tab", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_access_changes_platform_id_platforms")
+            ["platform_id"], ["platforms.id"], name=op.f("fk_access_changes_platform_id_platforms"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["subscription_id"], ["subscriptions.id"], name=op.f("fk_access_changes_subscription_id_subscriptions")
@@ -119,7 +125,7 @@ def upgrade():
         sa.Column("days", sa.BigInteger(), nullable=False),
         sa.CheckConstraint("days >= 0", name=op.f("ck_licence_members_days_not_negative")),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_licence_members_platform_id_platforms")
+            ["platform_id"], ["platforms.id"], name=op.f("fk_licence_members_platform_id_platforms"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["subscription_id"], ["subscriptions.id"], name=op.f("fk_licence_members_subscription_id_subscriptions")
