@@ -262,3 +262,28 @@ def test_a_platform_with_snapshots_but_no_plans_can_still_be_removed(app):
         platforms_domain.delete_platform(SYSTEM, db.session.get(Platform, platform_id))
         db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 0
+
+
+def test_an_update_that_leaves_the_billing_settings_out_keeps_them(app):
+    from panel.domain import platforms as platforms_domain
+    from tests.factories import SYSTEM
+
+    platform_id = make_platform(app, "skeelo")
+    set_billing(app, platform_id, BillingMode.snapshot_day, 10, price="2.50")
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        platforms_domain.update_platform(
+            SYSTEM,
+            platform,
+            code=platform.code,
+            name="Outro nome",
+            server_url=platform.server_url,
+            token=None,
+            concurrency_limit=4,
+            active=True,
+        )
+        assert (platform.unit_price, platform.billing_mode, platform.snapshot_day) == (
+            Decimal("2.50"),
+            BillingMode.snapshot_day,
+            10,
+        )
