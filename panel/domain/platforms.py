@@ -69,6 +69,7 @@ def _check_concurrency(value: int | None) -> int:
 
 
 MAX_UNIT_PRICE = Decimal("100000")
+KEEP = object()  # an update_platform argument left out: the setting stays as it is
 
 
 def _check_billing(
@@ -188,9 +189,9 @@ def update_platform(
     concurrency_limit: int | None,
     active: bool,
     auto_correct: bool | None = None,
-    unit_price: Decimal | None = None,
-    billing_mode: str | None = None,
-    snapshot_day: int | None = None,
+    unit_price: Decimal | None | object = KEEP,
+    billing_mode: str | None | object = KEEP,
+    snapshot_day: int | None | object = KEEP,
 ) -> Platform:
     """Save the form. An empty ``token`` keeps the current one, unless the server's address
     (scheme, host or port) changes: the old token is never sent anywhere new without the
@@ -201,7 +202,11 @@ def update_platform(
         lambda: check_server_url(server_url),
         lambda: _check_concurrency(concurrency_limit),
         lambda: _check_token(token) if (token or "").strip() else None,
-        lambda: _check_billing(unit_price, billing_mode, snapshot_day),
+        lambda: _check_billing(
+            platform.unit_price if unit_price is KEEP else unit_price,
+            platform.billing_mode if billing_mode is KEEP else billing_mode,
+            platform.snapshot_day if snapshot_day is KEEP else snapshot_day,
+        ),
     )
     if new_token is None and (origin(url) is None or origin(url) != origin(platform.server_url)):
         raise DomainError("O servidor mudou: informe o token de novo.", "token")
