@@ -315,6 +315,48 @@ def tab_counts(platform_ids: list[int], *, text: str = "") -> dict[ListTab, int]
     return tab_counters.tab_totals(platform_ids)
 
 
+class Owner(NamedTuple):
+    """Whose a subscriber is, as plain values (``owners``)."""
+
+    contract_id: int
+    client_id: int
+    client_name: str
+    document: str
+    platform_name: str
+
+
+def owners(subscription_ids) -> dict[int, Owner]:
+    """Each subscriber's contract, client and platform, by the subscription's id: read table by
+    table by primary key, as ``listed_rows`` (an export's batch of operations)."""
+    ids = set(subscription_ids)
+    if not ids:
+        return {}
+    subscriptions = db.session.execute(
+        select(Subscription.id, Subscription.contract_id, Subscription.platform_id).where(Subscription.id.in_(ids))
+    ).all()
+    contracts = dict(
+        db.session.execute(
+            select(Contract.id, Contract.client_id).where(Contract.id.in_({row.contract_id for row in subscriptions}))
+        ).all()
+    )
+    clients = {
+        row.id: row
+        for row in db.session.execute(
+            select(Client.id, Client.name, Client.document).where(Client.id.in_(set(contracts.values())))
+        )
+    }
+    platforms = dict(
+        db.session.execute(
+            select(Platform.id, Platform.name).where(Platform.id.in_({row.platform_id for row in subscriptions}))
+        ).all()
+    )
+    found = {}
+    for row in subscriptions:
+        client = clients[contracts[row.contract_id]]
+        found[row.id] = Owner(row.contract_id, client.id, client.name, client.document, platforms[row.platform_id])
+    return found
+
+
 @dataclass(frozen=True)
 class Box:
     """The contract page's subscriber box: the subscriber and its latest requests, newest
