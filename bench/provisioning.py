@@ -742,8 +742,8 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
     """Both sizes loaded into databases of their own, then each page requested on one and the
     other in turn (the order alternating), so that a change in the machine's load during the
     measurement weighs on both sides alike."""
-    from panel.domain import tab_counts
     from panel.extensions import db
+    from panel.jobs.licences import compact_tab_counts
 
     apps, clients, deep = {}, {}, {}
     for size, database_url in database_urls.items():
@@ -751,7 +751,7 @@ def list_pages_on(label: str, database_urls: dict[int, str], workdir: Path, redi
         data = ListData(app)
         seconds = data.grow_to(size)
         with app.app_context():
-            tab_counts.compact()  # what the cron job does every minute
+            compact_tab_counts()  # the cron job (every minute): folds the counters, vacuums after a bulk load
             snapshot_history(data)
             db.session.commit()
             if db.engine.dialect.name == "postgresql":

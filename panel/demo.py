@@ -13,18 +13,31 @@ import secrets
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from panel.config import instance_secret
-from panel.domain import Actor, billing_rules, clients, contracts, plans, platforms, products, users
+from panel.domain import Actor, billing_rules, clients, contracts, licences, plans, platforms, products, users
 from panel.domain.common import local_today
 from panel.domain.fiscal import Line
 from panel.domain.kinds import KINDS, kind_of
 from panel.extensions import db
-from panel.models import BillingRule, Client, CompositionMode, Plan, Platform, Role
+from panel.models import (
+    AccessChange,
+    BillingRule,
+    Client,
+    CompositionMode,
+    Contract,
+    LicenceMember,
+    LicenceSnapshot,
+    Plan,
+    Platform,
+    Role,
+)
 
 ACTOR = Actor.system("Sistema (demonstração)")
 
@@ -288,14 +301,6 @@ def seed_history(echo: Callable[[str], None]) -> None:
     """The demo subscribers (synced; the worker provisions them at the sandboxes) with their
     made-up past: their access changes dated back, the daily snapshots of the last 90 days and
     the months' licence members, as the snapshot job would have left them. Once."""
-    from datetime import UTC, datetime, time, timedelta
-    from zoneinfo import ZoneInfo
-
-    from sqlalchemy import update
-
-    from panel.domain import licences
-    from panel.models import AccessChange, Contract, LicenceMember, LicenceSnapshot
-
     if db.session.scalar(select(LicenceSnapshot.id).limit(1)) is not None:
         return
     plan_of = {

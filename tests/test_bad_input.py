@@ -41,6 +41,8 @@ HOSTILE_QUERY_VALUES = ["a\x00b", "٣", str(2**31), "9" * 23, "-1", "%", "x" * 3
 QUERY_PARAMETERS = {"q", "antes", "plataforma", "contrato", "tipo", "situacao", "aba", "voltar", "next"}
 QUERY_PARAMETERS |= {"assinantes", "operacoes"}  # the ids of the rows a list polls (/integradores/estado)
 QUERY_PARAMETERS |= {"quem", "acao", "de", "ate", "dias", "plano", "execucao"}  # Auditoria's, Títulos' filters
+
+QUERY_PARAMETERS |= {"mes", "depois", "periodo"}  # Licenças' month and pages, Operações' period
 # Answers that are not a crash: a page (with its errors), a redirect, a refusal.
 # (405: rq-dashboard's requeue-by-GET, refused on purpose.)
 ALLOWED = {200, 301, 302, 303, 308, 400, 404, 405, 422}
@@ -152,6 +154,7 @@ STRING_VALUES = {
     "path": "sincronizar",
     "filename": "css/app.css",
     "job_id": "nenhum",
+    "number": "cobrados",  # Licenças: the number whose subscribers are listed
 }
 RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 

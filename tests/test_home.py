@@ -133,3 +133,17 @@ def test_an_empty_panel_shows_zeros_and_no_chart(app, login_as, client):
     html = client.get("/").get_data(as_text=True)
     assert "Nenhuma plataforma cadastrada" in html and "Sem fotos diárias ainda" in html
     assert "Nenhuma execução ainda" in html
+
+
+def test_the_failures_card_counts_up_to_its_cap(app):
+    from panel.domain import overview
+
+    plan = ittv_plan(app)
+    for index in range(3):
+        act(app, make_contract(app, make_client(app, document=CPFS[index], name=f"C {index}"), plan), "sync")
+    now = datetime.now(UTC)
+    with app.app_context():
+        db.session.execute(update(Operation).values(status="failed", updated_at=now))
+        assert overview.failed_since(now - timedelta(hours=24), cap=2) == (2, True)
+        assert overview.failed_since(now - timedelta(hours=24), cap=3) == (3, False)
+        assert overview.failed_since(now + timedelta(seconds=1)) == (0, False)

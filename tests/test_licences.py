@@ -235,3 +235,55 @@ def test_the_demo_months_ledger_exports_to_csv_that_pandas_reads_right(app, runn
     # The home page's chart draws the same snapshots.
     html = client.get("/").get_data(as_text=True)
     assert html.count('data-testid="chart-line"') == 2
+
+
+def test_the_cron_jobs_take_one_snapshot_a_day_and_compact_the_counters(app):
+    import importlib
+
+    from panel.jobs.licences import compact_tab_counts, licence_snapshot_tick
+
+    ittv_contracts(app, 2)
+    with app.app_context():
+        assert licence_snapshot_tick().startswith("snapshot ")
+        assert licence_snapshot_tick() == "taken"  # the day's is there: nothing more today
+        assert compact_tab_counts() > 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 1
+        importlib.import_module("panel.jobs.cron_config")  # both are registered there
+
+
+def test_a_platform_with_snapshots_but_no_plans_can_still_be_removed(app):
+    from panel.domain import platforms as platforms_domain
+    from tests.factories import SYSTEM
+
+    platform_id = make_platform(app, "skeelo")
+    snapshot_at(app, datetime.now(UTC))
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 1
+        platforms_domain.delete_platform(SYSTEM, db.session.get(Platform, platform_id))
+        db.session.commit()
+        assert db.session.scalar(db.select(db.func.count()).select_from(LicenceSnapshot)) == 0
+
+
+def test_an_update_that_leaves_the_billing_settings_out_keeps_them(app):
+    from panel.domain import platforms as platforms_domain
+    from tests.factories import SYSTEM
+
+    platform_id = make_platform(app, "skeelo")
+    set_billing(app, platform_id, BillingMode.snapshot_day, 10, price="2.50")
+    with app.app_context():
+        platform = db.session.get(Platform, platform_id)
+        platforms_domain.update_platform(
+            SYSTEM,
+            platform,
+            code=platform.code,
+            name="Outro nome",
+            server_url=platform.server_url,
+            token=None,
+            concurrency_limit=4,
+            active=True,
+        )
+        assert (platform.unit_price, platform.billing_mode, platform.snapshot_day) == (
+            Decimal("2.50"),
+            BillingMode.snapshot_day,
+            10,
+        )

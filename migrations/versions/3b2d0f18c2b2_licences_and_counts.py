@@ -1,5 +1,7 @@
 """Licences and the overview: daily snapshots, the month's access changes, the tabs' counters, a platform's unit price.
 
+Also an index on operations (status, updated_at): the overview's failures of the last 24 h.
+
 The counters and the access-change log are written by triggers on ``subscriptions`` (the same
 text as panel/models/licence.py; copied, so that this revision stays what it was when the models
 move on). The counters start from the subscriptions there are; the log starts now.
@@ -72,7 +74,10 @@ def upgrade():
         sa.Column("inactive", sa.BigInteger(), nullable=False),
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_licence_snapshots_platform_id_platforms")
+            ["platform_id"],
+            ["platforms.id"],
+            name=op.f("fk_licence_snapshots_platform_id_platforms"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_licence_snapshots")),
         sa.UniqueConstraint("platform_id", "day", name="uq_licence_snapshots_platform_day"),
@@ -84,7 +89,10 @@ def upgrade():
         sa.Column("list_tab", sa.String(length=16), nullable=False),
         sa.Column("delta", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_subscription_tab_deltas_platform_id_platforms")
+            ["platform_id"],
+            ["platforms.id"],
+            name=op.f("fk_subscription_tab_deltas_platform_id_platforms"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_tab_deltas")),
     )
@@ -101,7 +109,7 @@ def upgrade():
         sa.Column("from_tab", sa.String(length=16), nullable=True),
         sa.Column("to_tab", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_access_changes_platform_id_platforms")
+            ["platform_id"], ["platforms.id"], name=op.f("fk_access_changes_platform_id_platforms"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["subscription_id"], ["subscriptions.id"], name=op.f("fk_access_changes_subscription_id_subscriptions")
@@ -119,7 +127,7 @@ def upgrade():
         sa.Column("days", sa.BigInteger(), nullable=False),
         sa.CheckConstraint("days >= 0", name=op.f("ck_licence_members_days_not_negative")),
         sa.ForeignKeyConstraint(
-            ["platform_id"], ["platforms.id"], name=op.f("fk_licence_members_platform_id_platforms")
+            ["platform_id"], ["platforms.id"], name=op.f("fk_licence_members_platform_id_platforms"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["subscription_id"], ["subscriptions.id"], name=op.f("fk_licence_members_subscription_id_subscriptions")
@@ -140,6 +148,9 @@ def upgrade():
         batch_op.create_check_constraint("billing_mode_known", "billing_mode IN ('any_moment', 'snapshot_day')")
         batch_op.create_check_constraint("snapshot_day_range", "snapshot_day IS NULL OR snapshot_day BETWEEN 1 AND 28")
 
+    with op.batch_alter_table("operations", schema=None) as batch_op:
+        batch_op.create_index("ix_operations_status_updated_at", ["status", "updated_at"], unique=False)
+
     # The counters start from the subscriptions there are; then the triggers keep them.
     op.execute(
         "INSERT INTO subscription_tab_deltas (platform_id, list_tab, delta) "
@@ -156,6 +167,8 @@ def downgrade():
     else:
         op.execute("DROP TRIGGER IF EXISTS subscriptions_tab_insert")
         op.execute("DROP TRIGGER IF EXISTS subscriptions_tab_update")
+    with op.batch_alter_table("operations", schema=None) as batch_op:
+        batch_op.drop_index("ix_operations_status_updated_at")
     with op.batch_alter_table("platforms", schema=None) as batch_op:
         batch_op.drop_constraint("snapshot_day_range", type_="check")
         batch_op.drop_constraint("billing_mode_known", type_="check")

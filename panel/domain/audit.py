@@ -68,6 +68,7 @@ KINDS = {
     "platform": "Operadoras e fornecedores",
     "billing_rule": "Réguas de cobrança",
     "regua": "Execuções da régua",
+    "reconciliation": "Conciliação",
 }
 PANEL_ACTORS = "sistema"  # the "who" of events without an operator (Régua, Sistema)
 

@@ -93,6 +93,7 @@ def _check_concurrency(value: int | None) -> int:
 
 
 MAX_UNIT_PRICE = Decimal("100000")
+KEEP = object()  # an update_platform argument left out: the setting stays as it is
 
 
 def _check_billing(
@@ -216,9 +217,9 @@ def update_platform(
     active: bool,
     credentials: Mapping[str, str | None] | None = None,
     auto_correct: bool | None = None,
-    unit_price: Decimal | None = None,
-    billing_mode: str | None = None,
-    snapshot_day: int | None = None,
+    unit_price: Decimal | None | object = KEEP,
+    billing_mode: str | None | object = KEEP,
+    snapshot_day: int | None | object = KEEP,
 ) -> Platform:
     """Save the form. Empty credentials (``token``, or the kind's ``credentials`` fields) keep the
     current ones, unless the server's address (scheme, host or port) changes: the old secret is
@@ -232,7 +233,11 @@ def update_platform(
         lambda: check_server_url(server_url),
         lambda: _check_concurrency(concurrency_limit),
         lambda: _secret_of(platform_kind, token, credentials) if given else None,
-        lambda: _check_billing(unit_price, billing_mode, snapshot_day),
+        lambda: _check_billing(
+            platform.unit_price if unit_price is KEEP else unit_price,
+            platform.billing_mode if billing_mode is KEEP else billing_mode,
+            platform.snapshot_day if snapshot_day is KEEP else snapshot_day,
+        ),
     )
     if new_token is None and (origin(url) is None or origin(url) != origin(platform.server_url)):
         first = platform_kind.credentials[0]

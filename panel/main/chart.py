@@ -41,21 +41,22 @@ class Chart:
         return not self.lines
 
 
-def _nice_top(value: int) -> int:
-    """The y axis' top: a round number at or above ``value``."""
-    if value <= 4:
-        return 4
-    step = 10 ** (len(str(value)) - 1)
-    for factor in (1, 2, 2.5, 5, 10):
-        if value <= factor * step:
-            return int(factor * step)
-    return value
+def _nice_step(value: int) -> int:
+    """The y axis' step between its 4 gridlines: 1, 2, 2.5 or 5 × 10^k (a whole number), so that
+    4 steps reach ``value``."""
+    needed, scale = max(1, -(-value // 4)), 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale // 2 if scale >= 10 else 2 * scale, 5 * scale):
+            if step >= needed:
+                return step
+        scale *= 10
 
 
 def active_chart(series: dict[int, list[tuple[date, int]]], names: dict[int, str], today: date, days: int) -> Chart:
     first = today - timedelta(days=days - 1)
     right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
-    top_value = _nice_top(max((active for points in series.values() for _, active in points), default=0))
+    step = _nice_step(max((active for points in series.values() for _, active in points), default=0))
+    top_value = 4 * step
 
     def x(day: date) -> float:
         return LEFT + (right - LEFT) * (day - first).days / max(1, days - 1)
@@ -73,7 +74,7 @@ def active_chart(series: dict[int, list[tuple[date, int]]], names: dict[int, str
         for number, (platform_id, points) in enumerate(sorted(series.items()))
         if points
     ]
-    y_ticks = [Tick(y(top_value * step // 4), count(top_value * step // 4)) for step in range(5)]
+    y_ticks = [Tick(y(step * number), count(step * number)) for number in range(5)]
     x_ticks = [
         Tick(x(first + timedelta(days=offset)), (first + timedelta(days=offset)).strftime("%d/%m"))
         for offset in range(0, days, 15)

@@ -29,7 +29,7 @@ class SubscriptionTabDelta(db.Model):
     __table_args__ = (Index("ix_subscription_tab_deltas_platform_tab", "platform_id", "list_tab", "delta"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
     list_tab: Mapped[str] = mapped_column(String(16))
     delta: Mapped[int] = mapped_column(BigInteger)
 
@@ -44,7 +44,7 @@ class AccessChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     from_tab: Mapped[str | None] = mapped_column(String(16))
     to_tab: Mapped[str] = mapped_column(String(16))
@@ -58,7 +58,7 @@ class LicenceSnapshot(db.Model):
     __table_args__ = (UniqueConstraint("platform_id", "day", name="uq_licence_snapshots_platform_day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
     day: Mapped[date]
     active: Mapped[int] = mapped_column(BigInteger)
     blocked: Mapped[int] = mapped_column(BigInteger)
@@ -74,7 +74,7 @@ class LicenceMember(db.Model):
     __tablename__ = "licence_members"
     __table_args__ = (CheckConstraint("days >= 0", name="days_not_negative"),)
 
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)  # the month's first day
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), primary_key=True)
     days: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -35,6 +35,8 @@ class Operation(OutboxRow, db.Model):
         Index("ix_operations_status_next_attempt", "status", "next_attempt_at"),
         # Operações filtered by status, newest first (keyset on id).
         Index("ix_operations_status_id", "status", "id"),
+        # The overview's failures of the last 24 h: a range of this index, whatever the table's size.
+        Index("ix_operations_status_updated_at", "status", "updated_at"),
     )
     job_prefix = "op"
 

@@ -23,7 +23,7 @@ def test_exportar_csv_downloads_the_list_as_searched(app, page: Page, live_serve
     log_in(page, live_server, reader.username)
     page.goto(live_server + "/integradores/tv/clientes")
     page.get_by_label("Buscar assinante").fill("Joana")
-    page.get_by_role("button", name="Buscar").click()
+    page.get_by_role("button", name="Buscar", exact=True).click()
     expect(page.get_by_test_id("subscriber-row")).to_have_count(1)
 
     with page.expect_download() as started:

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from panel.extensions import db
 from panel.models import Subscription
+from tests.e2e.pages import reload
 from tests.e2e.test_login_and_menus import log_in, open_menu
 from tests.e2e.test_painel_cliente import flash, press_and_confirm
 from tests.factories import CNPJS, CPFS
@@ -90,7 +91,7 @@ def test_j1_ittv_partial_block_total_block_and_unblock_from_clientes_de_tv(
     page.go_back()
 
     # J1.7 — Bloqueio total: ITTV shows INACTIVE.
-    page.reload()
+    reload(page)
     subscriber = row(page, contract_id)
     press_and_confirm(page, "Bloqueio total dos pontos deste contrato", "Bloqueio total", within=subscriber)
     expect(flash(page, f"Contrato {contract_id}: Bloqueio total solicitado.")).to_be_visible()

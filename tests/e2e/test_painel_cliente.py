@@ -10,6 +10,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from panel.domain.common import local_today
+from tests.e2e.pages import reload
 from tests.e2e.test_login_and_menus import log_in, open_menu
 from tests.factories import CPFS, ittv_plan, make_client, make_contract, skeelo_plan
 from tests.processes import wait_until
@@ -208,7 +209,7 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     assert customer_at(ittv.sandbox, "52998224725")["status"] == "INACTIVE"  # ITTV's word for cancelled
 
     # 8. The history, newest first: Olga's requests and the platform's answers (Sistema).
-    page.reload()
+    reload(page)
     history = page.locator("#historico + .table-responsive tbody tr")
     expected = [
         ("Sistema", "Resposta da ITTV demo à operação", "ITTV demo já estava assim: cancelado (INACTIVE"),

@@ -28,6 +28,7 @@ from panel.domain.common import local_today
 from panel.extensions import db
 from panel.models import Contract, Operation, Subscription
 from tests.conftest import FLASK, PROJECT_ROOT
+from tests.e2e.pages import reload
 from tests.e2e.test_login_and_menus import log_in, open_menu
 from tests.e2e.test_painel_cliente import flash, press_and_confirm
 from tests.factories import CNPJS, CPFS, SYSTEM, make_client, make_contract
@@ -240,7 +241,7 @@ def walk(
     expect(flash(page, "Sincronização solicitada.")).to_be_visible()
     platform_status(setup.sandbox, case, case.active)
     confirmed(app, contract_id, "active")
-    page.reload()
+    reload(page)
     expect(page.get_by_test_id("remote-status")).to_have_text("Ativo")
 
     # 3. The day's régua: the simulation lists the contract, the run blocks it.
@@ -275,7 +276,7 @@ def walk(
     expect(page.get_by_test_id("desired-status")).to_have_text("Ativo")
     platform_status(setup.sandbox, case, case.active)
     confirmed(app, contract_id, "active")
-    page.reload()
+    reload(page)
     expect(page.get_by_test_id("remote-status")).to_have_text("Ativo")
     unblock_line = history.filter(has_text="Desbloqueio automático pelo pagamento")
     expect(unblock_line).to_have_count(1)

@@ -90,19 +90,17 @@ def subscriber_cells(row) -> tuple:
     )
 
 
-def operation_cells(operation: Operation) -> tuple:
-    subscription = operation.subscription
-    contract = subscription.contract
+def operation_cells(operation: Operation, owner: subscribers_domain.Owner) -> tuple:
     outcome = operation.last_error if operation.status == "failed" else (operation.result or operation.last_error)
     return (
         operation.id,
         operation.created_at,
-        contract.id,
-        contract.client.id,
-        contract.client.name,
-        document(contract.client.document),
+        owner.contract_id,
+        owner.client_id,
+        owner.client_name,
+        document(owner.document),
         request_label(operation),
-        subscription.platform.name,
+        owner.platform_name,
         operation.requested_by_name,
         operation.attempts,
         operation.status.label,
@@ -140,11 +138,11 @@ def licence_subscribers_csv():
 def operations_csv():
     shown = operation_filter()
 
-    def fetch(after: int | None, limit: int) -> list[Operation]:
+    def fetch(after: int | None, limit: int) -> list[tuple[Operation, subscribers_domain.Owner]]:
         batch = operations_domain.recent(**shown.query(before_id=after, limit=limit))
-        subscribers_domain.attach_subscriptions(batch)  # one query per batch, not one per row
-        return batch
+        found = subscribers_domain.owners(operation.subscription_id for operation in batch)  # by key, per batch
+        return [(operation, found[operation.subscription_id]) for operation in batch]
 
-    rows = in_batches(fetch)
+    rows = in_batches(fetch, key=lambda pair: pair[0].id)
     name = f"operacoes-{local_today().isoformat()}.csv"
-    return csv_response(name, OPERATION_HEADER, (operation_cells(operation) for operation in rows))
+    return csv_response(name, OPERATION_HEADER, (operation_cells(*pair) for pair in rows))
