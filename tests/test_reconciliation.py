@@ -438,3 +438,50 @@ def test_watch_is_reconciled_by_its_tickets(app, sandbox_for, run_jobs):
     run_jobs()
     assert all(ticket["Ativo"] for ticket in tickets(blocked_there)) and len(tickets(missing)) == 2
     assert reconciliation_is_clean(app, setup, run_jobs)
+
+
+def test_a_difference_is_resolved_once_and_only_from_the_last_run(app, sandbox_for, run_jobs):
+    setup = platform_at(app, sandbox_for("skeelo"))
+    contract_id = synced(app, setup, run_jobs, CPFS[2], "Rui")
+    run_jobs()
+    edit(app, setup.sandbox, contract_id, status="inactive")
+    older = reconcile(app, setup.platform_id, run_jobs)
+    newer = reconcile(app, setup.platform_id, run_jobs)
+    with app.app_context():
+        stale = db.session.get(ReconciliationDifference, difference_of(app, older, contract_id))
+        with pytest.raises(reconciliation.DomainError, match="anterior à última"):
+            reconciliation.correct(SYSTEM, stale)
+        db.session.rollback()
+        current = db.session.get(ReconciliationDifference, difference_of(app, newer, contract_id))
+        reconciliation.correct(SYSTEM, current)
+        db.session.commit()
+        with pytest.raises(reconciliation.DomainError, match="já foi resolvida"):
+            reconciliation.accept(SYSTEM, db.session.get(ReconciliationDifference, current.id), "de novo")
+        db.session.rollback()
+
+
+def test_two_runs_of_a_platform_never_scan_together(app, sandbox_for, run_jobs):
+    setup = platform_at(app, sandbox_for("skeelo"))
+    with app.app_context():
+        platform = db.session.get(Platform, setup.platform_id)
+        lost = reconciliation.request_run(SYSTEM, platform, ReconciliationTrigger.admin, deliver=False)
+        lost.created_at = lost.created_at - reconciliation.STALE_AFTER * 2  # asked long ago, never taken up
+        db.session.commit()
+        lost_id = lost.id
+        fresh = reconciliation.request_run(SYSTEM, platform, ReconciliationTrigger.admin, deliver=False)
+        db.session.commit()
+        assert fresh.id != lost_id
+        assert db.session.get(ReconciliationRun, lost_id).status == "failed"  # it can no longer start
+        assert reconciliation.start(lost_id) is None
+        taken = reconciliation.start(fresh.id)
+        assert taken is not None and taken.status == "running"
+        db.session.commit()
+        # A third, started while the fresh one scans (a redelivery of a run nobody failed), stops.
+        third = ReconciliationRun(
+            platform_id=platform.id, trigger=ReconciliationTrigger.admin, status="queued", requested_by_name="t"
+        )
+        db.session.add(third)
+        db.session.commit()
+        assert reconciliation.start(third.id) is None
+        db.session.commit()
+        assert db.session.get(ReconciliationRun, third.id).status == "failed"

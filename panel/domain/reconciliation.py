@@ -136,6 +136,21 @@ def start(run_id: int) -> ReconciliationRun | None:
     run = db.session.get(ReconciliationRun, run_id, populate_existing=True)
     if run is None or run.status not in (OutboxStatus.pending, OutboxStatus.queued):
         return None
+    # One run of a platform at a time: two would mark each other's subscribers as unseen.
+    lock_row(Platform, run.platform_id)
+    running = db.session.scalar(
+        select(ReconciliationRun.id)
+        .where(
+            ReconciliationRun.platform_id == run.platform_id,
+            ReconciliationRun.status == OutboxStatus.running,
+            ReconciliationRun.id != run.id,
+        )
+        .limit(1)
+    )
+    if running is not None:
+        run.error = f"A conciliação {running} desta plataforma estava em andamento."
+        outbox.end(run, OutboxStatus.failed)
+        return None
     outbox.take(run, RUN_LEASE_S)
     run.progress_done, run.platform_count, run.counts, run.error = 0, None, None, None
     # Until the platform's list is read to its end, "about as many as our synced subscribers".
@@ -367,6 +382,15 @@ def request_run(
     current = unfinished_run(platform.id)
     if current is not None:
         return current
+    # Asked long ago and never taken up: it fails here, so it can never run beside the new one.
+    for lost in db.session.scalars(
+        select(ReconciliationRun).where(
+            ReconciliationRun.platform_id == platform.id,
+            ReconciliationRun.status.in_((OutboxStatus.pending, OutboxStatus.queued)),
+        )
+    ):
+        lost.error = "Não foi iniciada a tempo; substituída por uma nova conciliação."
+        outbox.end(lost, OutboxStatus.failed)
     run = ReconciliationRun(
         platform_id=platform.id,
         trigger=trigger,
@@ -386,9 +410,19 @@ def request_run(
 
 
 def _open(difference: ReconciliationDifference) -> None:
+    """Refuse a difference already resolved (read again under a row lock: two people, or a
+    double click, resolve it once) or found by a run older than the platform's last one (what
+    it says of the platform may no longer be true)."""
+    lock_row(ReconciliationDifference, difference.id)
+    db.session.refresh(difference)
     if difference.resolution is not None:
         raise DomainError(
             f"Esta diferença já foi resolvida ({difference.resolution.label} por {difference.resolved_by_name})."
+        )
+    latest = last_finished_run(difference.run.platform_id)
+    if latest is None or latest.id != difference.run_id:
+        raise DomainError(
+            "Esta diferença é de uma conciliação anterior à última: veja a última execução, ou concilie de novo."
         )
 
 

@@ -124,6 +124,11 @@ class JsonHttpClient:
         self._token = token
         self.session.headers["Authorization"] = f"Bearer {token}"
 
+    def drop_token(self) -> None:
+        """No Authorization header from now on (a token the platform refused is not sent again,
+        not even to its token endpoint)."""
+        self.session.headers.pop("Authorization", None)
+
     @property
     def token(self) -> str:
         return self._token

@@ -192,6 +192,7 @@ class WatchProvider(Provider):
             if refused.status_code != 401:
                 raise
             self.token_cache.discard(self._cache_key, token)
+            self.http.drop_token()
             self.http.use_token(self._token())
             answer = self.http.request(method, path, params=params, data=data, sensitive=sensitive)
         return self._result(answer, sensitive)
