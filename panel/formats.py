@@ -71,6 +71,14 @@ def count(value: int | None) -> str:
     return number(Decimal(value or 0), 0)
 
 
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    """Babel/gettext's ngettext for pt-BR text written in the source: the singular form for 1,
+    the plural otherwise ("0 contratos", "1 contrato", "1.234 contratos"). ``%(num)s`` is n as
+    operators read it; other ``%(name)s`` come from ``variables``. No "(s)" in what we show."""
+    text = singular if abs(n) == 1 else plural
+    return text % {"num": count(n), **variables}
+
+
 def money(value: Decimal | None) -> str:
     """'R$ 1.234,50' (a plain space after R$, so pages and searches read it the same way)."""
     if value is None:

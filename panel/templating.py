@@ -175,6 +175,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=can,
         Role=Role,
+        ngettext=formats.ngettext,
         task_display_status=platform_checks.display_status,
         platform_label=platform_label,
         operation_state=describe,
