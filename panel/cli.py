@@ -17,6 +17,7 @@ from panel.domain import users as users_domain
 from panel.domain.common import local_today
 from panel.domain.platforms import reencrypt_tokens
 from panel.extensions import db
+from panel.formats import ngettext
 from panel.jobs.queues import QUEUE_SPECS
 from panel.jobs.reconciliation import run_reconciliation
 from panel.jobs.regua import RUN_LEASE_S
@@ -75,7 +76,13 @@ def reencrypt_secrets_command() -> None:
     """Rewrite the stored platform tokens with the newest ENCRYPTION_KEY (list the new key first,
     the old one after a comma; run this; then drop the old key)."""
     rewritten, unreadable = reencrypt_tokens(CLI_ACTOR)
-    click.echo(f"{rewritten} token(s) recriptografado(s) com a chave mais nova.")
+    click.echo(
+        ngettext(
+            "%(num)s token recriptografado com a chave mais nova.",
+            "%(num)s tokens recriptografados com a chave mais nova.",
+            rewritten,
+        )
+    )
     if unreadable:
         raise click.ClickException(
             "Nenhuma chave de ENCRYPTION_KEY lê o token de: "
@@ -122,7 +129,14 @@ def generate_invoices_command(month: str | None) -> None:
         with unit_of_work():
             count, after_id = invoices.generate_batch(CLI_ACTOR, reference, after_id)
         made += count
-    click.echo(f"{made} título(s) gerado(s) para {invoices.month_label(reference)}.")
+    click.echo(
+        ngettext(
+            "%(num)s título gerado para %(month)s.",
+            "%(num)s títulos gerados para %(month)s.",
+            made,
+            month=invoices.month_label(reference),
+        )
+    )
 
 
 @click.group("regua")
@@ -134,12 +148,18 @@ def _say_outcome(outcome: regua.RuleOutcome, *, dry_run: bool) -> None:
     blocks, unblocks, skips = (
         outcome.of(d) for d in (regua.Decision.BLOCK, regua.Decision.UNBLOCK, regua.Decision.SKIP)
     )
-    verb = ("seriam bloqueados", "seriam desbloqueados") if dry_run else ("bloqueados", "desbloqueados")
+    if dry_run:
+        blocked, unblocked = ("seria bloqueado", "seriam bloqueados"), ("seria desbloqueado", "seriam desbloqueados")
+    else:
+        blocked, unblocked = ("bloqueado", "bloqueados"), ("desbloqueado", "desbloqueados")
     why = ", ".join(f"{count} {reason}" for reason, count in sorted(outcome.skipped_reasons.items()))
-    click.echo(
-        f"Régua {regua.rule_words(outcome.rule)}: {len(outcome.verdicts)} candidato(s); {len(blocks)} {verb[0]}; "
-        f"{len(unblocks)} {verb[1]}; {len(skips)} ignorado(s)" + (f" ({why})" if why else "") + "."
-    )
+    parts = [
+        ngettext("%(num)s candidato", "%(num)s candidatos", len(outcome.verdicts)),
+        ngettext(f"%(num)s {blocked[0]}", f"%(num)s {blocked[1]}", len(blocks)),
+        ngettext(f"%(num)s {unblocked[0]}", f"%(num)s {unblocked[1]}", len(unblocks)),
+        ngettext("%(num)s ignorado", "%(num)s ignorados", len(skips)),
+    ]
+    click.echo(f"Régua {regua.rule_words(outcome.rule)}: " + "; ".join(parts) + (f" ({why})" if why else "") + ".")
     for verdict in blocks:
         click.echo(
             f"  bloquear contrato {verdict.contract_id} ({verdict.client_name}, {verdict.platform_name}): "
@@ -226,7 +246,8 @@ def reconcile_command(platform_code: str | None) -> None:
             name = run.platform.name
             if run.status is OutboxStatus.done:
                 kinds = ", ".join(f"{run.count_of(kind)} {kind.label.lower()}" for kind in DifferenceKind)
-                click.echo(f"{name}: {run.platform_count} assinante(s) na plataforma; diferenças: {kinds}.")
+                listed = ngettext("%(num)s assinante", "%(num)s assinantes", run.platform_count)
+                click.echo(f"{name}: {listed} na plataforma; diferenças: {kinds}.")
             else:
                 failed = True
                 click.echo(f"{name}: {run.status.label.lower()}" + (f" — {run.error}" if run.error else "."), err=True)

@@ -79,6 +79,24 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     return text % {"num": count(n), **variables}
 
 
+# A text that already ends a sentence (or a quote/bracket closing one) needs no full stop.
+_SENTENCE_END = (".", "!", "?", "…", ".)", '."', ".»")
+
+
+def sentence(text: str | None) -> str:
+    """``text`` as a sentence, to be followed by another: a full stop added when it has none
+    ("Token inválido" → "Token inválido."); "" stays "" and an ending stop is kept."""
+    text = (text or "").strip()
+    if not text or text.endswith(_SENTENCE_END):
+        return text
+    return text.rstrip(":;,") + "."
+
+
+def sentences(*parts: str | None) -> str:
+    """Messages joined into one text, each ending its sentence ("Token inválido. Confira…")."""
+    return " ".join(sentence(part) for part in parts if part and part.strip())
+
+
 def money(value: Decimal | None) -> str:
     """'R$ 1.234,50' (a plain space after R$, so pages and searches read it the same way)."""
     if value is None:

@@ -8,10 +8,9 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from panel import formats
-from panel.domain import platform_checks
+from panel.domain import platform_checks, words
 from panel.domain.kinds import KINDS, kind_of
 from panel.domain.platforms import UNREADABLE_TOKEN
-from panel.domain.vocabulary import AccessStatus
 from panel.formats import local_datetime
 from panel.jobs.circuit import circuit_state
 from panel.jobs.health import machinery_status
@@ -130,9 +129,15 @@ def describe(operation: Operation) -> str:
     return "Na fila"
 
 
-def access_label(status: str | None) -> str:
-    """An access status as operators read it ("Bloqueio parcial"); "—" before any."""
-    return AccessStatus(status).label if status else "—"
+def access_label(status: str | None, platform_kind: str | None = None) -> str:
+    """An access status as operators read it at the platform ("Bloqueio parcial", Skeelo's
+    "Bloqueado"); "—" before any."""
+    return words.access_word(status, platform_kind)
+
+
+def operation_word(operation: Operation) -> str:
+    """What the operation asks, as operators name it ("Cancelamento", Skeelo's "Bloqueio")."""
+    return words.request_word(operation.kind, operation.target_status, operation.subscription.platform.kind)
 
 
 def operation_detail(operation: Operation) -> str:
@@ -170,12 +175,22 @@ def init_app(app: Flask) -> None:
         phone=formats.phone,
         zipcode=formats.zipcode,
         access_label=access_label,
+        platform_status=words.platform_status_word,
         describe=describe,
     )
     app.jinja_env.globals.update(
         can=can,
         Role=Role,
         ngettext=formats.ngettext,
+        sentence=formats.sentence,
+        access_label=access_label,
+        operation_word=operation_word,
+        request_word=words.request_word,
+        contract_word=words.contract_word,
+        task_word=words.task_word,
+        task_done_word=words.task_done_word,
+        progress_word=words.progress_word,
+        platform_status_word=words.platform_status_word,
         task_display_status=platform_checks.display_status,
         platform_label=platform_label,
         operation_state=describe,

@@ -362,8 +362,8 @@ def test_the_nightly_tick_asks_once_per_active_platform(app, sandbox_for):
     setup = platform_at(app, sandbox_for("skeelo"))
     app.config["RECONCILIATION_HOUR"] = 0  # (any hour of the test is past it)
     with app.app_context():
-        assert reconcile_tick() == "1 run(s) requested"
-        assert reconcile_tick() == "0 run(s) requested"  # once a night, whoever ticks
+        assert reconcile_tick() == "runs requested: 1"
+        assert reconcile_tick() == "runs requested: 0"  # once a night, whoever ticks
         [run] = db.session.scalars(db.select(ReconciliationRun))
         assert run.platform_id == setup.platform_id and run.trigger == "cron" and run.requested_by_name == "Conciliação"
     app.config["RECONCILIATION_HOUR"] = 24  # never reached: nothing asked

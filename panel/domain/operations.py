@@ -37,8 +37,7 @@ def retry(actor: Actor, operation: Operation) -> Operation:
         operation.subscription.contract,
         actor,
         "retry",
-        f"Tentar novamente a operação {operation.id} ({asked_words(operation)}) na "
-        f"{operation.subscription.platform.name}.",
+        f"{asked_words(operation)}: nova tentativa na {operation.subscription.platform.name}.",
         operation=operation,
     )
     outbox.deliver(operation)

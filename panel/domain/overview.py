@@ -14,6 +14,7 @@ from panel.domain import licences, tab_counts, titles
 from panel.domain.kinds import kind_of
 from panel.extensions import db
 from panel.models import ListTab, Operation, OutboxStatus, Platform, ReguaRun
+from panel.models.outbox import UNFINISHED
 
 FAILED_WINDOW = timedelta(hours=24)
 FAILED_CAP = 1000  # beyond this the card says "1.000+": the list behind it has them all
@@ -32,6 +33,8 @@ class Overview:
     totals: dict[ListTab, int]
     failed_operations: int  # failed in the last 24 h, up to FAILED_CAP
     failed_capped: bool  # more than FAILED_CAP
+    waiting_operations: int  # requests to platforms not yet finished, up to FAILED_CAP
+    waiting_capped: bool
     overdue: titles.Totals
     last_regua_run: ReguaRun | None
     series: dict[int, list[tuple[date, int]]]  # platform id → (day, active) for the chart
@@ -50,17 +53,28 @@ def failed_since(since: datetime, cap: int = FAILED_CAP) -> tuple[int, bool]:
     return min(number, cap), number > cap
 
 
+def waiting(cap: int = FAILED_CAP) -> tuple[int, bool]:
+    """Requests to the platforms not finished yet (pending, queued, running), counted up to
+    ``cap`` (ranges of the ``(status, id)`` index); and whether there are more."""
+    found = select(Operation.id).where(Operation.status.in_(UNFINISHED)).limit(cap + 1).subquery()
+    number = db.session.scalar(select(func.count()).select_from(found)) or 0
+    return min(number, cap), number > cap
+
+
 def overview(now: datetime, today: date) -> Overview:
     platforms = list(db.session.scalars(select(Platform).order_by(Platform.active.desc(), Platform.name)))
     counts = tab_counts.counts([platform.id for platform in platforms])
     rows = [PlatformCounts(p, counts[p.id], kind_of(p.kind).plan_type) for p in platforms]
     totals = {tab: sum(row.counts[tab] for row in rows) for tab in ListTab}
     failed, capped = failed_since(now - FAILED_WINDOW)
+    waiting_now, waiting_capped = waiting()
     return Overview(
         platforms=rows,
         totals=totals,
         failed_operations=failed,
         failed_capped=capped,
+        waiting_operations=waiting_now,
+        waiting_capped=waiting_capped,
         overdue=titles.totals(titles.TitleFilter(tab=titles.OVERDUE, today=today)),
         last_regua_run=db.session.scalar(select(ReguaRun).order_by(ReguaRun.id.desc()).limit(1)),
         series=licences.active_series(today),

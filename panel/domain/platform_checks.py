@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from panel.domain import audit, outbox
+from panel.domain import audit, outbox, words
 from panel.domain.common import Actor
 from panel.extensions import db
 from panel.models import OutboxStatus, Platform, PlatformTask, TaskKind, User
@@ -55,7 +55,8 @@ def request_task(actor: Actor, platform: Platform, kind: TaskKind) -> PlatformTa
     )
     db.session.add(task)
     db.session.flush()
-    audit.record(actor, f"platform.{kind.value}", f"Pediu {kind.label} da plataforma {platform.name}.", target=platform)
+    asked = f"Pediu {words.task_word(kind).lower()} da plataforma {platform.name}."
+    audit.record(actor, f"platform.{kind.value}", asked, target=platform)
     outbox.deliver(task)
     return task
 

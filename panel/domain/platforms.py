@@ -22,6 +22,7 @@ from panel.domain.kinds import TOKEN, Credential, PlatformKind, kind_of
 from panel.domain.kinds.base import CREDENTIAL_SEPARATOR
 from panel.domain.server_urls import check_server_url, origin
 from panel.extensions import db
+from panel.formats import ngettext
 from panel.models import BillingMode, BillingRule, Plan, Platform
 from panel.models.types import utcnow
 
@@ -275,7 +276,14 @@ def delete_platform(actor: Actor, platform: Platform) -> None:
         select(func.count()).select_from(BillingRule).where(BillingRule.platform_id == platform.id)
     )
     if rules:
-        raise DomainError(f"A plataforma {platform.name} é usada por {rules} régua(s). Altere-as antes de removê-la.")
+        raise DomainError(
+            ngettext(
+                "A plataforma %(name)s é usada por %(num)s régua. Altere-a antes de removê-la.",
+                "A plataforma %(name)s é usada por %(num)s réguas. Altere-as antes de removê-la.",
+                rules,
+                name=platform.name,
+            )
+        )
     audit.record(
         actor,
         "platform.deleted",
@@ -322,7 +330,11 @@ def reencrypt_tokens(actor: Actor) -> tuple[int, list[str]]:
     audit.record(
         actor,
         "platform.tokens_reencrypted",
-        f"Recriptografou {rewritten} token(s) de plataforma com a chave mais nova.",
+        ngettext(
+            "Recriptografou %(num)s token de plataforma com a chave mais nova.",
+            "Recriptografou %(num)s tokens de plataforma com a chave mais nova.",
+            rewritten,
+        ),
     )
     db.session.flush()
     return rewritten, unreadable

@@ -12,6 +12,7 @@ from panel.domain.kinds import kind_of
 from panel.domain.platforms import check_name
 from panel.domain.vocabulary import CatalogueItem, PlanProducts
 from panel.extensions import db
+from panel.formats import ngettext
 from panel.models import Plan, Platform, Product, plan_products
 
 PRODUCT_CODE_MAX = 64
@@ -26,6 +27,13 @@ def _check_product_code(raw: str | None) -> str:
     if any(char.isspace() or not char.isprintable() for char in code):
         raise DomainError("O código não pode ter espaços.", "code")
     return code
+
+
+def names_by_code(platform_id: int) -> dict[str, str]:
+    """The platform's product names by code, for what operators read ("PlayHub Básico", not
+    "PLAYHUB-BASICO")."""
+    rows = db.session.execute(select(Product.code, Product.name).where(Product.platform_id == platform_id))
+    return dict(rows.tuples())
 
 
 def plans_using(product: Product) -> list[Plan]:
@@ -154,13 +162,25 @@ def import_catalogue(actor: Actor, platform: Platform, catalogue: list[Catalogue
             product.name = name
     missing = sorted(code for code in ours if code not in seen)
     details = {"added": added, "renamed": renamed, "missing": missing, "skipped": skipped}
-    parts = [f"{len(added)} produto(s) adicionado(s)" if added else "nenhum produto novo"]
+    parts = [
+        ngettext("%(num)s produto adicionado", "%(num)s produtos adicionados", len(added))
+        if added
+        else "nenhum produto novo"
+    ]
     if renamed:
-        parts.append(f"{len(renamed)} nome(s) atualizado(s)")
+        parts.append(ngettext("%(num)s nome atualizado", "%(num)s nomes atualizados", len(renamed)))
     if missing:
-        parts.append(f"{len(missing)} produto(s) nosso(s) fora do catálogo")
+        parts.append(
+            ngettext("%(num)s produto nosso fora do catálogo", "%(num)s produtos nossos fora do catálogo", len(missing))
+        )
     if skipped:
-        parts.append(f"{len(skipped)} item(ns) do catálogo ignorado(s) (código inválido ou repetido)")
+        parts.append(
+            ngettext(
+                "%(num)s item do catálogo ignorado (código inválido ou repetido)",
+                "%(num)s itens do catálogo ignorados (código inválido ou repetido)",
+                len(skipped),
+            )
+        )
     message = "Catálogo sincronizado: " + "; ".join(parts) + "."
     if added or renamed:
         audit.record(

@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from panel.domain import outbox
+from panel.domain import outbox, words
 from panel.domain.common import Actor, lock_row
 from panel.domain.history import add_answer
 from panel.domain.kinds import kind_of
+from panel.domain.products import names_by_code
 from panel.domain.vocabulary import AccessStatus, PlanProducts, SubscriberData, SubscriberRef
 from panel.extensions import db
 from panel.models import Client, Contract, Operation, OperationKind, OutboxStatus, Platform, Subscription
@@ -84,6 +85,8 @@ class Work:
     shared_with_contract: int | None = None
     # The subscribers whose operations run one at a time with this one (see ``claim``).
     group: tuple[int, ...] = ()
+    # The platform's product names by code: the answer names packages as operators know them.
+    product_names: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def platform_id(self) -> int:
@@ -276,6 +279,7 @@ def claim(operation_id: int, ticket: Ticket | None = None) -> Work | Busy | None
         group=tuple(group),
         fields=tuple((details or {}).get("fields", ())),
         shared_with_contract=shared,
+        product_names=names_by_code(ticket.platform_id),
     )
 
 
@@ -335,29 +339,17 @@ def _hand_on(work: Work) -> None:
 
 
 def asked_words(operation: Operation) -> str:
-    """What the operation asked, e.g. "Alterar situação (bloqueio total)"."""
-    return _asked_words(operation.kind, operation.target_status)
-
-
-def _asked_words(kind: OperationKind, target_status: str | None) -> str:
-    target = (
-        f" ({AccessStatus(target_status).label.lower()})"
-        if target_status and kind is not OperationKind.update_login
-        else ""
-    )
-    return f"{kind.label}{target}"
+    """What the operation asked, as operators name it: "Cancelamento", "Bloqueio total"."""
+    return words.request_word(operation.kind, operation.target_status, operation.subscription.platform.kind)
 
 
 def _answer_line(
     contract_id: int, operation_id: int, platform_name: str, asked: str, status: OutboxStatus, answer: str
 ) -> None:
-    """The contract history says how the operation ended (done with the platform's answer, or
-    failed with the reason)."""
-    asked_text = (
-        f"Falha na operação {operation_id} ({asked}) na {platform_name}."
-        if status is OutboxStatus.failed
-        else f"Resposta da {platform_name} à operação {operation_id} ({asked})."
-    )
+    """The contract history says how the request ended (done with the platform's answer, or
+    failed with the reason): "Cancelamento: resposta da ITTV."."""
+    failed = status is OutboxStatus.failed
+    asked_text = f"{asked}: falha na {platform_name}." if failed else f"{asked}: resposta da {platform_name}."
     add_answer(contract_id, SYSTEM, "platform_answer", asked_text, operation_id=operation_id, answer=answer)
 
 
@@ -375,7 +367,7 @@ def _finish(work: Work, status: OutboxStatus, answer: str, **subscription_values
         work.contract_id,
         work.operation_id,
         work.platform_name,
-        _asked_words(work.kind, work.target_status),
+        words.request_word(work.kind, work.target_status, work.platform.kind),
         status,
         answer,
     )

@@ -47,6 +47,7 @@ from panel.domain.kinds import kind_of
 from panel.domain.regua import STRENGTH
 from panel.domain.vocabulary import AccessStatus, PlanProducts, RemoteSubscriber
 from panel.extensions import db
+from panel.formats import ngettext
 from panel.inputs import without_control_characters
 from panel.models import (
     Client,
@@ -302,8 +303,10 @@ def finish(scan: Scan) -> ReconciliationRun | None:
     audit.record(
         RECONCILIATION if run.trigger is ReconciliationTrigger.cron else Actor(name=run.requested_by_name),
         "reconciliation.run",
-        f"Conciliação {run.id} com {platform.name}: {scan.listed} assinante(s) na plataforma, "
-        f"{sum(scan.counts.values())} diferença(s).",
+        f"Conciliação com {platform.name}: "
+        + ngettext("%(num)s assinante na plataforma", "%(num)s assinantes na plataforma", scan.listed)
+        + ", "
+        + ngettext("%(num)s diferença.", "%(num)s diferenças.", sum(scan.counts.values())),
         target=run,
     )
     if platform.auto_correct:

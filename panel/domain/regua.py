@@ -37,7 +37,7 @@ from panel.domain.history import add_event
 from panel.domain.kinds import kind_of
 from panel.domain.vocabulary import AccessStatus
 from panel.extensions import db
-from panel.formats import local_datetime
+from panel.formats import local_datetime, ngettext
 from panel.models import (
     BillingRule,
     BlockOrigin,
@@ -413,8 +413,12 @@ def apply(run: ReguaRun, rule: BillingRule) -> RuleOutcome:
     audit.record(
         REGUA if run.trigger is ReguaTrigger.cron else Actor(name=run.requested_by_name),
         "regua.run",
-        f"Régua {rule_words(rule)} executada para {run.day:%d/%m/%Y}: {run.blocked} bloqueio(s), "
-        f"{run.unblocked} desbloqueio(s), {run.skipped} ignorado(s).",
+        f"Régua {rule_words(rule)} executada para {run.day:%d/%m/%Y}: "
+        + ngettext("%(num)s bloqueio", "%(num)s bloqueios", run.blocked)
+        + ", "
+        + ngettext("%(num)s desbloqueio", "%(num)s desbloqueios", run.unblocked)
+        + ", "
+        + ngettext("%(num)s ignorado.", "%(num)s ignorados.", run.skipped),
         target=run,
     )
     db.session.flush()

@@ -53,7 +53,7 @@ _PATH = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:-]*)*")
 def check_server_url(raw: str | None) -> str:
     """The server URL, normalised (lower-case host, no trailing slash), if the panel may call it.
 
-    Only http(s), no credentials, query or fragment; the host a plain name or IPv4 address made
+    Only http or https, no credentials, query or fragment; the host a plain name or IPv4 address made
     of letters, digits, dots and hyphens (no IPv6 literal, no percent-encoding, no accents: a
     domain with accents goes in its xn-- form). The URL is read as the HTTP client will read it
     (``connection_target``: urllib3's parser) and by the strict rules above; anything the two could

@@ -124,7 +124,7 @@ def _after_commit(session) -> None:
     try:
         send(deliveries)
     except RedisError:
-        log.warning("could not enqueue %d request(s) for the platforms; the relay will send them", len(deliveries))
+        log.warning("could not enqueue requests for the platforms (%d); the relay will send them", len(deliveries))
         return
     _mark_queued(deliveries)
 

@@ -26,7 +26,7 @@ def licence_snapshot_tick() -> str:
         if licences.snapshot_taken(today):
             return "taken"
         result = licences.take_snapshot()
-    return f"snapshot {result.day.isoformat()}: {result.platforms} platform(s), {result.active} active"
+    return f"snapshot {result.day.isoformat()}: platforms: {result.platforms}, active: {result.active}"
 
 
 def compact_tab_counts() -> int:

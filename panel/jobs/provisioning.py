@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 
 from panel.database import unit_of_work
-from panel.domain import DomainError, provisioning
+from panel.domain import DomainError, provisioning, words
 from panel.domain.provisioning import Busy, Work
 from panel.domain.vocabulary import AccessStatus, RemoteSubscriber
 from panel.extensions import db
@@ -140,7 +140,7 @@ def converge(provider: Provider, work: Work) -> tuple[AccessStatus | None, Remot
         if work.desired is AccessStatus.CANCELLED:
             return work.desired, None, f"{name} não tem este assinante: nada a cancelar."
         remote = provider.create(work.data, work.desired)
-        return work.desired, remote, f"{name} criou o assinante: {_platform_words(remote, work.desired)}."
+        return work.desired, remote, f"{name} criou o assinante: {_platform_words(remote, work.desired, work)}."
     login = ""
     if provider.has_login and work.desired is not AccessStatus.CANCELLED and remote.email != work.data.email:
         # The customer was there already with other login data (a client's new contract taking
@@ -152,21 +152,21 @@ def converge(provider: Provider, work: Work) -> tuple[AccessStatus | None, Remot
             work.desired,
             remote,
             (
-                f"{name} já estava assim: {_platform_words(remote, work.desired)}; nada enviado.{login}"
+                f"{name} já estava assim: {_platform_words(remote, work.desired, work)}; nada enviado.{login}"
                 if not login
-                else f"{name} confirmou: {_platform_words(remote, work.desired)}.{login}"
+                else f"{name} confirmou: {_platform_words(remote, work.desired, work)}.{login}"
             ),
         )
     remote = provider.set_status(remote, work.desired, work.plan)
-    return work.desired, remote, f"{name} confirmou: {_platform_words(remote, work.desired)}.{login}"
+    return work.desired, remote, f"{name} confirmou: {_platform_words(remote, work.desired, work)}.{login}"
 
 
-def _platform_words(remote: RemoteSubscriber, status: AccessStatus) -> str:
-    """How the platform holds the subscriber, in our words and its own: "ativo (ACTIVE, produto X)"."""
-    own = remote.platform_status
-    if remote.products:
-        own += (", produto " if len(remote.products) == 1 else ", produtos ") + ", ".join(remote.products)
-    return f"{status.label.lower()} ({own})"
+def _platform_words(remote: RemoteSubscriber, status: AccessStatus, work: Work) -> str:
+    """How the platform holds the subscriber, in our words: "Bloqueio total — Inativo, produto
+    PlayHub Básico" (its status code and product codes through the vocabulary)."""
+    held = words.platform_status_word(remote.platform_status)
+    products = words.products_words(remote.products, work.product_names)
+    return f"{words.access_word(status, work.platform.kind)} — {held}" + (f", {products}" if products else "")
 
 
 def hand_back(operation_id: int) -> None:

@@ -49,7 +49,7 @@ def reconcile_tick() -> str:
             if not tonight:
                 reconciliation.request_run(reconciliation.RECONCILIATION, platform, ReconciliationTrigger.cron)
                 asked += 1
-    return f"{asked} run(s) requested"
+    return f"runs requested: {asked}"
 
 
 def run_reconciliation(run_id: int) -> str | None:

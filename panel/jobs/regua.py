@@ -44,7 +44,7 @@ def start_day(actor, trigger: ReguaTrigger, day) -> str:
             _made, after_id = invoices.generate_batch(actor, month, after_id)
     with unit_of_work():
         runs = regua.request_runs(actor, trigger, day)
-    return f"{len(runs)} run(s) requested"
+    return f"runs requested: {len(runs)}"
 
 
 def hand_back(run_id: int) -> None:

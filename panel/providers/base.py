@@ -24,6 +24,7 @@ from panel.domain.vocabulary import (
     SubscriberData,
     SubscriberRef,
 )
+from panel.formats import ngettext
 from panel.providers.errors import PermanentError
 from panel.providers.http import JsonHttpClient, Timeouts
 from panel.providers.tokens import LocalTokenCache, TokenCache
@@ -45,7 +46,9 @@ class ConnectionCheck:
 
     @property
     def message(self) -> str:
-        return f"Conexão OK ({self.product_count} produto(s) no catálogo)."
+        return ngettext(
+            "Conexão OK: %(num)s produto no catálogo.", "Conexão OK: %(num)s produtos no catálogo.", self.product_count
+        )
 
 
 class Provider(ABC):

@@ -36,6 +36,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
 
+from panel.formats import sentence
 from panel.providers.errors import PermanentError, ProviderError, RetryableError
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ class JsonHttpClient:
         body = None if answer.body is _INVALID else answer.body
         message, code = self._message_of(body) if body is not None else (None, None)
         said = self.redact(message, sensitive) if message else None
-        suffix = f": {said}" if said else "."
+        suffix = f": {sentence(said)}" if said else "."
         if status == 429 or status >= 500 or status == 408:
             retry_after = parse_retry_after(answer.retry_after)
             wait = f" Pediu para aguardar {retry_after:g} s." if retry_after is not None else ""

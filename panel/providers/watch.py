@@ -54,6 +54,7 @@ from panel.domain.vocabulary import (
     SubscriberData,
     SubscriberRef,
 )
+from panel.formats import sentence
 from panel.providers.base import Provider, RemoteState
 from panel.providers.errors import PermanentError, RetryableError
 from panel.providers.http import Answer, JsonHttpClient, Timeouts
@@ -208,7 +209,8 @@ class WatchProvider(Provider):
             raise RetryableError(f"{self.label} respondeu com erro: {said}", status_code=answer.status)
         if authenticating:
             raise PermanentError(
-                f"{self.label} recusou as credenciais: {said} Confira o client id e o client secret em Configurações.",
+                f"{self.label} recusou as credenciais: {sentence(said)} "
+                "Confira o client id e o client secret em Configurações.",
                 status_code=401,
                 platform_message=said,
             )

@@ -246,15 +246,17 @@
     var update = function () {
       var every = boxes();
       var ticked = every.filter(function (box) { return box.checked; }).length;
-      count.textContent = ticked ? ticked + " contrato(s) marcado(s)." : "Nenhum contrato marcado.";
+      var contracts = ticked === 1 ? " contrato marcado" : " contratos marcados";
+      count.textContent = ticked ? ticked + contracts + "." : "Nenhum contrato marcado.";
       if (all) {
         all.checked = ticked > 0 && ticked === every.length;
         all.indeterminate = ticked > 0 && ticked < every.length;
       }
       button.disabled = !(ticked && action.value);
       if (action.value) {
-        form.dataset.confirm = action.options[action.selectedIndex].text + ": aplicar a " + ticked +
-          " contrato(s) marcado(s)? Cada um é conferido; os que não aceitarem a ação são recusados.";
+        form.dataset.confirm = action.options[action.selectedIndex].text + ": aplicar a" +
+          (ticked === 1 ? "o contrato marcado" : "os " + ticked + " contratos marcados") +
+          "? Cada um é conferido; os que não aceitarem a ação são recusados.";
       }
     };
     document.addEventListener("change", function (event) {

@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from panel.configuracoes import bp
 from panel.domain import DomainError, regua
 from panel.domain.common import local_today
+from panel.formats import ngettext
 from panel.models import ReguaTrigger, Role
 from panel.security import requires
 from panel.web import attempt, current_actor, date_arg, id_arg, keyset_page, search_arg
@@ -94,7 +95,9 @@ def regua_run_now():
     if done:
         if done.value:
             flash(
-                f"Régua de hoje solicitada: {len(done.value)} execução(ões) na fila. Acompanhe o andamento abaixo.",
+                "Régua de hoje solicitada: "
+                + ngettext("%(num)s execução na fila.", "%(num)s execuções na fila.", len(done.value))
+                + " Acompanhe o andamento abaixo.",
                 "success",
             )
         else:

@@ -12,7 +12,7 @@ from panel.domain.platforms import list_platforms
 from panel.domain.vocabulary import AccessStatus
 from panel.exports import csv_response, in_batches
 from panel.extensions import db
-from panel.formats import document
+from panel.formats import document, ngettext
 from panel.integradores import bp
 from panel.integradores.forms import AcceptForm, LinkForm, choice_arg, number_arg, posted_back, posted_ids
 from panel.models import (
@@ -171,13 +171,22 @@ def _access(value: str | None) -> str | None:
     return AccessStatus(value).label if value else None
 
 
-def _summary(done: reconciliation.BulkResult, verb: str) -> None:
-    message = f"{len(done.done)} diferença(s) {verb}"
+def _summary(done: reconciliation.BulkResult, singular: str, plural: str) -> None:
+    """ "2 diferenças corrigidas: …; 1 recusada: diferença 7: …." (``singular``/``plural`` after
+    the count, as in ngettext)."""
+    message = ngettext(f"%(num)s diferença {singular}", f"%(num)s diferenças {plural}", len(done.done))
     if done.refused:
-        message += f"; {len(done.refused)} recusada(s): " + "; ".join(
-            f"diferença {difference_id}: {reason.rstrip('.')}" for difference_id, reason in done.refused
+        message += (
+            "; "
+            + ngettext("%(num)s recusada", "%(num)s recusadas", len(done.refused))
+            + ": "
+            + "; ".join(f"diferença {difference_id}: {reason.rstrip('.')}" for difference_id, reason in done.refused)
         )
     flash(message + ".", "warning" if done.refused else "success")
+
+
+def _corrected_words(platform_name: str) -> tuple[str, str]:
+    return f"corrigida: pedido enviado à {platform_name}", f"corrigidas: pedido enviado à {platform_name}"
 
 
 @bp.route("/conciliacao/<int:platform_id>/corrigir", methods=["POST"])
@@ -188,7 +197,7 @@ def reconciliation_correct(platform_id: int):
     ids = posted_ids("diferencas", reconciliation.BULK_LIMIT)
     outcome = attempt(lambda: reconciliation.correct_many(current_actor(), platform.id, ids))
     if outcome:
-        _summary(outcome.value, f"corrigida(s): pedido enviado à {platform.name}")
+        _summary(outcome.value, *_corrected_words(platform.name))
     return redirect(back)
 
 
@@ -213,7 +222,7 @@ def reconciliation_bulk(platform_id: int):
         )
     outcome = attempt(lambda: reconciliation.correct_many(current_actor(), platform.id, ids))
     if outcome:
-        _summary(outcome.value, f"corrigida(s): pedido enviado à {platform.name}")
+        _summary(outcome.value, *_corrected_words(platform.name))
     return redirect(back)
 
 
@@ -246,7 +255,11 @@ def reconciliation_accept(platform_id: int):
             form=form,
         )
         if outcome:
-            _summary(outcome.value, "aceita(s): a situação da plataforma passou a ser a do contrato")
+            _summary(
+                outcome.value,
+                "aceita: a situação da plataforma passou a ser a do contrato",
+                "aceitas: a situação da plataforma passou a ser a do contrato",
+            )
             return redirect(back)
     return render_template(
         "integradores/reconciliation_accept.html",

@@ -13,6 +13,7 @@ from panel.domain import contracts as contracts_domain
 from panel.domain import subscribers as subscribers_domain
 from panel.domain.contract_rules import ContractAction
 from panel.extensions import db
+from panel.formats import ngettext
 from panel.integradores import bp
 from panel.integradores.forms import choice_arg, number_arg, posted_back, posted_contract_ids, search_arg
 from panel.jobs.circuit import circuit_state
@@ -231,11 +232,14 @@ def bulk_action():
 
 def _bulk_summary(done: contracts_domain.BulkResult) -> str:
     """One line for a bulk action: what was recorded, and each refusal in a sentence
-    (3 pedido(s) registrado(s); 1 recusado(s): contrato 12: o assinante já está bloqueado.)."""
-    message = f"{len(done.results)} pedido(s) registrado(s)"
+    ("3 pedidos registrados; 1 recusado: contrato 12: o assinante já está bloqueado.")."""
+    message = ngettext("%(num)s pedido registrado", "%(num)s pedidos registrados", len(done.results))
     if done.refused:
-        message += f"; {len(done.refused)} recusado(s): " + "; ".join(
-            f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in done.refused
+        message += (
+            "; "
+            + ngettext("%(num)s recusado", "%(num)s recusados", len(done.refused))
+            + ": "
+            + "; ".join(f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in done.refused)
         )
     return message + "."
 

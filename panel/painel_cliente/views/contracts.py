@@ -9,6 +9,7 @@ from flask import abort, redirect, render_template, url_for
 
 from panel.domain import contracts as contracts_domain
 from panel.domain import invoices as invoices_domain
+from panel.domain import products as products_domain
 from panel.domain import regua as regua_domain
 from panel.domain import subscribers as subscribers_domain
 from panel.domain.common import local_today
@@ -103,6 +104,7 @@ def _contract_page(contract: Contract, exemption_form: ExemptionForm | None = No
         today=local_today(),
         month_label=invoices_domain.month_label,
         composition=contracts_domain.composition_of(contract),
+        product_names=products_domain.names_by_code(contract.platform_id),
         sync_problem=contracts_domain.sync_problem(contract),
         can_bill_this_month=invoices_domain.can_bill(contract, local_today()),
         reactivation_needs_unblock=contracts_domain.traits(contract.platform).reactivation_needs_unblock,
