@@ -124,7 +124,7 @@ def test_the_overview_numbers_match_the_database_and_link_to_their_lists(app, lo
     assert overdue_count == 2 and overdue_cents == Decimal("1240.00")
     assert re.search(r'data-testid="overdue-count">2<', html) and "R$ 1.240,00" in html
     assert 'href="/financeiro/painel-do-cliente/titulos?aba=vencidos"' in html or "aba=vencidos" in html
-    assert "Bloqueio TV 15 dias" in html and "3 bloqueado(s)" in html
+    assert "Bloqueio TV 15 dias" in html and "3 bloqueados" in html
     assert html.count('data-testid="chart-line"') == 2
 
 

@@ -100,7 +100,7 @@ def test_each_tab_lists_the_subscribers_in_it_after_each_action(app, login_as, c
     ):
         assert text in row
     # Nothing was confirmed yet: the row shows the request on its way, and is followed by the page.
-    assert "Não confirmado" in row and "Na fila" in row and "data-poll-batch=" in row
+    assert "Aguardando confirmação" in row and "Na fila" in row and "data-poll-batch=" in row
 
     # An action moves the row: the suspended contract is cancelled and stays in its tab;
     # the partial block is lifted and the row is back in Assinantes ativos.
@@ -374,7 +374,7 @@ def test_bulk_action_applies_to_every_accepted_row_and_names_the_refused(app, lo
     )
     assert response.status_code == 302 and response.headers["Location"] == listed
     message = flashes(page(client, listed))
-    assert "2 pedido(s) registrado(s); 1 recusado(s)" in message
+    assert "2 pedidos registrados; 1 recusado" in message
     assert f"contrato {already}: o assinante já está com bloqueio total" in message
     assert rows(page(client, f"{TV}?aba=bloqueados")) == [already, second, first]
     with app.app_context():
@@ -503,7 +503,7 @@ def test_operations_page_filters_by_situation_platform_kind_and_contract(app, lo
     html = page(client, OPERACOES)
     row = html[html.index(f'data-operation="{block_tv}"') :]
     row = row[: row.index("</tr>")]
-    for text in (f"Contrato {tv}", "Ana TV", "ITTV demo", "Alterar situação (bloqueio total)", "Testes"):
+    for text in (f"Contrato {tv}", "Ana TV", "ITTV demo", "Bloqueio total", "Testes"):
         assert text in row, text
     assert "data-poll-batch" in row  # unfinished: the page follows it
     failed_row = html[html.index(f'data-operation="{sync_sva}"') :]

@@ -69,8 +69,8 @@ def test_cli_bills_every_active_contract_once(app, runner):
         contracts_domain.act(SYSTEM, db.session.get(Contract, cancelled), "cancel")
     result = runner.invoke(args=["invoices", "generate", "--month", "2026-11"])
     assert result.exit_code == 0, result.output
-    assert "1 título(s) gerado(s) para 11/2026." in result.output
-    assert "0 título(s)" in runner.invoke(args=["invoices", "generate", "--month", "2026-11"]).output
+    assert "1 título gerado para 11/2026." in result.output
+    assert "0 títulos" in runner.invoke(args=["invoices", "generate", "--month", "2026-11"]).output
     with app.app_context():
         invoice = db.session.scalars(db.select(Invoice)).one()
         assert (invoice.contract_id, invoice.due_date) == (active, date(2026, 11, 5))
@@ -132,8 +132,8 @@ def test_the_first_titulo_is_the_first_month_due_after_the_start(app, runner):
         assert invoices_domain.first_month(contract) == date(2026, 12, 1)
         with pytest.raises(DomainError, match="o primeiro título é o de 12/2026"):
             invoices_domain.generate_for_contract(SYSTEM, contract, date(2026, 11, 1))
-    assert "0 título(s)" in runner.invoke(args=["invoices", "generate", "--month", "2026-11"]).output
-    assert "1 título(s)" in runner.invoke(args=["invoices", "generate", "--month", "2026-12"]).output
+    assert "0 títulos" in runner.invoke(args=["invoices", "generate", "--month", "2026-11"]).output
+    assert "1 título" in runner.invoke(args=["invoices", "generate", "--month", "2026-12"]).output
     with app.app_context():
         invoice = db.session.scalars(db.select(Invoice)).one()
         assert invoice.due_date == date(2026, 12, 10) and invoice.days_overdue(date(2026, 12, 10)) == 0

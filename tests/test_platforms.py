@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from panel.domain import DomainError
 from panel.domain.server_urls import check_server_url
 from panel.extensions import db
+from panel.formats import ngettext
 from panel.jobs import circuit
 from panel.models import AuditEvent, Platform, PlatformTask, Product
 from tests.conftest import post_form
@@ -80,7 +81,7 @@ def test_admin_registers_a_platform_and_tests_the_connection_through_the_worker(
 
     assert run_jobs() == 1
     detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
-    assert re.search(r"Conexão OK \(\d+ produto\(s\) no catálogo\)", detail)
+    assert re.search(r"Conexão OK: \d+ produtos? no catálogo\.", detail)
     # The check really reached the platform, with the token, over HTTP.
     seen = [r for r in sandbox.requests_seen() if r["method"] == "GET"]
     assert seen, "the sandbox saw no request"
@@ -284,7 +285,7 @@ def test_sync_products_imports_the_catalogue_and_says_what_was_added(app, login_
     ask(client, platform_id, "sincronizar")
     run_jobs()
     detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
-    assert f"{len(catalogue)} produto(s) adicionado(s)" in detail
+    assert ngettext("%(num)s produto adicionado", "%(num)s produtos adicionados", len(catalogue)) in detail
     for code in catalogue:
         assert code in detail
     with app.app_context():
@@ -299,7 +300,7 @@ def test_sync_products_imports_the_catalogue_and_says_what_was_added(app, login_
     ask(client, platform_id, "sincronizar")
     run_jobs()
     detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
-    assert "1 produto(s) adicionado(s); 1 nome(s) atualizado(s); 1 produto(s) nosso(s) fora do catálogo" in detail
+    assert "1 produto adicionado; 1 nome atualizado; 1 produto nosso fora do catálogo" in detail
     assert "SKEELO-KIDS Skeelo Kids" in detail and "Skeelo Ebooks → Skeelo Ebooks+" in detail
     with app.app_context():
         assert db.session.scalar(db.select(Product.name).where(Product.code == "SKEELO-EBOOKS")) == "Skeelo Ebooks+"
@@ -846,7 +847,7 @@ def test_watch_is_registered_with_client_id_and_secret_encrypted_and_tested_by_t
 
     ask(client, platform_id, "testar")
     run_jobs()
-    assert "Conexão OK (3 produto(s) no catálogo)" in text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
+    assert "Conexão OK: 3 produtos no catálogo." in text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
 
 
 @pytest.mark.parametrize(

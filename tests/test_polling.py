@@ -155,7 +155,7 @@ def test_the_batch_answers_each_row_asked_with_its_fresh_state(app, login_as, cl
         if index in (0, 2):
             assert "data-poll-batch" not in fragment and text_of(fragment) == "Ativo"
         else:
-            assert "data-poll-batch" in fragment and text_of(fragment).startswith("Não confirmado Na fila")
+            assert "data-poll-batch" in fragment and text_of(fragment).startswith("Aguardando confirmação Na fila")
 
     # Each is the list's own cell, from the same template.
     cells = re.findall(r'<td class="text-wrap state-cell">(.*?)</td>', client.get(TV).get_data(as_text=True), re.S)
@@ -273,7 +273,7 @@ def test_a_row_read_while_the_worker_commits_is_consistent(app, login_as, client
     followed = "data-poll-batch" in fragment
     assert followed or "Ativo" in text_of(fragment), fragment
     if not followed:
-        assert "ainda não confirmado" not in text_of(fragment)
+        assert "aguardando confirmação" not in text_of(fragment)
     fragment = states(client, assinantes=[subscription_id])["assinantes"][str(subscription_id)]
     assert "data-poll-batch" not in fragment and "Ativo" in text_of(fragment)
 
@@ -333,9 +333,9 @@ def test_the_contract_page_shows_the_subscriber_as_its_box_read_it(app, login_as
     remote, requests, followed = _box_state(_box(html))
     note = text_of(html.split('data-testid="access-note">', 1)[1].split("</div>", 1)[0])
     if followed:
-        assert "aguardando a confirmação" in note or remote == "Bloqueio total"
+        assert "aguardando confirmação" in note or remote == "Bloqueio total"
     else:
-        assert remote == "Bloqueio total" and "está com bloqueio total" in note, (remote, note)
+        assert remote == "Bloqueio total" and "Acesso do assinante na ITTV demo: Bloqueio total." in note, (remote, note)
 
 
 def test_a_box_that_shows_a_request_on_its_way_is_followed(app, login_as, client):

@@ -228,7 +228,7 @@ def test_executar_agora_is_for_admins_and_runs_todays_regua_as_jobs(
     assert blocked == contract_id and " 16 " in f" {text} "
 
     html = post_form(admin, SIMULAR, {}, EXECUTAR, follow_redirects=True).get_data(as_text=True)
-    assert "Régua de hoje solicitada: 1 execução(ões)" in flashes(html)
+    assert "Régua de hoje solicitada: 1 execução na fila." in flashes(html)
     progress = re.search(r'<div id="regua-progress"[^>]*>', html)[0]
     assert f'data-poll-url="{PROGRESSO}"' in progress and "data-reload-when-done" in progress
     with app.app_context():
@@ -239,7 +239,7 @@ def test_executar_agora_is_for_admins_and_runs_todays_regua_as_jobs(
 
     run_jobs()  # the run, then the block it asked for
     fragment = page(admin, PROGRESSO)
-    assert "data-poll-url" not in fragment and "1 de 1" in text_of(fragment) and "1 concluída(s)" in text_of(fragment)
+    assert "data-poll-url" not in fragment and "1 de 1" in text_of(fragment) and "1 concluída" in text_of(fragment)
     subscriber = subscription(app, contract_id)
     assert subscriber.desired_status == "blocked" and subscriber.blocked_by is BlockOrigin.regua
     assert subscriber.block_run_id == run_id and subscriber.remote_status == "blocked"
@@ -248,7 +248,7 @@ def test_executar_agora_is_for_admins_and_runs_todays_regua_as_jobs(
 
     html = page(admin, SIMULAR)
     run_row = text_of(re.search(rf'data-testid="regua-run" data-run="{run_id}">(.*?)</tr>', html, re.S)[1])
-    assert "Concluída" in run_row and "1 bloqueado(s) · 0 desbloqueado(s) · 0 ignorado(s)" in run_row
+    assert "Concluída" in run_row and "1 bloqueado · 0 desbloqueados · 0 ignorados" in run_row
     assert "Executar agora" in run_row and admin_user.name in run_row
     assert f'href="{OPERACOES}?execucao={run_id}"' in html
     assert "Já bloqueado" in text_of(html)  # the simulation now sees the block

@@ -38,7 +38,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from panel.domain import audit, outbox
+from panel.domain import audit, outbox, words
 from panel.domain.common import Actor, DomainError, lock_row
 from panel.domain.contract_rules import ContractAction, State, decide
 from panel.domain.contracts import traits
@@ -770,9 +770,10 @@ def describe_duration(run: ReconciliationRun) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{max(seconds, 0)} s"
 
 
-def platform_words(difference: ReconciliationDifference) -> str:
-    """What the platform showed, as listed: "INACTIVE · PLAYHUB-PREMIUM"."""
+def platform_words(difference: ReconciliationDifference, names: dict[str, str] | None = None) -> str:
+    """What the platform showed, in our words: "Inativo · PlayHub Premium" (``names``: the
+    platform's product names by code; a code without one shows as it is)."""
     if difference.remote_status is None:
         return "—"
-    products = ", ".join(difference.remote_products or [])
-    return difference.remote_status + (f" · {products}" if products else "")
+    products = ", ".join((names or {}).get(code) or code for code in difference.remote_products or [])
+    return words.platform_status_word(difference.remote_status) + (f" · {products}" if products else "")

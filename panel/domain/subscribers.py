@@ -221,6 +221,7 @@ class ListedRow(NamedTuple):
     op_target: str | None
     op_status: str | None
     op_created_at: datetime | None
+    platform_kind: str = ""  # whose words name the statuses (Skeelo's "Bloqueado")
 
 
 def listed_rows(
@@ -263,7 +264,12 @@ def listed_rows(
             )
         )
     }
-    platforms = dict(db.session.execute(select(Platform.id, Platform.name).where(Platform.id.in_(platform_ids))).all())
+    platforms = {
+        row.id: row
+        for row in db.session.execute(
+            select(Platform.id, Platform.name, Platform.kind).where(Platform.id.in_(platform_ids))
+        )
+    }
     latest_ids = db.session.scalars(
         select(func.max(Operation.id)).where(Operation.subscription_id.in_(ids)).group_by(Operation.subscription_id)
     ).all()
@@ -293,7 +299,7 @@ def listed_rows(
                 client.document,
                 client.email,
                 contract.plan_name,
-                platforms.get(subscription.platform_id, ""),
+                platforms[subscription.platform_id].name if subscription.platform_id in platforms else "",
                 subscription.desired_status,
                 subscription.remote_status,
                 contract.status,
@@ -301,6 +307,7 @@ def listed_rows(
                 operation.target_status if operation else None,
                 operation.status if operation else None,
                 operation.created_at if operation else None,
+                platforms[subscription.platform_id].kind if subscription.platform_id in platforms else "",
             )
         )
     return sorted(rows, key=lambda row: row.id, reverse=True)
@@ -323,6 +330,7 @@ class Owner(NamedTuple):
     client_name: str
     document: str
     platform_name: str
+    platform_kind: str = ""
 
 
 def owners(subscription_ids) -> dict[int, Owner]:
@@ -345,15 +353,19 @@ def owners(subscription_ids) -> dict[int, Owner]:
             select(Client.id, Client.name, Client.document).where(Client.id.in_(set(contracts.values())))
         )
     }
-    platforms = dict(
-        db.session.execute(
-            select(Platform.id, Platform.name).where(Platform.id.in_({row.platform_id for row in subscriptions}))
-        ).all()
-    )
+    platforms = {
+        row.id: row
+        for row in db.session.execute(
+            select(Platform.id, Platform.name, Platform.kind).where(
+                Platform.id.in_({row.platform_id for row in subscriptions})
+            )
+        )
+    }
     found = {}
     for row in subscriptions:
         client = clients[contracts[row.contract_id]]
-        found[row.id] = Owner(row.contract_id, client.id, client.name, client.document, platforms[row.platform_id])
+        platform = platforms[row.platform_id]
+        found[row.id] = Owner(row.contract_id, client.id, client.name, client.document, platform.name, platform.kind)
     return found
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from panel.domain import operations as operations_domain
 from panel.domain import subscribers as subscribers_domain
+from panel.domain import words
 from panel.domain.common import local_today
-from panel.domain.vocabulary import AccessStatus
 from panel.exports import csv_response, in_batches
 from panel.formats import document
 from panel.integradores import bp
 from panel.integradores.views.operations import operation_filter
 from panel.integradores.views.subscribers import AREAS, Area, list_filter
-from panel.models import ContractStatus, Operation, OperationKind, OperationStatus, Role
+from panel.models import Operation, OperationStatus, Role
 from panel.security import requires
 
 SUBSCRIBER_HEADER = [
@@ -50,20 +50,13 @@ OPERATION_HEADER = [
 ]
 
 
-def access_label(status: str | None, empty: str = "") -> str:
-    return AccessStatus(status).label if status else empty
+def access_label(status: str | None, empty: str = "", platform_kind: str | None = None) -> str:
+    return words.access_word(status, platform_kind) if status else empty
 
 
-def request_label(operation: Operation) -> str:
-    """What was asked, as Operações writes it: "Alterar situação (bloqueio total)"."""
-    return _request_label(operation.kind, operation.target_status)
-
-
-def _request_label(kind: OperationKind, target_status: str | None) -> str:
-    label = kind.label
-    if kind is OperationKind.set_status and target_status:
-        label += f" ({access_label(target_status).lower()})"
-    return label
+def request_label(operation: Operation, platform_kind: str | None = None) -> str:
+    """What was asked, as Operações writes it: "Bloqueio total", "Cancelamento"."""
+    return words.request_word(operation.kind, operation.target_status, platform_kind)
 
 
 def subscriber_cells(row) -> tuple:
@@ -80,12 +73,12 @@ def subscriber_cells(row) -> tuple:
         row.email or "",
         row.plan_name,
         row.platform_name,
-        access_label(row.desired_status),
-        ContractStatus(row.contract_status).label,
-        access_label(row.remote_status, "Não confirmado"),
+        access_label(row.desired_status, platform_kind=row.platform_kind),
+        words.contract_word(row.contract_status),
+        access_label(row.remote_status, "Aguardando confirmação", row.platform_kind),
         pending,
-        _request_label(OperationKind(row.op_kind), row.op_target) if row.op_kind else "",
-        op_status.label if op_status else "",
+        words.request_word(row.op_kind, row.op_target, row.platform_kind) if row.op_kind else "",
+        words.progress_word(op_status) if op_status else "",
         row.op_created_at,
     )
 
@@ -99,11 +92,11 @@ def operation_cells(operation: Operation, owner: subscribers_domain.Owner) -> tu
         owner.client_id,
         owner.client_name,
         document(owner.document),
-        request_label(operation),
+        request_label(operation, owner.platform_kind),
         owner.platform_name,
         operation.requested_by_name,
         operation.attempts,
-        operation.status.label,
+        words.progress_word(operation.status),
         outcome or "",
         operation.finished_at,
     )

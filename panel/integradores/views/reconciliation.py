@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from panel.domain import reconciliation
+from panel.domain import products, reconciliation, words
 from panel.domain.platforms import list_platforms
-from panel.domain.vocabulary import AccessStatus
 from panel.exports import csv_response, in_batches
 from panel.extensions import db
 from panel.formats import document, ngettext
@@ -83,7 +82,7 @@ def reconciliation_page(platform_id: int):
         filters=filters,
         differences=page.items if page else [],
         duration=reconciliation.describe_duration,
-        platform_words=reconciliation.platform_words,
+        platform_words=_platform_words(platform.id),
         next_url=url_for(".reconciliation_page", platform_id=platform.id, **filters, antes=page.next_key)
         if page and page.next_key is not None
         else None,
@@ -124,6 +123,7 @@ def reconciliation_csv(platform_id: int):
     filters = _filters()
     # (the rows are streamed after the request's transaction ended: only plain values cross it)
     run_id, kind, text = run.id, KINDS.get(filters["tipo"] or ""), filters["q"] or ""
+    platform_kind = platform.kind
     rows = (
         (
             difference.id,
@@ -134,8 +134,8 @@ def reconciliation_csv(platform_id: int):
             difference.external_id,
             difference.remote_status,
             ", ".join(difference.remote_products or []),
-            _access(difference.remote_access),
-            _access(difference.our_status),
+            _access(difference.remote_access, platform_kind),
+            _access(difference.our_status, platform_kind),
             difference.resolution.label if difference.resolution else None,
             difference.resolved_by_name,
             difference.resolved_at,
@@ -167,8 +167,14 @@ def reconciliation_csv(platform_id: int):
     )
 
 
-def _access(value: str | None) -> str | None:
-    return AccessStatus(value).label if value else None
+def _platform_words(platform_id: int):
+    """``reconciliation.platform_words`` naming the platform's products (one read per page)."""
+    names = products.names_by_code(platform_id)
+    return lambda difference: reconciliation.platform_words(difference, names)
+
+
+def _access(value: str | None, platform_kind: str) -> str | None:
+    return words.access_word(value, platform_kind) if value else None
 
 
 def _summary(done: reconciliation.BulkResult, singular: str, plural: str) -> None:
@@ -267,7 +273,7 @@ def reconciliation_accept(platform_id: int):
         differences=chosen,
         form=form,
         back_url=back,
-        platform_words=reconciliation.platform_words,
+        platform_words=_platform_words(platform.id),
     )
 
 
@@ -305,5 +311,5 @@ def reconciliation_link(difference_id: int):
         candidates=candidates,
         form=form,
         back_url=back,
-        platform_words=reconciliation.platform_words,
+        platform_words=_platform_words(platform.id),
     )
