@@ -106,7 +106,7 @@ def test_subscribers_export_lists_the_tab_as_the_page_does(app, login_as, client
     assert "529.982.247-25" in page
     assert ana["Acesso pedido"] == "Ativo" and ana["Situação do contrato"] == "Ativo"
     assert ana["Acesso na plataforma"] == "Aguardando confirmação" and ana["Pendente"] == "Sim"
-    assert ana["Último pedido"] == "Sincronizar" and ana["Situação do último pedido"] == "Na fila"
+    assert ana["Último pedido"] == "Ativação" and ana["Situação do último pedido"] == "Na fila"
     # A name a spreadsheet would run as a formula stays text.
     assert frame.iloc[0]["Cliente"] == "'" + FORMULA
 
@@ -188,7 +188,7 @@ def test_operations_export_follows_the_filters(app, login_as, client, subscriber
     [row] = frame.to_dict("records")
     assert row["Nº"] == str(failed_id) and row["Contrato"] == str(subscribers["ana"])
     assert row["Cliente"] == "Ana Prado" and row["CPF/CNPJ"] == "529.982.247-25"
-    assert row["Pedido"] == "Sincronização" and row["Plataforma"] == platform_name
+    assert row["Pedido"] == "Ativação" and row["Plataforma"] == platform_name
     assert row["Tentativas"] == "3" and row["Situação"] == "Falhou"
     assert row["Resultado ou erro"] == "ITTV respondeu 500"
     assert row["Pedido por"] == "Testes"
@@ -197,7 +197,7 @@ def test_operations_export_follows_the_filters(app, login_as, client, subscriber
     blocks = download(client, f"{INTEGRADORES}/operacoes.csv?tipo=set_status")
     assert blocks["Contrato"].tolist() == [str(subscribers["bia"])]
     one_contract = download(client, f"{INTEGRADORES}/operacoes.csv?contrato={subscribers['bia']}")
-    assert one_contract["Pedido"].tolist() == ["Bloqueio total", "Sincronização"]
+    assert one_contract["Pedido"].tolist() == ["Bloqueio total", "Ativação"]
     at_tv = download(client, f"{INTEGRADORES}/operacoes.csv?plataforma={platform_id}")
     assert str(subscribers["livro"]) not in at_tv["Contrato"].tolist() and len(at_tv) == 4
 

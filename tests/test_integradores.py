@@ -306,7 +306,7 @@ def test_skeelo_rows_offer_block_and_unblock_only(app, login_as, client):
     assert "Bloquear assinante" in row and "Bloqueio parcial" not in html
     press(client, LICENCAS, contract_id, "bloqueio-total")
     row = row_html(page(client, f"{LICENCAS}?aba=bloqueados"), contract_id)
-    assert "Desbloquear assinante" in row and "Bloqueio total" in row
+    assert "Desbloquear assinante" in row and "Bloqueado" in row and "Bloqueio total" not in row  # Skeelo's word
     # Skeelo has no partial block: a forged request is refused by the rules.
     html = post_form(
         client, LICENCAS, {}, f"/integradores/contratos/{contract_id}/bloqueio-parcial", follow_redirects=True
@@ -535,7 +535,7 @@ def test_a_failed_request_is_shown_everywhere_with_tentar_novamente_which_sends_
     assert f'data-operation="{op_id}"' in failures and "Tentar novamente" in failures
     contract_html = page(client, CONTRACT_PAGE.format(contract_id))
     box = contract_html.split('data-testid="subscription-box"', 1)[1].split("</dl>", 1)[0]
-    assert "Sincronizar: <strong>Falhou</strong>" in box and error in box and "Tentar novamente" in box
+    assert "Ativação: <strong>Falhou</strong>" in box and error in box and "Tentar novamente" in box
 
     # Tentar novamente from the list: back to the list, the request on its way again…
     response = post_form(client, TV, {"voltar": TV}, f"/integradores/operacoes/{op_id}/tentar-novamente")
@@ -574,12 +574,12 @@ def test_the_contract_page_follows_its_requests_until_they_finish(app, login_as,
     assert f'data-poll-url="/integradores/assinantes/{subscription_id}/pedidos"' in box
     assert "data-reload-when-done" in box
     assert 'data-testid="desired-status"' in html and 'data-testid="remote-status"' in html
-    assert "Sincronizar: <strong>Na fila</strong>" in html
+    assert "Ativação: <strong>Na fila</strong>" in html
 
     run_jobs()
     fragment = page(client, f"/integradores/assinantes/{subscription_id}/pedidos")
     assert fragment.lstrip().startswith("<dl") and "data-poll-fragment" in fragment
-    assert "data-poll-url" not in fragment and "Sincronizar: <strong>Concluída</strong>" in fragment
+    assert "data-poll-url" not in fragment and "Ativação: <strong>Concluída</strong>" in fragment
     remote = fragment.split('data-testid="remote-status">', 1)[1]
     assert remote.startswith("Ativo")
 

@@ -321,7 +321,7 @@ def test_suspend_and_reactivate_at_ittv_keeps_the_block_until_the_unblock(app, l
     assert "faça o Desbloqueio em Integradores" in html
     # Not only a flash: the page keeps saying the access waits for the unblock.
     note = page(client, f"{BASE}/contratos/{contract_id}").split('data-testid="access-note"', 1)[1]
-    assert "bloqueio total" in note and "Desbloqueio dos pontos deste contrato" in note
+    assert "Bloqueio total" in note and "Desbloqueio dos pontos deste contrato" in note
     with app.app_context():
         contract = db.session.get(Contract, contract_id)
         assert contract.status == "active" and contract.subscription.desired_status == "blocked"

@@ -318,7 +318,7 @@ def test_the_contract_box_read_while_the_worker_commits_is_consistent(app, login
         assert "Na fila" in requests and followed, (remote, requests)
     # What the page shows next is final.
     remote, requests, followed = _box_state(_box(client.get(url).get_data(as_text=True)))
-    assert (remote, requests, followed) == ("Ativo", "Sincronizar: Concluída — ITTV demo confirmou.", False)
+    assert (remote, requests, followed) == ("Ativo", "Ativação: Concluída — ITTV demo confirmou.", False)
 
 
 def test_the_contract_page_shows_the_subscriber_as_its_box_read_it(app, login_as, client):
@@ -335,7 +335,8 @@ def test_the_contract_page_shows_the_subscriber_as_its_box_read_it(app, login_as
     if followed:
         assert "aguardando confirmação" in note or remote == "Bloqueio total"
     else:
-        assert remote == "Bloqueio total" and "Acesso do assinante na ITTV demo: Bloqueio total." in note, (remote, note)
+        assert remote == "Bloqueio total", (remote, note)
+        assert "Acesso do assinante na ITTV demo: Bloqueio total." in note, note
 
 
 def test_a_box_that_shows_a_request_on_its_way_is_followed(app, login_as, client):

@@ -33,7 +33,7 @@ def names_by_code(platform_id: int) -> dict[str, str]:
     """The platform's product names by code, for what operators read ("PlayHub Básico", not
     "PLAYHUB-BASICO")."""
     rows = db.session.execute(select(Product.code, Product.name).where(Product.platform_id == platform_id))
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 def plans_using(product: Product) -> list[Plan]:

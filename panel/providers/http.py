@@ -214,13 +214,15 @@ class JsonHttpClient:
         body = None if answer.body is _INVALID else answer.body
         message, code = self._message_of(body) if body is not None else (None, None)
         said = self.redact(message, sensitive) if message else None
-        suffix = f": {sentence(said)}" if said else "."
+        suffix = f": {said}" if said else "."
         if status == 429 or status >= 500 or status == 408:
             retry_after = parse_retry_after(answer.retry_after)
             wait = f" Pediu para aguardar {retry_after:g} s." if retry_after is not None else ""
             what = "está limitando as requisições" if status == 429 else "respondeu com erro"
             return RetryableError(
-                f"{self.platform} {what} (HTTP {status}){suffix}{wait}", status_code=status, retry_after=retry_after
+                f"{self.platform} {what} (HTTP {status}){sentence(suffix) if wait else suffix}{wait}",
+                status_code=status,
+                retry_after=retry_after,
             )
         if 300 <= status < 400:
             return PermanentError(
@@ -229,7 +231,7 @@ class JsonHttpClient:
             )
         if status in (401, 403):
             return PermanentError(
-                f"{self.platform} recusou o token (HTTP {status}){suffix} Confira o token em Configurações.",
+                f"{self.platform} recusou o token (HTTP {status}){sentence(suffix)} Confira o token em Configurações.",
                 status_code=status,
                 platform_message=said,
                 code=code,
