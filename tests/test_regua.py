@@ -270,7 +270,7 @@ def test_a_dry_run_changes_nothing_anywhere(app, runner, sandbox_for):
 
     before = snapshot()
     output = run(app, runner, DUE + timedelta(days=16), "--dry-run")
-    assert "seriam bloqueados" in output and f"bloquear contrato {contract_id}" in output
+    assert "1 seria bloqueado" in output and f"bloquear contrato {contract_id}" in output
     assert snapshot() == before
     assert len(ittv.sandbox.requests_seen()) == seen_before
 
@@ -303,7 +303,7 @@ def test_the_run_unblocks_its_own_blocks_once_nothing_is_overdue(app, runner):
     with app.app_context():
         invoice = db.session.scalars(select(Invoice)).one()
         invoice.paid_on, invoice.paid_amount = DUE + timedelta(days=16), invoice.amount
-    assert "1 desbloqueados" in run(app, runner, DUE + timedelta(days=17))
+    assert "1 desbloqueado;" in run(app, runner, DUE + timedelta(days=17))
     assert sub(app, contract_id).desired_status == "active"
 
 
@@ -316,7 +316,8 @@ def test_the_runs_blocks_reach_the_platform(app, runner, run_jobs, sandbox_for):
     run_jobs()
     [customer] = ittv.sandbox.records()
     assert customer["status"] == "INACTIVE"
-    assert any(actor == "Sistema" and "INACTIVE" in (answer or "") for actor, _, answer in history(app, contract_id))
+    answers = [answer or "" for actor, _, answer in history(app, contract_id) if actor == "Sistema"]
+    assert any("Bloqueio total — Inativo" in answer for answer in answers), answers
     with app.app_context():
         invoice = db.session.scalars(select(Invoice)).one()
         invoices.pay(SYSTEM, invoice, paid_on=DUE + timedelta(days=17), paid_amount=Decimal("39.90"))
