@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from panel.domain import fiscal, outbox
+from panel.domain import fiscal, outbox, words
 from panel.domain.common import Actor, DomainError, check_all, local_today, lock_row
 from panel.domain.contract_rules import ContractAction, PlatformTraits, State, allowed, decide
 from panel.domain.history import add_event
@@ -223,7 +223,7 @@ def _asked(contract: Contract, action: ContractAction, before: State, after: Sta
         return (
             f"Sincronização solicitada com {platform}"
             + (": criar o assinante" if first else "")
-            + f" ({after.desired.label.lower()})."
+            + f"; acesso: {words.access_word(after.desired, contract.platform.kind)}."
         )
     if action is ContractAction.suspend:
         return "Contrato suspenso" + (f"; acesso bloqueado na {platform}." if after.desired else ".")

@@ -166,7 +166,9 @@ def _platform_words(remote: RemoteSubscriber, status: AccessStatus, work: Work) 
     PlayHub Básico" (its status code and product codes through the vocabulary)."""
     held = words.platform_status_word(remote.platform_status)
     products = words.products_words(remote.products, work.product_names)
-    return f"{words.access_word(status, work.platform.kind)} — {held}" + (f", {products}" if products else "")
+    ours = words.access_word(status, work.platform.kind)
+    head = ours if held.lower() == ours.lower() else f"{ours} — {held}"  # "Ativo", not "Ativo — Ativo"
+    return head + (f", {products}" if products else "")
 
 
 def hand_back(operation_id: int) -> None:

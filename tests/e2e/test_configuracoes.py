@@ -43,7 +43,7 @@ def test_admin_sets_up_ittv_and_skeelo_and_a_plan_of_each_type(page: Page, live_
 
     # J1.2 — Sincronizar produtos, then mark the base package.
     page.get_by_role("button", name="Sincronizar produtos").click()
-    expect(page.locator("[data-task-kind=sync_products]")).to_contain_text("4 produto(s) adicionado(s)", timeout=30_000)
+    expect(page.locator("[data-task-kind=sync_products]")).to_contain_text("4 produtos adicionados", timeout=30_000)
     basico = page.locator("tr[data-product=PLAYHUB-BASICO]")
     expect(basico).to_be_visible()
     basico.get_by_role("link", name="Editar").click()

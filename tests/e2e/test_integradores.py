@@ -115,7 +115,7 @@ def test_j1_ittv_partial_block_total_block_and_unblock_from_clientes_de_tv(
     expect(operations).to_have_count(4)
     for index in range(4):
         expect(operations.nth(index).get_by_test_id("operation-state")).to_contain_text("Concluída")
-    expect(operations.first).to_contain_text("Alterar situação (ativo)")
+    expect(operations.first).to_contain_text("Desbloqueio")
     expect(operations.first).to_contain_text("Olga Operadora")
 
 
@@ -174,16 +174,16 @@ def test_bulk_total_block_of_the_ticked_rows(app, page: Page, live_server, make_
     apply = bar.get_by_role("button", name="Aplicar aos marcados")
     expect(apply).to_be_disabled()  # no action, no row yet
     page.get_by_label("Marcar todos desta página").check()
-    expect(bar).to_contain_text("3 contrato(s) marcado(s).")
+    expect(bar).to_contain_text("3 contratos marcados.")
     row(page, contracts[0]).get_by_role("checkbox").uncheck()
-    expect(bar).to_contain_text("2 contrato(s) marcado(s).")
+    expect(bar).to_contain_text("2 contratos marcados.")
     bar.get_by_label("Com os contratos marcados:").select_option(label="Bloqueio total dos pontos deste contrato")
     apply.click()
     modal = page.locator("#confirm-modal")
-    expect(modal).to_contain_text("Bloqueio total dos pontos deste contrato: aplicar a 2 contrato(s) marcado(s)?")
+    expect(modal).to_contain_text("Bloqueio total dos pontos deste contrato: aplicar aos 2 contratos marcados?")
     modal.get_by_role("button", name="Aplicar", exact=True).click()
     page.wait_for_load_state("load")
-    expect(flash(page, "2 pedido(s) registrado(s).")).to_be_visible()
+    expect(flash(page, "2 pedidos registrados.")).to_be_visible()
     expect(row(page, contracts[0])).to_be_visible()
     open_tab(page, "Assinantes bloqueados")
     for contract_id, cpf in zip(contracts[1:], CPFS[1:3], strict=False):
@@ -221,12 +221,12 @@ def test_the_contract_page_follows_a_slow_request_to_its_answer(
     log_in(page, live_server, reader.username)
     page.goto(f"{live_server}/financeiro/painel-do-cliente/contratos/{contract_id}")
     requests = page.get_by_test_id("operation-state")
-    expect(requests).to_contain_text(re.compile(r"Alterar situação \(bloqueio total\): (Na fila|Em execução)"))
+    expect(requests).to_contain_text(re.compile(r"Bloqueio total: (Na fila|Em execução)"))
     expect(page.get_by_test_id("remote-status")).to_have_text("Ativo")
     # Once ITTV answers, the box says so and the page shows the confirmed access.
-    expect(requests).to_contain_text("Alterar situação (bloqueio total): Concluída", timeout=WORKER_TIMEOUT)
+    expect(requests).to_contain_text("Bloqueio total: Concluída", timeout=WORKER_TIMEOUT)
     expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total")
     expect(page.locator("#historico + .table-responsive")).to_contain_text(
-        "ITTV demo confirmou: bloqueio total (INACTIVE"
+        "ITTV demo confirmou: Bloqueio total — Inativo"
     )
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="INACTIVE")

@@ -212,15 +212,15 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     reload(page)
     history = page.locator("#historico + .table-responsive tbody tr")
     expected = [
-        ("Sistema", "Resposta da ITTV demo à operação", "ITTV demo já estava assim: cancelado (INACTIVE"),
+        ("Sistema", "Cancelamento: resposta da ITTV demo.", "ITTV demo já estava assim: Cancelado — Inativo"),
         ("Olga Operadora", "Contrato cancelado; acesso cancelado na ITTV demo.", None),
         ("Olga Operadora", f"Título {month} baixado: R$ 39,90 pago em {today_br}.", None),
         ("Olga Operadora", f"Título {month} gerado: R$ 39,90, vencimento", None),
         ("Olga Operadora", "Suspensão cancelada: contrato ativo. O acesso na ITTV demo segue bloqueado", None),
-        ("Sistema", "(Alterar situação (bloqueio total))", "ITTV demo confirmou: bloqueio total (INACTIVE"),
+        ("Sistema", "Bloqueio total: resposta da ITTV demo.", "ITTV demo confirmou: Bloqueio total — Inativo"),
         ("Olga Operadora", "Contrato suspenso; acesso bloqueado na ITTV demo.", None),
-        ("Sistema", "(Sincronizar (ativo))", "ITTV demo criou o assinante: ativo (ACTIVE, produto PLAYHUB-PREMIUM)"),
-        ("Olga Operadora", "Sincronização solicitada com ITTV demo: criar o assinante (ativo).", "Concluída"),
+        ("Sistema", "Ativação: resposta da ITTV demo.", "ITTV demo criou o assinante: Ativo, produto PlayHub Premium"),
+        ("Olga Operadora", "Sincronização solicitada com ITTV demo: criar o assinante; acesso: Ativo.", "Concluída"),
         (
             "Olga Operadora",
             "Contrato criado com o plano PlayHub TV (R$ 39,90 por mês, 12 meses), vencimento todo dia 31.",

@@ -56,6 +56,11 @@ class Case:
     inactive: str
 
     @property
+    def blocked_word(self) -> str:
+        """How the history names the block here (Skeelo has no partial block: "Bloqueado")."""
+        return "Bloqueio total" if self.kind == "ittv" else "Bloqueado"
+
+    @property
     def rule_words(self) -> str:
         return f"Manutenção de conexão, 15 dias — {self.action}"
 
@@ -161,13 +166,13 @@ def simulate_and_run_by_cli(page: Page, live_server: str, panel_env: dict, contr
     today, due = local_today(), local_today() - timedelta(days=DAYS_LATE)
     simulated = flask_regua(panel_env, "--dry-run")
     assert f"Simulação da régua para {today:%d/%m/%Y} (nada foi alterado)" in simulated
-    assert f"Régua {case.rule_words}: 1 candidato(s); 1 seriam bloqueados" in simulated
+    assert f"Régua {case.rule_words}: 1 candidato; 1 seria bloqueado" in simulated
     assert (
         f"bloquear contrato {contract_id} ({case.client_name}, {case.platform_name}): "
         f"título {due:%m/%Y} vencido há {DAYS_LATE} dias"
     ) in simulated
     ran = flask_regua(panel_env)
-    assert f"Régua {case.rule_words}: 1 candidato(s); 1 bloqueados" in ran
+    assert f"Régua {case.rule_words}: 1 candidato; 1 bloqueado;" in ran
     assert f"bloquear contrato {contract_id} ({case.client_name}, {case.platform_name})" in ran
 
 
@@ -263,7 +268,7 @@ def walk(
         f"título {month} vencido há {DAYS_LATE} dias."
     )
     expect(block_line.get_by_role("cell").nth(3)).to_contain_text("Concluída")
-    expect(history.filter(has_text=f"{case.platform_name} confirmou: bloqueio total")).to_have_count(1)
+    expect(history.filter(has_text=f"{case.platform_name} confirmou: {case.blocked_word}")).to_have_count(1)
 
     # 5. Baixar título: the payment lifts the régua's block, and the platform has it active again.
     invoice_row.get_by_role("link", name="Baixar título").click()

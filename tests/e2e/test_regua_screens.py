@@ -43,7 +43,7 @@ def test_an_admin_simulates_then_runs_todays_regua_and_watches_it_end(
     # The page follows the run and reloads itself once it has ended.
     expect(page.get_by_test_id("regua-run").first).to_contain_text("Concluída", timeout=WORKER_TIMEOUT)
     expect(page.get_by_test_id("regua-progress-text")).to_contain_text("1 de 1")
-    expect(page.get_by_test_id("regua-run").first).to_contain_text("1 bloqueado(s)")
+    expect(page.get_by_test_id("regua-run").first).to_contain_text("1 bloqueado")
     expect(line).to_contain_text("Já bloqueado")
     platform_record(ittv.sandbox, "cpf", CPFS[0], status="INACTIVE")
 
