@@ -31,6 +31,7 @@ class RowAction:
     icon: str
     css: str
     confirm: str  # formatted with contract, client and platform names
+    short: str = ""  # the word the row's button shows next to its icon (label: its full name)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ PARTIAL = RowAction(
     "btn-outline-warning",
     "Bloqueio parcial dos pontos do contrato {contract} ({client})? Na {platform}, o assinante fica só com o "
     "pacote base.",
+    short="Bloqueio parcial",
 )
 TOTAL = RowAction(
     ContractAction.block,
@@ -59,6 +61,7 @@ TOTAL = RowAction(
     "slash-circle",
     "btn-outline-danger",
     "Bloqueio total dos pontos do contrato {contract} ({client})? O acesso na {platform} será bloqueado.",
+    short="Bloqueio total",
 )
 UNBLOCK = RowAction(
     ContractAction.unblock,
@@ -67,6 +70,7 @@ UNBLOCK = RowAction(
     "check-circle",
     "btn-outline-success",
     "Desbloqueio dos pontos do contrato {contract} ({client})? O acesso completo na {platform} será liberado.",
+    short="Desbloqueio",
 )
 
 AREAS = {
@@ -87,6 +91,7 @@ AREAS = {
                 "slash-circle",
                 "btn-outline-danger",
                 "Bloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será bloqueado.",
+                short="Bloquear",
             ),
             RowAction(
                 ContractAction.unblock,
@@ -95,6 +100,7 @@ AREAS = {
                 "check-circle",
                 "btn-outline-success",
                 "Desbloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será liberado.",
+                short="Desbloquear",
             ),
         ),
     ),
