@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from panel.extensions import db
+from panel.models import Operation, Subscription
 from tests.e2e.test_login_and_menus import log_in
 from tests.factories import CPFS, ittv_plan, make_client, make_contract, skeelo_plan
 from tests.provisioning import act
@@ -137,13 +139,43 @@ def test_at_390px_lists_are_cards_with_state_and_actions_in_view_and_nothing_scr
             within_width(page, plan_row.locator("td.row-actions").get_by_text(name, exact=True))
     for url, name in [
         ("/configuracoes/plataformas", "configuracoes-plataformas"),
+        ("/configuracoes/reguas/simular", "configuracoes-simular-regua"),
         ("/configuracoes/reguas", "configuracoes-reguas"),
         ("/configuracoes/usuarios", "configuracoes-usuarios"),
         ("/configuracoes/auditoria", "configuracoes-auditoria"),
         ("/financeiro/painel-do-cliente/", "painel-do-cliente"),
+        ("/financeiro/painel-do-cliente/titulos", "titulos"),
+        ("/integradores/licencas/licencas", "licencas"),
+        ("/integradores/conciliacao", "conciliacao"),
         ("/", "inicio"),
     ]:
         visit(page, live_server + url, name)
+
+
+def test_a_row_the_polling_puts_in_place_keeps_its_labels_and_its_action_in_view(
+    app, page: Page, live_server, make_user, day
+):
+    page.set_viewport_size(PHONE)
+    make_user("operador", username="olga", name="Olga Operadora")
+    log_in(page, live_server, "olga")
+    page.goto(live_server + OPERACOES)
+    with app.app_context():
+        op = db.session.scalar(db.select(Operation).join(Subscription).where(Subscription.contract_id == day["maria"]))
+        op_id = op.id
+    row = page.locator(f'tr[data-operation="{op_id}"]')
+    expect(row.get_by_test_id("operation-state")).to_have_attribute("data-label", "Situação")
+    # The request fails while the page follows it: the page puts the fresh row in place.
+    with app.app_context():
+        db.session.execute(
+            db.update(Operation).where(Operation.id == op_id).values(status="failed", last_error="Recusado no teste.")
+        )
+        db.session.commit()
+    retry = row.get_by_role("button", name="Tentar novamente")
+    expect(retry).to_be_visible(timeout=15_000)
+    within_width(page, retry)
+    expect(row.get_by_test_id("operation-state")).to_have_attribute("data-label", "Situação")
+    expect(row.locator("td").first).to_have_attribute("data-label", "Nº")
+    no_sideways_scroll(page)
 
 
 def test_at_1366px_the_lists_are_ordinary_tables(app, page: Page, live_server, make_user, day):
