@@ -159,35 +159,42 @@ def test_every_row_action_shows_its_name_beside_its_icon(app, login_as, client):
 
 
 def empty_next(root: Element) -> tuple[str, str]:
+    """The empty list's next-step link: its words, which no other link or button of the page
+    repeats (a second control with the same name would only confuse a screen reader)."""
     (cell,) = root.find_all("td", data_testid="empty-state")
     (link,) = cell.find_all("a", data_testid="empty-next")
+    others = [c.text().lower() for c in root.find_all("a") + root.find_all("button") if c is not link]
+    assert not [name for name in others if name and (name in link.text().lower() or link.text().lower() in name)]
     return link.text(), link.attrs["href"]
 
 
 def test_an_empty_list_says_the_next_step_with_a_link(app, login_as, client):
     login_as("admin")
-    assert empty_next(page(client, PLANS)) == ("Adicionar plano", "/configuracoes/planos/novo")
-    assert empty_next(page(client, "/configuracoes/reguas")) == ("Nova régua", "/configuracoes/reguas/nova")
+    assert empty_next(page(client, PLANS)) == ("Cadastrar o primeiro plano", "/configuracoes/planos/novo")
+    assert empty_next(page(client, "/configuracoes/reguas")) == (
+        "Cadastrar a primeira régua",
+        "/configuracoes/reguas/nova",
+    )
     assert empty_next(page(client, "/configuracoes/plataformas"))[1] == "/configuracoes/plataformas/nova"
     assert empty_next(page(client, "/configuracoes/plataformas?tipo=skeelo"))[1] == (
         "/configuracoes/plataformas/nova?tipo=skeelo"
     )
-    assert empty_next(page(client, OPERACOES)) == ("Ver os assinantes em Integradores", "/integradores/")
-    assert empty_next(page(client, OPERACOES + "?situacao=falhas")) == ("Limpar os filtros", OPERACOES)
+    assert empty_next(page(client, OPERACOES)) == ("Ver os assinantes", "/integradores/")
+    assert empty_next(page(client, OPERACOES + "?situacao=falhas")) == ("Mostrar sem filtros", OPERACOES)
     assert empty_next(page(client, "/configuracoes/auditoria?acao=login&de=2000-01-01&ate=2000-01-02"))[0] == (
-        "Limpar os filtros"
+        "Mostrar sem filtros"
     )
 
     ittv_plan(app)
-    assert empty_next(page(client, TV)) == ("Ir ao Painel do Cliente", "/financeiro/painel-do-cliente/")
+    assert empty_next(page(client, TV)) == ("Escolher um contrato para sincronizar", "/financeiro/painel-do-cliente/")
     label, href = empty_next(page(client, TV + "?aba=bloqueados"))
-    assert label == "Ver Assinantes ativos" and href.startswith(TV) and "aba=ativos" in href
+    assert label == "Ver quem está ativo" and href.startswith(TV) and "aba=ativos" in href
     label, href = empty_next(page(client, TV + "?aba=cancelados&q=ninguem"))
-    assert label == "Limpar a busca" and "q=" not in href and "aba=cancelados" in href
+    assert label == "Mostrar sem a busca" and "q=" not in href and "aba=cancelados" in href
 
     client_id = make_client(app, document=CPFS[0], name="Cliente Novo")
     assert empty_next(page(client, f"/financeiro/painel-do-cliente/clientes/{client_id}")) == (
-        "Novo contrato",
+        "Criar o primeiro contrato",
         f"/financeiro/painel-do-cliente/clientes/{client_id}/contratos/novo",
     )
 
