@@ -56,6 +56,41 @@
     });
   });
 
+  // Phone width: a list table (class table-cards) shows each row as a card, each cell labelled
+  // by its column (static/css/app.css reads data-label). The label is the column header's text,
+  // copied into every cell of the body and foot; a header without text (the actions column, the
+  // tick-all box) labels nothing. Run again on the rows the polling below puts in place.
+  var labelCells = function (root) {
+    var tables = root.matches && root.matches("table.table-cards") ? [root] :
+      Array.prototype.slice.call(root.querySelectorAll("table.table-cards"));
+    if (!tables.length && root.closest) {
+      var around = root.closest("table.table-cards");
+      if (around) { tables = [around]; }
+    }
+    tables.forEach(function (table) {
+      var headers = [];
+      var headRow = table.tHead && table.tHead.rows[0];
+      if (!headRow) { return; }
+      Array.prototype.forEach.call(headRow.cells, function (th) {
+        var text = th.textContent.replace(/\s+/g, " ").trim();
+        for (var span = 0; span < (th.colSpan || 1); span++) { headers.push(text); }
+      });
+      Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (tr) {
+        var column = 0;
+        Array.prototype.forEach.call(tr.cells, function (td) {
+          var label = td.colSpan > 1 ? "" : (headers[column] || "");
+          if (label) {
+            if (td.getAttribute("data-label") !== label) { td.setAttribute("data-label", label); }
+          } else if (td.hasAttribute("data-label")) {
+            td.removeAttribute("data-label");
+          }
+          column += td.colSpan || 1;
+        });
+      });
+    });
+  };
+  labelCells(document);
+
   // Following what a job is still producing, until it is final.
   // - A box with data-poll-url (the contract's subscriber box, a platform check, the régua's
   //   progress) asks for its own fresh fragment; once the fresh one has no data-poll-url the job
@@ -179,6 +214,7 @@
         if (!fresh) { next("stop"); return; }
         var reloadWhenDone = box.hasAttribute("data-reload-when-done");
         var changed = update(box, fresh);
+        if (changed) { labelCells(box); }
         if (box.dataset.pollUrl) {
           next(changed ? "changed" : "same");
         } else {
@@ -215,7 +251,10 @@
             row.removeAttribute("data-poll-batch");
             return;
           }
-          changed = update(row, fresh) || changed;
+          if (update(row, fresh)) {
+            changed = true;
+            labelCells(row);  // a fresh row's cells come without their column labels
+          }
         });
         next(rows().length ? (changed ? "changed" : "same") : "stop");
       });

@@ -32,6 +32,7 @@ class RowAction:
     icon: str
     css: str
     confirm: str  # formatted with contract, client and platform names
+    short: str = ""  # the word the row's button shows next to its icon (label: its full name)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ PARTIAL = RowAction(
     "btn-outline-warning",
     "Bloqueio parcial dos pontos do contrato {contract} ({client})? Na {platform}, o assinante fica só com o "
     "pacote base.",
+    short="Bloqueio parcial",
 )
 TOTAL = RowAction(
     ContractAction.block,
@@ -60,6 +62,7 @@ TOTAL = RowAction(
     "slash-circle",
     "btn-outline-danger",
     "Bloqueio total dos pontos do contrato {contract} ({client})? O acesso na {platform} será bloqueado.",
+    short="Bloqueio total",
 )
 UNBLOCK = RowAction(
     ContractAction.unblock,
@@ -68,6 +71,7 @@ UNBLOCK = RowAction(
     "check-circle",
     "btn-outline-success",
     "Desbloqueio dos pontos do contrato {contract} ({client})? O acesso completo na {platform} será liberado.",
+    short="Desbloqueio",
 )
 
 AREAS = {
@@ -88,6 +92,7 @@ AREAS = {
                 "slash-circle",
                 "btn-outline-danger",
                 "Bloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será bloqueado.",
+                short="Bloquear",
             ),
             RowAction(
                 ContractAction.unblock,
@@ -96,6 +101,7 @@ AREAS = {
                 "check-circle",
                 "btn-outline-success",
                 "Desbloquear o assinante do contrato {contract} ({client})? O acesso na {platform} será liberado.",
+                short="Desbloquear",
             ),
         ),
     ),
