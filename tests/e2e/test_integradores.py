@@ -183,7 +183,7 @@ def test_bulk_total_block_of_the_ticked_rows(app, page: Page, live_server, make_
     expect(modal).to_contain_text("Bloqueio total dos pontos deste contrato: aplicar a 2 contrato(s) marcado(s)?")
     modal.get_by_role("button", name="Aplicar", exact=True).click()
     page.wait_for_load_state("load")
-    expect(flash(page, "2 pedido(s) registrado(s).")).to_be_visible()
+    expect(flash(page, "2 pedidos registrados.")).to_be_visible()
     expect(row(page, contracts[0])).to_be_visible()
     open_tab(page, "Assinantes bloqueados")
     for contract_id, cpf in zip(contracts[1:], CPFS[1:3], strict=False):
