@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import UTC, datetime
 
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from redis import RedisError
 from werkzeug.exceptions import HTTPException
 
+from panel.auth.throttle import wait_text
 from panel.extensions import db
 from panel.security import wants_json
 
@@ -25,7 +28,7 @@ MESSAGES = {
     405: ("Ação não permitida", "Esta página não aceita este tipo de pedido."),
     429: (
         "Muitas tentativas",
-        "Foram feitas muitas tentativas em pouco tempo. Aguarde alguns minutos e tente de novo.",
+        "Foram feitas muitas tentativas em pouco tempo. Aguarde um pouco e tente de novo.",
     ),
     500: ("Erro interno", "Algo deu errado do nosso lado. O erro foi registrado; tente de novo em instantes."),
     503: ("Serviço indisponível", "Um serviço do painel (fila de tarefas) não responde. Tente de novo em instantes."),
@@ -44,6 +47,25 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def too_many_requests(error: HTTPException):
+    """429: the real wait when the refusal knows it (Retry-After), kept in the header too."""
+    seconds = _retry_seconds(getattr(error, "retry_after", None))
+    if seconds is None:
+        return render_error(429)
+    title, _message = MESSAGES[429]
+    body, code = render_error(429, title, f"{title}. Tente de novo em {wait_text(seconds)}.")
+    return body, code, {"Retry-After": str(seconds)}
+
+
+def _retry_seconds(retry_after: datetime | int | None) -> int | None:
+    if isinstance(retry_after, datetime):
+        moment = retry_after if retry_after.tzinfo else retry_after.replace(tzinfo=UTC)
+        return max(1, math.ceil((moment - datetime.now(UTC)).total_seconds()))
+    if isinstance(retry_after, int) and retry_after > 0:
+        return retry_after
+    return None
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -52,6 +74,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
+        if code == 429:
+            return too_many_requests(error)
         return render_error(code if code in MESSAGES else 500)
 
     @app.errorhandler(RedisError)

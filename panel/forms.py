@@ -72,6 +72,32 @@ class Form(FlaskForm):
                 return formdata
             return request.form if _is_submitted() else None
 
+    def field_errors(self) -> list[tuple[str, str, str]]:
+        """Every field error as (the id to link to, the field's label, the message), in the
+        form's order, for the error summary at the top of a refused form."""
+        return _field_errors(self)
+
+
+def _field_errors(form) -> list[tuple[str, str, str]]:
+    found: list[tuple[str, str, str]] = []
+    for field in form:
+        if isinstance(field, FieldList):
+            found += [(field.id, field.label.text, error) for error in field.errors if isinstance(error, str)]
+            for entry in field.entries:
+                inner = _field_errors(entry.form) if isinstance(entry, FormField) else _own_errors(entry)
+                found += [(target, f"{field.label.text} — {label}", error) for target, label, error in inner]
+        elif isinstance(field, FormField):
+            found += _field_errors(field.form)
+        elif field.type != "CSRFTokenField":
+            found += _own_errors(field)
+    return found
+
+
+def _own_errors(field) -> list[tuple[str, str, str]]:
+    # Radio buttons have no element with the field's id: the link goes to the first option.
+    target = f"{field.id}-0" if field.type == "RadioField" else field.id
+    return [(target, field.label.text, error) for error in field.errors if isinstance(error, str)]
+
 
 class SubForm(WtfBaseForm):
     """The rows of a FieldList(FormField(…)): no CSRF of their own (the outer form has it), the

@@ -258,6 +258,8 @@ def test_a_throttled_login_keeps_the_form_and_states_the_wait(make_user, client)
     assert 290 < int(response.headers["Retry-After"]) <= 300  # the oldest of the five frees its place
     page = response.get_data(as_text=True)
     assert "Muitas tentativas. Tente de novo em 5 min." in page
+    summary = page.split('role="alert" tabindex="-1" data-error-summary>', 1)[1]  # read first, and focused
+    assert summary.split("</div>", 1)[0].strip() == "<div>Muitas tentativas. Tente de novo em 5 min."
     assert re.search(rf'name="username"[^>]*value="{user.username}"', page)  # what was typed is kept
     assert 'name="password"' in page and 'name="csrf_token"' in page and "Entrar" in page
     assert "Usuário ou senha inválidos." not in page

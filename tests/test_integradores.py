@@ -64,7 +64,7 @@ def press(client, list_url: str, contract_id: int, path: str):
 
 
 def flashes(html: str) -> str:
-    return " ".join(re.findall(r'alert-dismissible[^>]*role="alert">\s*(.*?)\s*<button', html, re.S))
+    return " ".join(re.findall(r"data-message>\s*(.*?)\s*<button", html, re.S))
 
 
 # -- the lists ------------------------------------------------------------------------------
@@ -374,7 +374,11 @@ def test_bulk_action_applies_to_every_accepted_row_and_names_the_refused(app, lo
     )
     assert response.status_code == 302 and response.headers["Location"] == listed
     message = flashes(page(client, listed))
-    assert "2 pedidos registrados; 1 recusado" in message
+    assert "2 pedidos registrados; 1 recusado:" in message
+    # Where the rows went, with a link to that tab (the platform they share kept).
+    assert re.search(
+        r'Os assinantes estão agora em <a href="/integradores/tv/clientes\?aba=bloqueados&amp;plataforma=\d+"', message
+    )
     assert f"contrato {already}: o assinante já está com bloqueio total" in message
     assert rows(page(client, f"{TV}?aba=bloqueados")) == [already, second, first]
     with app.app_context():

@@ -318,10 +318,17 @@ def test_suspend_and_reactivate_at_ittv_keeps_the_block_until_the_unblock(app, l
         contract = db.session.get(Contract, contract_id)
         assert contract.status == "suspended" and contract.subscription.desired_status == "blocked"
     html = act(client, contract_id, "cancelar-suspensao").get_data(as_text=True)
-    assert "faça o Desbloqueio em Integradores" in html
-    # Not only a flash: the page keeps saying the access waits for the unblock.
+    # The note links to the subscriber's row in Integradores: its tab, its platform, its number.
+    with app.app_context():
+        platform_id = db.session.get(Contract, contract_id).platform_id
+    row = f"/integradores/tv/clientes?aba=bloqueados&amp;plataforma={platform_id}&amp;q={contract_id}"
+    assert f'faça o <a href="{row}" class="alert-link">Desbloqueio em Integradores</a>.' in html
+    # Not only a flash: the page keeps saying the access waits for the unblock, with the same link.
     note = page(client, f"{BASE}/contratos/{contract_id}").split('data-testid="access-note"', 1)[1]
-    assert "Bloqueio total" in note and "Desbloqueio dos pontos deste contrato" in note
+    note = note.split("</div>", 1)[0]
+    assert (
+        "Bloqueio total" in note and f'<a href="{row}" class="alert-link">Desbloqueio dos pontos deste contrato' in note
+    )
     with app.app_context():
         contract = db.session.get(Contract, contract_id)
         assert contract.status == "active" and contract.subscription.desired_status == "blocked"

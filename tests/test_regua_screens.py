@@ -46,7 +46,7 @@ def page(client, url: str) -> str:
 
 
 def flashes(html: str) -> str:
-    return " ".join(re.findall(r'alert-dismissible[^>]*role="alert">\s*(.*?)\s*<button', html, re.S))
+    return " ".join(re.findall(r"data-message>\s*(.*?)\s*<button", html, re.S))
 
 
 def text_of(html: str) -> str:

@@ -136,6 +136,12 @@ def _seconds_until_a_place(strategy: MovingWindowRateLimiter, window: Window) ->
     return max(1, math.ceil(reset_at - time.time()))
 
 
+def wait_text(seconds: int) -> str:
+    """A wait as an operator reads it: "40 s" under a minute, otherwise whole minutes rounded up
+    ("4 min" for 3 min 10 s), so that trying again at that time works."""
+    return f"{seconds} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
+
+
 def init_app(app: Flask) -> None:
     app.extensions["login_throttle"] = LoginThrottle(app)
 

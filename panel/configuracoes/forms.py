@@ -166,7 +166,9 @@ class PlanForm(Form):
         validators=[InputRequired("Informe o valor mensal.")],
         description="Ex.: 39,90",
     )
-    composition = FieldList(FormField(CompositionLineForm), min_entries=len(SERVICES), max_entries=len(SERVICES))
+    composition = FieldList(
+        FormField(CompositionLineForm), "Composição fiscal", min_entries=len(SERVICES), max_entries=len(SERVICES)
+    )
     platform_id = IdSelectField("Plataforma", choices=[])
     product_ids = IdSelectMultipleField("Pacotes", choices=[])
 

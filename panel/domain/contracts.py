@@ -159,6 +159,8 @@ class Result:
     contract: Contract
     operation: Operation | None
     message: str
+    # The access stays blocked until the Desbloqueio in Integradores (the page says so, with a link).
+    needs_unblock: bool = False
 
 
 def _check_sync(contract: Contract) -> None:
@@ -280,9 +282,8 @@ def _apply(actor: Actor, contract: Contract, action: ContractAction) -> Result:
     message = _MESSAGES[action]
     if action is ContractAction.block and AccessStatus.PARTIAL_BLOCK not in traits(contract.platform).supported:
         message = "Bloqueio solicitado."  # no partial block there: "total" would mean nothing
-    if action is ContractAction.reactivate and subscription is not None and operation is None:
-        message += f" Para liberar o acesso na {contract.platform.name}, faça o Desbloqueio em Integradores."
-    return Result(contract, operation, message)
+    needs_unblock = action is ContractAction.reactivate and subscription is not None and operation is None
+    return Result(contract, operation, message, needs_unblock=needs_unblock)
 
 
 def _conflict(action: ContractAction, platform_name: str) -> DomainError:

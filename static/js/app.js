@@ -2,6 +2,60 @@
 (function () {
   "use strict";
 
+  // Messages that stay until read: a flashed message (#messages [data-message]) has no timer and
+  // stays until its close button. When the page reloads itself (its job has ended), the messages
+  // still shown are kept in sessionStorage under the page's address and shown again after the
+  // reload, unless the server sent new ones; a message closed before the reload is not kept.
+  var MESSAGES_KEY = "painel:messages:" + window.location.pathname + window.location.search;
+  var messagesRegion = document.getElementById("messages");
+  var keepMessages = function () {
+    if (!messagesRegion) { return; }
+    var shown = Array.prototype.map.call(messagesRegion.querySelectorAll("[data-message]"), function (message) {
+      return message.outerHTML;
+    });
+    try {
+      if (shown.length) {
+        window.sessionStorage.setItem(MESSAGES_KEY, shown.join(""));
+      } else {
+        window.sessionStorage.removeItem(MESSAGES_KEY);
+      }
+    } catch (error) { /* storage off or full: the messages go with the page */ }
+  };
+  var restoreMessages = function () {
+    var kept = null;
+    try {
+      kept = window.sessionStorage.getItem(MESSAGES_KEY);
+      window.sessionStorage.removeItem(MESSAGES_KEY);  // once: a later visit starts clean
+    } catch (error) { return; }
+    if (!kept || !messagesRegion || messagesRegion.querySelector("[data-message]")) { return; }
+    var holder = document.createElement("template");
+    holder.innerHTML = kept;
+    // Only the alerts this page itself drew are put back (nothing else was ever stored).
+    Array.prototype.forEach.call(holder.content.querySelectorAll("[data-message]"), function (message) {
+      messagesRegion.appendChild(message);
+    });
+  };
+  restoreMessages();
+
+  // The error summary of a refused form takes the focus, so a keyboard or screen reader user
+  // starts from the list of what to fix; each of its links puts the focus on its field (or on
+  // the first input of a group of checkboxes).
+  var errorSummary = document.querySelector("[data-error-summary]");
+  if (errorSummary) {
+    errorSummary.focus();
+    errorSummary.addEventListener("click", function (event) {
+      var anchor = event.target.closest && event.target.closest("a[href^='#']");
+      var target = anchor && document.getElementById(anchor.getAttribute("href").slice(1));
+      if (!target) { return; }
+      var field = target.matches("input, select, textarea, button") ? target :
+        target.querySelector("input:not([type=hidden]), select, textarea");
+      if (!field) { return; }
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    });
+  }
+
   // Confirmation dialogs: a form with data-confirm asks in the shared modal before submitting.
   var modalElement = document.getElementById("confirm-modal");
   var pendingForm = null;
@@ -115,6 +169,7 @@
   window.addEventListener("beforeunload", function () { leftAt = Date.now(); });
   var reload = function () {
     if (Date.now() - leftAt < 10000) { window.setTimeout(reload, 1000); return; }
+    keepMessages();
     window.location.reload();
   };
 

@@ -82,7 +82,7 @@ def test_admin_sets_up_ittv_and_skeelo_and_a_plan_of_each_type(page: Page, live_
     expect(page.get_by_role("heading", name="4. Revisão")).to_be_visible()
     expect(page.get_by_test_id("monthly-value")).to_have_text("R$ 39,90")
     page.get_by_role("button", name="Efetivar").click()
-    expect(page.get_by_role("alert").filter(has_text="Plano PlayHub 12 meses cadastrado.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Plano PlayHub 12 meses cadastrado.")).to_be_visible()
 
     # J2.2 — Adicionar plano, SVA, with the supplier and its packages.
     page.get_by_role("link", name="Planos de acesso").click()
@@ -96,7 +96,7 @@ def test_admin_sets_up_ittv_and_skeelo_and_a_plan_of_each_type(page: Page, live_
     page.get_by_label("SKEELO-EBOOKS Skeelo Ebooks").check()
     page.get_by_role("button", name="Avançar").click()
     page.get_by_role("button", name="Efetivar").click()
-    expect(page.get_by_role("alert").filter(has_text="Plano Skeelo Leitura cadastrado.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Plano Skeelo Leitura cadastrado.")).to_be_visible()
 
     page.get_by_role("link", name="Planos de acesso").click()
     rows = page.get_by_role("table").get_by_role("row")

@@ -60,7 +60,7 @@ def test_admin_logs_in_sees_the_menus_opens_users_and_logs_out(page: Page, live_
     page.get_by_test_id("user-menu").click()
     page.get_by_role("button", name="Sair").click()
     expect(page).to_have_url(ON_LOGIN)
-    expect(page.get_by_role("alert")).to_contain_text("Você saiu do painel.")
+    expect(page.get_by_role("status")).to_contain_text("Você saiu do painel.")
     expect(navbar(page)).to_have_count(0)
 
     page.goto(live_server + "/")

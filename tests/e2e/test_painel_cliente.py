@@ -27,8 +27,8 @@ CONTRACT_BUTTONS = (
 
 
 def flash(page: Page, text: str):
-    """The flashed message with this text (the machinery banner also uses role=alert)."""
-    return page.get_by_role("alert").filter(has_text=text)
+    """The flashed message with this text (a status or an alert in the messages region)."""
+    return page.locator("#messages [data-message]").filter(has_text=text)
 
 
 def open_painel_do_cliente(page: Page) -> None:
@@ -166,7 +166,7 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     press_and_confirm(page, "Suspender contrato", "Suspender")
     expect(flash(page, "Contrato suspenso.")).to_be_visible()
     expect(status_badge(page)).to_have_text("Suspenso")
-    expect(page.get_by_role("status")).to_contain_text("Contrato suspenso desde")
+    expect(page.get_by_role("status").filter(has_text="Contrato suspenso desde")).to_be_visible()
     expect(page.get_by_test_id("desired-status")).to_have_text("Bloqueio total")
     expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total", timeout=20000)
     customer_at(ittv.sandbox, "52998224725", status="INACTIVE")
@@ -201,7 +201,7 @@ def test_operator_registers_a_person_and_walks_a_contract_from_creation_to_cance
     press_and_confirm(page, "Cancelar contrato", "Cancelar contrato")
     expect(flash(page, "OK! Contrato cancelado com sucesso.")).to_be_visible()
     expect(status_badge(page)).to_have_text("Cancelado")
-    expect(page.get_by_role("status")).to_contain_text("não aceita mais ações")
+    expect(page.get_by_role("status").filter(has_text="não aceita mais ações")).to_be_visible()
     for button in CONTRACT_BUTTONS:
         expect(page.get_by_role("button", name=button, exact=True)).to_have_count(0)
     expect(page.get_by_role("link", name="Baixar título")).to_have_count(0)
@@ -292,7 +292,8 @@ def test_operator_registers_a_company_with_two_skeelo_contracts(
     page.get_by_label("CNPJ", exact=True).fill("11.222.333/0001-80")
     page.get_by_label("E-mail").fill("contato@livraria.com.br")
     page.get_by_role("button", name="Salvar").click()
-    expect(page.get_by_text("CNPJ inválido: confira os dígitos.")).to_be_visible()
+    expect(page.locator("#document-error")).to_have_text("CNPJ inválido: confira os dígitos.")
+    expect(page.locator("[data-error-summary]").get_by_role("link", name="CNPJ")).to_have_attribute("href", "#document")
     page.get_by_label("CNPJ", exact=True).fill("11.222.333/0001-81")
     page.get_by_role("button", name="Salvar").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Livraria Ltda")

@@ -89,7 +89,7 @@ def test_j3_a_drift_made_at_the_platform_is_found_corrected_and_accepted(
     drift.get_by_role("link", name="Aceitar").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Aceitar a situação")
     page.get_by_test_id("accept-submit").click()
-    expect(page.get_by_text("Informe o motivo")).to_be_visible()
+    expect(page.locator("[data-error-summary]")).to_contain_text("Informe o motivo")
     page.get_by_label("Motivo").fill("Cliente pediu o bloqueio no portal")
     page.get_by_test_id("accept-submit").click()
     expect(flash(page, "1 diferença aceita")).to_be_visible()

@@ -77,7 +77,7 @@ def test_watch_from_registration_to_cancellation(app, page: Page, live_server, m
     page.get_by_label("102 Watch Kids").check()
     page.get_by_role("button", name="Avançar").click()
     page.get_by_role("button", name="Efetivar").click()
-    expect(page.get_by_role("alert").filter(has_text="Plano Watch Família cadastrado.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Plano Watch Família cadastrado.")).to_be_visible()
 
     # A client and its contract; Sincronizar → two active tickets with our reference.
     with app.app_context():

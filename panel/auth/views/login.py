@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -15,10 +14,6 @@ from panel.domain import users as users_domain
 from panel.models import Role
 from panel.security import LOGIN_AT, public, requires
 from panel.web import attempt, current_actor, safe_next
-
-
-def _wait_text(seconds: int) -> str:
-    return f"{seconds} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,7 +29,7 @@ def login():
         windows = login_throttle.windows_for(form.username.data, request.remote_addr or "127.0.0.1")
         wait = login_throttle.throttle().count_attempt(windows)
         if wait is not None:
-            form.form_errors.append(f"Muitas tentativas. Tente de novo em {_wait_text(wait)}.")
+            form.form_errors.append(f"Muitas tentativas. Tente de novo em {login_throttle.wait_text(wait)}.")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         checked = attempt(
             lambda: users_domain.authenticate(form.username.data, form.password.data, ip=request.remote_addr), form=form

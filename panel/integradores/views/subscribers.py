@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from panel.domain import contracts as contracts_domain
 from panel.domain import subscribers as subscribers_domain
@@ -199,6 +200,19 @@ def area_of(contract: Contract) -> Area:
     return AREAS["tv"] if contract.plan_type == "tv_ott" else AREAS["licencas"]
 
 
+def row_url(contract: Contract) -> str:
+    """The list that shows this contract's subscriber now: its area, on the tab it is in, filtered
+    by its platform and searched by the contract number, so that its row is the one shown."""
+    subscription = contract.subscription
+    tab = subscription.list_tab if subscription is not None else ListTab.active
+    return url_for(area_of(contract).endpoint, aba=TAB_PARAMS[tab], plataforma=contract.platform_id, q=contract.id)
+
+
+def link(url: str, text: str) -> Markup:
+    """A link inside a flashed message (the text escaped; the message is shown as HTML)."""
+    return Markup('<a href="{}" class="alert-link">{}</a>').format(url, text)
+
+
 @bp.route("/contratos/<int:contract_id>/<path>", methods=["POST"])
 @requires(Role.operador)
 def subscriber_action(contract_id: int, path: str):
@@ -208,16 +222,21 @@ def subscriber_action(contract_id: int, path: str):
     back = posted_back(url_for(area_of(contract).endpoint))
     attempt(
         lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
-        success=lambda result: f"Contrato {contract_id}: {result.message}{_where_now(result.contract)}",
+        success=lambda result: (
+            Markup("Contrato {}: {}").format(contract_id, result.message) + where_now(result.contract)
+        ),
         refused=lambda message: f"Contrato {contract_id}: {message}",
     )
     return redirect(back)
 
 
-def _where_now(contract: Contract) -> str:
-    """Where the subscriber is after an action (" O assinante está agora em Bloqueados."), if any."""
+def where_now(contract: Contract) -> Markup:
+    """Where the subscriber is after an action, with a link to its row there
+    (" O assinante está agora em <a>Assinantes bloqueados</a>."), if it has one."""
     subscription = contract.subscription
-    return f" O assinante está agora em {subscription.list_tab.label}." if subscription else ""
+    if subscription is None:
+        return Markup("")
+    return Markup(" O assinante está agora em {}.").format(link(row_url(contract), subscription.list_tab.label))
 
 
 @bp.route("/contratos/em-lote", methods=["POST"])
@@ -236,10 +255,11 @@ def bulk_action():
     return redirect(back)
 
 
-def _bulk_summary(done: contracts_domain.BulkResult) -> str:
+def _bulk_summary(done: contracts_domain.BulkResult) -> Markup:
     """One line for a bulk action: what was recorded, and each refusal in a sentence
-    ("3 pedidos registrados; 1 recusado: contrato 12: o assinante já está bloqueado.")."""
-    message = ngettext("%(num)s pedido registrado", "%(num)s pedidos registrados", len(done.results))
+    (3 pedidos registrados; 1 recusado: contrato 12: o assinante já está bloqueado.), then where
+    the rows went, with a link to that tab."""
+    message = Markup(ngettext("%(num)s pedido registrado", "%(num)s pedidos registrados", len(done.results)))
     if done.refused:
         message += (
             "; "
@@ -247,7 +267,24 @@ def _bulk_summary(done: contracts_domain.BulkResult) -> str:
             + ": "
             + "; ".join(f"contrato {contract_id}: {_in_sentence(reason)}" for contract_id, reason in done.refused)
         )
-    return message + "."
+    return message + "." + _where_they_are(done.results)
+
+
+def _where_they_are(results: list[contracts_domain.Result]) -> Markup:
+    """ " Os assinantes estão agora em <a>Assinantes bloqueados</a>." when the accepted rows all went
+    to one tab of one area (the link keeps their platform when they share one)."""
+    contracts = [result.contract for result in results if result.contract.subscription is not None]
+    tabs = {contract.subscription.list_tab for contract in contracts}
+    areas = {area_of(contract).key for contract in contracts}
+    if len(tabs) != 1 or len(areas) != 1:
+        return Markup("")
+    [tab], first = tabs, contracts[0]
+    platforms = {contract.platform_id for contract in contracts}
+    url = url_for(
+        area_of(first).endpoint, aba=TAB_PARAMS[tab], plataforma=first.platform_id if len(platforms) == 1 else None
+    )
+    where = ngettext("O assinante está agora em", "Os assinantes estão agora em", len(contracts))
+    return Markup(" {} {}.").format(where, link(url, tab.label))
 
 
 def _in_sentence(reason: str) -> str:

@@ -6,6 +6,7 @@ a POST that calls one domain function."""
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, url_for
+from markupsafe import Markup
 
 from panel.domain import contracts as contracts_domain
 from panel.domain import invoices as invoices_domain
@@ -17,6 +18,7 @@ from panel.domain.contract_rules import ContractAction
 from panel.domain.history import history
 from panel.extensions import db
 from panel.formats import money
+from panel.integradores.views.subscribers import link, row_url
 from panel.models import Client, Contract, Role
 from panel.painel_cliente import bp
 from panel.painel_cliente.forms import ContractForm, ExemptionForm
@@ -108,6 +110,7 @@ def _contract_page(contract: Contract, exemption_form: ExemptionForm | None = No
         sync_problem=contracts_domain.sync_problem(contract),
         can_bill_this_month=invoices_domain.can_bill(contract, local_today()),
         reactivation_needs_unblock=contracts_domain.traits(contract.platform).reactivation_needs_unblock,
+        row_url=row_url(contract) if subscription is not None else None,
     )
 
 
@@ -117,10 +120,17 @@ def contract_action(contract_id: int, path: str):
     if path not in ACTIONS:
         abort(404)
     contract = db.get_or_404(Contract, contract_id)
-    attempt(
-        lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]), success=lambda result: result.message
-    )
+    attempt(lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]), success=_done)
     return redirect(url_for(".contract_detail", contract_id=contract_id))
+
+
+def _done(result: contracts_domain.Result) -> str | Markup:
+    """What a contract button did; when the access still waits for the Desbloqueio, where to do it."""
+    if not result.needs_unblock:
+        return result.message
+    return Markup("{} Para liberar o acesso na {}, faça o {}.").format(
+        result.message, result.contract.platform.name, link(row_url(result.contract), "Desbloqueio em Integradores")
+    )
 
 
 @bp.route("/contratos/<int:contract_id>/isencao", methods=["POST"])
