@@ -146,7 +146,10 @@ def test_j2_skeelo_block_and_unblock_from_gerenciador_de_licencas(
     page.evaluate("window.samePage = true")
     subscriber = row(page, contract_id)
     expect(subscriber.get_by_test_id("operation-state")).to_contain_text(re.compile("Na fila|Em execução"))
-    expect(subscriber.get_by_test_id("remote-status")).to_have_text("Bloqueio total", timeout=WORKER_TIMEOUT)
+    # Skeelo has no partial block: its blocked subscriber reads "Bloqueado".
+    expect(subscriber.get_by_test_id("remote-status")).to_have_text(
+        "Bloqueado", timeout=WORKER_TIMEOUT
+    )  # Skeelo's word
     expect(subscriber.get_by_test_id("operation-state")).to_have_count(0)
     assert page.evaluate("window.samePage") is True
     platform_record(skeelo.sandbox, "external_id", external_ref, status="inactive")

@@ -329,7 +329,7 @@ def test_operator_registers_a_company_with_two_skeelo_contracts(
     page.get_by_role("link", name=f"Contrato {numbers[1]}", exact=True).click()
     press_and_confirm(page, "Suspender contrato", "Suspender")
     expect(status_badge(page)).to_have_text("Suspenso")
-    expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio total", timeout=20000)
+    expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueado", timeout=20000)  # Skeelo has no partial block
     skeelo_status("inactive")
     press_and_confirm(page, "Cancelar suspensão", "Cancelar suspensão")
     expect(flash(page, "Suspensão cancelada: contrato ativo.")).to_have_text("Suspensão cancelada: contrato ativo.")

@@ -39,7 +39,7 @@ def test_an_admin_simulates_then_runs_todays_regua_and_watches_it_end(
     expect(page.get_by_test_id("regua-progress")).to_contain_text("A régua ainda não rodou hoje.")
 
     press_and_confirm(page, "Executar agora", "Executar agora")
-    expect(flash(page, "Régua de hoje solicitada: 1 execução(ões)")).to_be_visible()
+    expect(flash(page, "Régua de hoje solicitada: 1 execução na fila.")).to_be_visible()
     # The page follows the run and reloads itself once it has ended.
     expect(page.get_by_test_id("regua-run").first).to_contain_text("Concluída", timeout=WORKER_TIMEOUT)
     expect(page.get_by_test_id("regua-progress-text")).to_contain_text("1 de 1")
