@@ -137,6 +137,28 @@ def test_cancelling_the_suspension_links_the_unblock_to_the_integradores_row(app
     assert re.findall(r'data-contract="(\d+)" data-testid="subscriber-row"', shown) == [str(contract_id)]
 
 
+def test_a_sync_refused_for_a_switched_off_platform_links_to_that_platform(app, login_as, client):
+    contract_id = make_contract(app, make_client(app), ittv_plan(app))
+    platform_id = platform_of(app, contract_id)
+    with app.app_context():
+        db.session.get(Contract, contract_id).platform.active = False
+        db.session.commit()
+    login_as("operador")
+    contract_page = f"/financeiro/painel-do-cliente/contratos/{contract_id}"
+    html = page(client, contract_page)
+    problem = html.split('data-testid="sync-problem"', 1)[1].split("</div>", 1)[0]
+    assert [href for href, _text in links(problem)] == [f"/configuracoes/plataformas/{platform_id}"]
+    response = post_form(client, contract_page, {}, f"{contract_page}/sincronizar")
+    [(role, text)] = messages(page(client, response.headers["Location"]))
+    assert role == "alert" and "reative-a em Configurações" in text
+    [(href, label)] = links(text)
+    assert (
+        href == f"/configuracoes/plataformas/{platform_id}"
+        and label.startswith("Abrir ")
+        and "em Configurações" in label
+    )
+
+
 # -- the error summary -----------------------------------------------------------------------
 
 

@@ -120,8 +120,21 @@ def contract_action(contract_id: int, path: str):
     if path not in ACTIONS:
         abort(404)
     contract = db.get_or_404(Contract, contract_id)
-    attempt(lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]), success=_done)
+    attempt(
+        lambda: contracts_domain.act(current_actor(), contract, ACTIONS[path]),
+        success=_done,
+        refused=lambda message: _refused(contract, message),
+    )
     return redirect(url_for(".contract_detail", contract_id=contract_id))
+
+
+def _refused(contract: Contract, message: str) -> str | Markup:
+    """A refusal; when the platform is switched off, with a link to where it is switched on."""
+    platform = contract.platform
+    if platform.active:
+        return message
+    where = url_for("configuracoes.platform_detail", platform_id=platform.id)
+    return Markup("{} {}.").format(message, link(where, f"Abrir {platform.name} em Configurações"))
 
 
 def _done(result: contracts_domain.Result) -> str | Markup:
