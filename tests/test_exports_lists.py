@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import panel.exports
+from panel.domain.common import local_today
 from panel.extensions import db
 from panel.models import Contract, Invoice, Operation, Subscription
 from tests.factories import CNPJS, CPFS, SYSTEM, ittv_plan, make_client, make_contract, skeelo_plan
@@ -276,7 +277,7 @@ def test_titles_export_has_the_tab_the_filters_and_numbers(app, login_as, client
     assert overdue.iloc[0]["CPF/CNPJ"] == "111.444.777-35"
     as_numbers = numbers(client, f"{PAINEL}/titulos.csv?aba=vencidos")
     assert as_numbers["Valor (R$)"].tolist() == [39.9, 39.9, 39.9]  # money as numbers
-    assert as_numbers["Dias em atraso"].iloc[0] == (date.today() - date(2020, 3, 10)).days
+    assert as_numbers["Dias em atraso"].iloc[0] == (local_today() - date(2020, 3, 10)).days  # the provider's day
 
     filtered = download(client, f"{PAINEL}/titulos.csv?aba=vencidos&plataforma={tv_platform}&de=2020-04-01")
     assert filtered["Contrato"].tolist() == [str(first)] and filtered["Mês"].tolist() == ["04/2020"]
