@@ -160,7 +160,8 @@ def _products(value: object) -> list[str]:
         raise ApiError(422, "invalid_products", "products deve ser uma lista não vazia de códigos.")
     unknown = sorted(set(value) - product_codes())
     if unknown:
-        raise ApiError(422, "unknown_product", f"Produto(s) desconhecido(s): {', '.join(unknown)}.")
+        what = "Produto desconhecido" if len(unknown) == 1 else "Produtos desconhecidos"
+        raise ApiError(422, "unknown_product", f"{what}: {', '.join(unknown)}.")
     return list(dict.fromkeys(value))
 
 

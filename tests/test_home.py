@@ -126,6 +126,17 @@ def test_the_overview_numbers_match_the_database_and_link_to_their_lists(app, lo
     assert 'href="/financeiro/painel-do-cliente/titulos?aba=vencidos"' in html or "aba=vencidos" in html
     assert "Bloqueio TV 15 dias" in html and "3 bloqueados" in html
     assert html.count('data-testid="chart-line"') == 2
+    # The background box speaks to operators: the requests still on their way to the platforms.
+    with app.app_context():
+        waiting = db.session.scalar(
+            select(func.count()).select_from(Operation).where(Operation.status.in_(("pending", "queued", "running")))
+        )
+    assert waiting > 0 and re.search(rf'data-testid="waiting-operations">{waiting}<', html)
+    box = html.split('data-testid="machinery"', 1)[1].split("</ul>", 1)[0]
+    assert "Pedidos aguardando" in box and "Processadores ativos" in box
+    assert "Processamento em segundo plano" in html
+    for engineers_word in ("Fila (Redis)", "Workers", "Redis"):
+        assert engineers_word not in box
 
 
 def test_an_empty_panel_shows_zeros_and_no_chart(app, login_as, client):

@@ -540,6 +540,7 @@ def test_a_failed_request_is_shown_everywhere_with_tentar_novamente_which_sends_
     contract_html = page(client, CONTRACT_PAGE.format(contract_id))
     box = contract_html.split('data-testid="subscription-box"', 1)[1].split("</dl>", 1)[0]
     assert "Ativação: <strong>Falhou</strong>" in box and error in box and "Tentar novamente" in box
+    assert box.count(error) == 1  # said once: not again as "Último erro"
 
     # Tentar novamente from the list: back to the list, the request on its way again…
     response = post_form(client, TV, {"voltar": TV}, f"/integradores/operacoes/{op_id}/tentar-novamente")

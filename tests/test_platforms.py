@@ -82,6 +82,7 @@ def test_admin_registers_a_platform_and_tests_the_connection_through_the_worker(
     assert run_jobs() == 1
     detail = text_of(page(client, f"/configuracoes/plataformas/{platform_id}"))
     assert re.search(r"Conexão OK: \d+ produtos? no catálogo\.", detail)
+    assert re.search(r"Testada por \S", detail) and "Testar conexão por" not in detail
     # The check really reached the platform, with the token, over HTTP.
     seen = [r for r in sandbox.requests_seen() if r["method"] == "GET"]
     assert seen, "the sandbox saw no request"

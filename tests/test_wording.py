@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from panel.domain import words
+import pytest
+from sqlalchemy import update
+
+from panel.domain import operations, words
+from panel.domain.common import Actor
 from panel.domain.kinds import KINDS
 from panel.domain.vocabulary import AccessStatus
+from panel.extensions import db
 from panel.formats import ngettext, sentence, sentences
-from panel.models import ContractStatus, OperationKind, OutboxStatus, TaskKind
+from panel.models import ContractStatus, Operation, OperationKind, OutboxStatus, TaskKind
+from tests.provisioning import act, history, platform_at
 
 
 def test_ngettext_picks_the_form_by_count_and_formats_the_number():
@@ -132,3 +138,45 @@ def test_templates_have_the_vocabulary(app):
         assert render("{{ 'blocked'|access_label }}").render() == "Bloqueio total"
         assert render("{{ request_word('set_status', 'cancelled', 'ittv') }}").render() == "Cancelamento"
         assert render("{{ platform_status_word('INACTIVE') }}").render() == "Inativo"
+
+
+# -- History lines ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["ittv", "skeelo"])
+def test_history_lines_name_requests_products_and_statuses_in_words(app, sandbox_for, run_jobs, kind):
+    """No internal ids, no nested brackets, no platform codes: "Bloqueio total: resposta da
+    ITTV demo." / "ITTV demo confirmou: Bloqueio total — Inativo, produto PlayHub Premium."."""
+    setup = platform_at(app, sandbox_for(kind))
+    contract_id = setup.contract(app)
+    for action in ("sync", "block"):
+        op_id = act(app, contract_id, action)
+        assert run_jobs() >= 1
+    lines = history(app, contract_id)
+    platform = {"ittv": "ITTV demo", "skeelo": "SKEELO demo"}[kind]
+    blocked = {"ittv": "Bloqueio total", "skeelo": "Bloqueio"}[kind]
+    answers = {asked: answer for actor, asked, answer in lines if actor == "Sistema"}
+    assert f"Ativação: resposta da {platform}." in answers
+    block_answer = answers[f"{blocked}: resposta da {platform}."]
+    held = {"ittv": "Bloqueio total — Inativo", "skeelo": "Bloqueado — Inativo"}[kind]
+    assert block_answer.startswith(f"{platform} confirmou: {held}"), block_answer
+    for _, asked, answer in lines:
+        text = f"{asked} {answer or ''}"
+        assert f"operação {op_id}" not in text and not re.search(r"\([^)]*\(", text), text
+        assert not re.search(r"\b(ACTIVE|INACTIVE|active|inactive|PLAYHUB-[A-Z]+)\b", text), text
+    if kind == "ittv":
+        assert "produto PlayHub" in block_answer, block_answer
+
+
+def test_a_retried_request_says_what_it_asks_without_its_id(app, sandbox_for, run_jobs):
+    setup = platform_at(app, sandbox_for("skeelo"))
+    contract_id = setup.contract(app)
+    op_id = act(app, contract_id, "sync")
+    with app.app_context():
+        db.session.execute(update(Operation).where(Operation.id == op_id).values(status="failed"))
+        db.session.commit()
+        actor = Actor(user=None, name="Testes")
+        operations.retry(actor, db.session.get(Operation, op_id))
+        db.session.commit()
+    asked = [asked for _, asked, _ in history(app, contract_id)]
+    assert "Ativação: nova tentativa na SKEELO demo." in asked, asked

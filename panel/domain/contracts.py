@@ -240,10 +240,9 @@ def _asked(contract: Contract, action: ContractAction, before: State, after: Sta
         return f"Suspensão cancelada: contrato ativo; acesso liberado na {platform}."
     if action is ContractAction.cancel:
         return "Contrato cancelado" + (f"; acesso cancelado na {platform}." if after.desired else ".")
-    if AccessStatus.PARTIAL_BLOCK not in traits(contract.platform).supported:
-        # A fornecedor (Skeelo): the subscriber is simply blocked or not.
-        return f"Assinante {'desbloqueado' if action is ContractAction.unblock else 'bloqueado'} na {platform}."
-    return f"{action.label} na {platform}."
+    # "Bloqueio total solicitado na ITTV", "Bloqueio solicitado na Skeelo" (no partial block there).
+    word = words.request_word(OperationKind.set_status, after.desired, contract.platform.kind)
+    return f"{word} solicitado na {platform}."
 
 
 _MESSAGES = {

@@ -70,7 +70,7 @@ def test_j3_a_drift_made_at_the_platform_is_found_corrected_and_accepted(
     expect(page.get_by_test_id("count-blocked_there")).to_have_text("1", timeout=WORKER_TIMEOUT)
     drift = pending_row(page, "blocked_there")
     expect(drift).to_contain_text(f"Contrato {contract_id}")
-    expect(drift.get_by_test_id("remote")).to_contain_text(words["blocked"])
+    expect(drift.get_by_test_id("remote")).to_contain_text("Inativo")  # the platform's code in our words
 
     # Corrigir: the platform goes back to what the contract says, and the history says why.
     press_and_confirm(page, "Corrigir", "Corrigir", within=drift)
