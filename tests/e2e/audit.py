@@ -47,8 +47,8 @@ KEPT_VALUES = frozenset({"aba"})
 # Not pages: files, data, the app's static files.
 NOT_PAGES = re.compile(r"(\.(csv|json|js|css|png|svg|ico)$|^/static/|^/rq/static/|/data/)")
 
-# A plural written with "(s)": "contrato(s)", "adicionado(s)".
-PLURAL = re.compile(r"\w\((?:s|es)\)")
+# A plural written with "(s)": "contrato(s)", "adicionado(s)", "execução(ões)".
+PLURAL = re.compile(r"\w\((?:s|es|is|ns|ões|ães)\)")
 # Platform codes: their statuses, and product codes (upper case, in parts: PLAYHUB-BASICO).
 PLATFORM_CODES = re.compile(
     r"(?<![\w/.-])(?:ACTIVE|INACTIVE|active|inactive|blocked|cancelled|canceled|suspended|"
