@@ -8,6 +8,9 @@ The package trusts its host app for everything, so here:
   of RQ's ids or names no job answers 404 (the package would render it into the page, or crash);
 - its state-changing GET route is refused;
 - its buttons get the CSRF token they send (cookie ``_csrf_token`` → header ``X-CSRFToken``);
+- no filesystem path and no Redis address is shown: the navigation names the one instance
+  "Redis do painel", and a job's exception text (its traceback) has its paths made relative —
+  ``File "panel/jobs/…"``, ``File "rq/job.py"`` — and the Redis URL replaced by that name;
 - its pages run no inline script at all: our templates (templates/rq_dashboard/) replace every
   one of its pages and load its behaviour from static/rq/*.js, which read their parameters from
   autoescaped data-* attributes and put data into the page as text only. So /rq keeps the
@@ -18,6 +21,9 @@ The package trusts its host app for everything, so here:
 from __future__ import annotations
 
 import re
+import site
+import sys
+import sysconfig
 
 import rq_dashboard
 from flask import Flask, abort, current_app, request
@@ -26,6 +32,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from panel import PROJECT_ROOT
 from panel.errors import render_error
 from panel.jobs.queues import QUEUE_SPECS
 
@@ -38,6 +45,56 @@ MAX_PER_PAGE = 200  # what its page-size field allows
 MAX_PAGE = 1_000_000
 # RQ's own rule for a job id (rq.job.validate_job_id), with a length bound.
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# What the dashboard calls its one Redis, wherever it is (a socket under instance/, a URL with a
+# password): the address itself is never shown.
+REDIS_NAME = "Redis do painel"
+# The data routes whose answers carry a job's exception text.
+JOB_DATA_ENDPOINTS = frozenset({"rq_dashboard.job_info", "rq_dashboard.list_jobs"})
+# An absolute path's directories ("/home/ana/painel/", "/usr/lib/python3.11/"), when what follows
+# is a file or directory name: replaced by the roots below, or else by "…/".
+ABSOLUTE_DIRS = re.compile(r"(?<![\w.:/])(?:/[^\s\"'/<>]+)+/(?=[^\s\"'/<>])")
+
+
+def _code_roots() -> list[str]:
+    """Where code lives, longest first: a traceback's paths are shown relative to these."""
+    roots = {str(PROJECT_ROOT), sys.prefix, sys.base_prefix, *site.getsitepackages()}
+    roots.update(path for path in sysconfig.get_paths().values() if path)
+    return sorted((root.rstrip("/") + "/" for root in roots if root.startswith("/")), key=len, reverse=True)
+
+
+CODE_ROOTS = _code_roots()
+
+
+def hide_addresses(text: str, redis_url: str) -> str:
+    """A text shown on /rq, without the Redis address and with no filesystem path: paths under
+    the project, the virtualenv or Python's library relative to it, any other directory as "…/"."""
+    if redis_url:
+        text = text.replace(redis_url, REDIS_NAME)
+
+    def relative(match: re.Match) -> str:
+        directory = match.group(0)
+        for root in CODE_ROOTS:
+            if directory.startswith(root):
+                rest = directory[len(root) :]
+                # site-packages/x/ → x/; lib/python3.11/x/ → x/
+                return re.sub(r"^(?:lib/python[\d.]+/)?(?:site-packages/)?", "", rest)
+        return "…/"
+
+    return ABSOLUTE_DIRS.sub(relative, text)
+
+
+def _hide_addresses_in(value, redis_url: str):
+    """Every job's exception text in a data answer (its other fields are ours: URLs, ids)."""
+    if isinstance(value, list):
+        return [_hide_addresses_in(each, redis_url) for each in value]
+    if isinstance(value, dict):
+        return {
+            key: hide_addresses(each, redis_url)
+            if key == "exc_info" and isinstance(each, str)
+            else _hide_addresses_in(each, redis_url)
+            for key, each in value.items()
+        }
+    return value
 
 
 def _is_dashboard() -> bool:
@@ -95,6 +152,14 @@ def _check_request():
     return None
 
 
+def _hide_addresses_in_job_data(response):
+    if request.endpoint not in JOB_DATA_ENDPOINTS or response.status_code != 200 or not response.is_json:
+        return response
+    data = _hide_addresses_in(response.get_json(), current_app.config["REDIS_URL"])
+    response.set_data(current_app.json.dumps(data))
+    return response
+
+
 def _give_csrf_token(response):
     # Only the dashboard's own pages and answers, which only admins get: a refusal (403) or the
     # redirect to login gets no token. The CSP is the panel's (panel.security), unchanged.
@@ -118,6 +183,7 @@ def init_app(app: Flask) -> None:
     # Registered after the access guard, so the checks run only for admins.
     app.before_request(_check_request)
     app.after_request(_give_csrf_token)
+    app.after_request(_hide_addresses_in_job_data)
 
     @app.errorhandler(NoSuchJobError)
     def unknown_job(error):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from traceback import format_exc
 from urllib.parse import quote
+
+from rq.results import Result
 
 from panel.jobs.maintenance import heartbeat
 from panel.jobs.queues import enqueue
+from tests.conftest import PROJECT_ROOT
 
 
 def test_dashboard_buttons_get_the_csrf_token_they_send(app, login_as, client):
@@ -65,7 +69,26 @@ def test_dashboard_shows_no_redis_address_and_leads_back_to_the_panel(app, login
         html = client.get(url).get_data(as_text=True)
         for address in (redis_url, "redis://", "unix://", ".sock"):
             assert address not in html, (url, address)
-        assert '<a class="navbar-brand" href="/" data-testid="back-to-panel">← Voltar ao painel</a>' in html, url
+        assert '<a class="navbar-brand" href="/" data-testid="back-to-panel">← Painel SVA</a>' in html, url
+        assert ">Redis do painel</span>" in html, url
+
+
+def test_a_failed_jobs_traceback_shows_no_filesystem_path_nor_the_redis_address(app, login_as, client, redis_url):
+    try:
+        raise ConnectionError(f"Error 2 connecting to {redis_url}: /srv/painel/instance/redis.sock")
+    except ConnectionError:
+        traceback = format_exc()
+    assert str(PROJECT_ROOT) in traceback  # the test's own file, by its absolute path
+    login_as("admin")
+    with app.app_context():
+        job = enqueue(heartbeat, queue="default", description="Heartbeat")
+        Result.create_failure(job, ttl=60, exc_string=traceback)
+    for url in (f"/rq/0/data/job/{job.id}.json", "/rq/0/data/jobs/default/queued/8/asc/1.json"):
+        answer = client.get(url).get_json()
+        shown = answer["exc_info"] if "exc_info" in answer else answer["jobs"][0]["exc_info"]
+        assert 'File "tests/test_job_dashboard.py", line' in shown, shown
+        assert str(PROJECT_ROOT) not in shown and "/srv/" not in shown and redis_url not in shown, shown
+        assert "connecting to Redis do painel: …/redis.sock" in shown, shown
 
 
 # Links an attacker could send an admin, and odd ids: each names something that does not exist.

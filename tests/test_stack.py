@@ -1,16 +1,21 @@
-"""`make run` (python -m panel.stack): the whole demo stack comes up, says where everything is,
-and goes away on SIGTERM."""
+"""`make run` (python -m panel.stack): the whole demo stack comes up, says where everything is
+(again on demand), keeps the periodic jobs' routine out of the terminal, and goes away on
+SIGTERM and on Ctrl-C (exit 0, make included)."""
 
 from __future__ import annotations
 
 import os
+import pty
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
+import pytest
 import requests
 
 from panel.providers import ADAPTERS
@@ -142,3 +147,93 @@ def test_make_run_says_which_port_is_taken_instead_of_failing_later(tmp_path):
     assert result.returncode == 1
     assert f"Porta(s) já em uso: {port}" in result.stderr
     assert "SANDBOX_BASE_PORT" in result.stderr
+
+
+class Terminal:
+    """A pseudo-terminal with `make run` in the foreground, as on a developer's screen."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        # setsid -c: a session of its own whose controlling terminal is the pty, so Ctrl-C
+        # (\x03) is turned into SIGINT for the foreground process group by the terminal itself.
+        self.process = subprocess.Popen(
+            ["setsid", "-c", *command], cwd=PROJECT_ROOT, env=env, stdin=slave, stdout=slave, stderr=slave
+        )
+        os.close(slave)
+        self.chunks: list[bytes] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO: every process holding the pty is gone
+                return
+            if not chunk:
+                return
+            self.chunks.append(chunk)
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.chunks).decode(errors="replace")
+
+    def wait_for(self, needle: str, count: int = 1, within: float = 150) -> None:
+        deadline = time.monotonic() + within
+        while self.text.count(needle) < count:
+            assert self.process.poll() is None, self.text
+            assert time.monotonic() < deadline, f"{needle!r} (×{count}) never came:\n{self.text}"
+            time.sleep(0.3)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+
+@pytest.mark.slow
+def test_make_run_says_tudo_pronto_shows_the_banner_on_demand_and_ctrl_c_exits_0(tmp_path):
+    panel_port, sandbox_port = free_port_run(1), free_port_run(len(ADAPTERS))
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(
+        {
+            "PANEL_PORT": str(panel_port),
+            "SANDBOX_BASE_PORT": str(sandbox_port),
+            "PANEL_INSTANCE_PATH": str(tmp_path),
+            "PYTHONUNBUFFERED": "1",
+            "TERM": "dumb",
+        }
+    )
+    # The Makefile's own recipe, without its `install` prerequisite (the venv is there already).
+    recipe = re.search(r"^run: install\n\t(.+)$", (PROJECT_ROOT / "Makefile").read_text(), re.M).group(1)
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"BIN := {Path(sys.executable).parent}\nrun:\n\t{recipe}\n")
+    terminal = Terminal(["make", "--no-print-directory", "-f", str(makefile), "run"], env)
+    try:
+        terminal.wait_for("Tudo pronto.")
+        ready = terminal.text
+        # The banner is the last block: nothing but the stack's own lines after it.
+        assert ready.rstrip().endswith("=" * 64), ready[-3000:]
+        assert f"Painel SVA rodando em http://127.0.0.1:{panel_port}" in ready
+        assert "senha: painel-admin" in ready
+        # The periodic jobs' comings and goings are DEBUG, out of the terminal.
+        for routine in ("panel.jobs.maintenance.heartbeat()", "panel.jobs.relay.relay()", "Enqueued job heartbeat"):
+            assert routine not in ready, routine
+
+        terminal.type(b"\n")  # Enter: the banner again
+        terminal.wait_for("Painel SVA rodando em", count=2)
+        stack_pid = int(re.search(r"kill -USR1 (\d+)", ready).group(1))
+        os.kill(stack_pid, signal.SIGUSR1)
+        terminal.wait_for("Painel SVA rodando em", count=3)
+
+        terminal.type(b"\x03")  # Ctrl-C
+        assert terminal.process.wait(timeout=60) == 0, terminal.text[-3000:]
+    finally:
+        if terminal.process.poll() is None:
+            os.killpg(terminal.process.pid, signal.SIGTERM)
+            terminal.process.wait(timeout=60)
+    terminal.reader.join(timeout=10)
+    text = terminal.text
+    assert "Traceback" not in text, text[-5000:]
+    assert "Error 130" not in text and "make: ***" not in text, text[-2000:]
+    for port in [panel_port] + [sandbox_port + i for i in range(len(ADAPTERS))]:
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers after Ctrl-C"

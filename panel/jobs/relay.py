@@ -55,5 +55,6 @@ def relay() -> dict[str, int]:
             ]
             resent += len(outbox.resend(model, missing)) if missing else 0
     if lost or resent:
-        log.info("relay: %d lost run(s) sent again, %d request(s) sent again", lost, resent)
+        # Something was lost on its way (a worker died, Redis lost a job): worth a look.
+        log.warning("relay: sent again: runs whose worker died %d, jobs Redis did not have %d", lost, resent)
     return {"lost": lost, "resent": resent}

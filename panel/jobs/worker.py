@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -49,8 +50,13 @@ from sqlalchemy.orm import configure_mappers
 
 from panel.extensions import db
 from panel.jobs.dispatch import JOBS
+from panel.jobs.licences import compact_tab_counts, licence_snapshot_tick
+from panel.jobs.maintenance import heartbeat
 from panel.jobs.queues import QUEUE_SPECS, QUEUES, get_queue
+from panel.jobs.reconciliation import reconcile_tick
 from panel.jobs.recovery import hand_back
+from panel.jobs.regua import regua_tick
+from panel.jobs.relay import relay
 from panel.jobs.supervisor import RECYCLED, REDIS_LOST, REDIS_LOST_LOGGED, Supervisor, die_with
 
 log = logging.getLogger(__name__)
@@ -98,6 +104,63 @@ class OutageLog(logging.Filter):
 
 
 outage_log = OutageLog()
+
+
+class RoutineLog(logging.Filter):
+    """The periodic jobs' comings and goings (panel.jobs.cron_config: the heartbeat and the relay
+    every 30 s, the ticks) at DEBUG: at INFO they bury what matters in `make run`'s terminal. What
+    goes wrong with them stays loud: a failure is RQ's ERROR, a relay that had to send something
+    again says so as a WARNING, and `make run` warns when the worker or the scheduler is missing."""
+
+    PERIODIC = frozenset(
+        f"{job.__module__}.{job.__qualname__}"
+        for job in (heartbeat, relay, regua_tick, reconcile_tick, compact_tab_counts, licence_snapshot_tick)
+    )
+    # RQ's INFO lines about one job: its start (by function or by id), its end, its result's TTL.
+    STARTED = re.compile(r": ([\w.]+)\(\) \(([\w-]+)\)$")
+    COMPLETED = re.compile(r"^Successfully completed ([\w.]+)\(\) job in ")
+    ABOUT_JOB = re.compile(r"(?:Job OK \(([\w-]+)\)$|: job ([\w-]+) result is kept for )")
+    CRON_ENQUEUED = "Enqueued job "
+    REMEMBERED = 64  # ids of periodic jobs in flight (one worker runs them one after another)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: dict[str, None] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        message = record.getMessage()
+        if not self._routine(record.name, message):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+    def _routine(self, logger: str, message: str) -> bool:
+        if logger == "rq.cron":
+            return message.startswith(self.CRON_ENQUEUED)
+        started = self.STARTED.search(message)
+        if started:
+            if started.group(1) not in self.PERIODIC:
+                return False
+            self.ids[started.group(2)] = None
+            while len(self.ids) > self.REMEMBERED:
+                del self.ids[next(iter(self.ids))]
+            return True
+        completed = self.COMPLETED.match(message)
+        if completed:
+            return completed.group(1) in self.PERIODIC
+        about = self.ABOUT_JOB.search(message)
+        if about:
+            job_id = about.group(1) or about.group(2)
+            routine = job_id in self.ids
+            if about.group(2):  # RQ's last line about a job
+                self.ids.pop(job_id, None)
+            return routine
+        return False
+
+
+routine_log = RoutineLog()
 
 
 class PanelScheduler(RQScheduler):
@@ -388,6 +451,8 @@ def _install_outage_log() -> None:
         logger = logging.getLogger(name)
         if outage_log not in logger.filters:
             logger.addFilter(outage_log)
+        if routine_log not in logger.filters:
+            logger.addFilter(routine_log)
 
 
 def work(

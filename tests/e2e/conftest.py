@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.e2e import audit
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -90,11 +92,18 @@ def browser():
 def page(request, browser, live_server):
     """A fresh browser context (no cookies) and page per test. It depends on live_server so that
     it is closed, with its connections, before the server stops. A failing test leaves a
-    screenshot under test-artifacts/."""
+    screenshot under test-artifacts/. After a test that passed, every page it visited is audited
+    (tests/e2e/audit.py: axe-core at 1366 and 390 px, the phone width, the words) in the same
+    context, and a problem fails the test (at its teardown)."""
     context = browser.new_context(locale="pt-BR", viewport={"width": 1280, "height": 800})
     page = context.new_page()
+    visited = audit.Recorder(live_server)
+    visited.attach(page)
     try:
         yield page
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.passed:
+            audit.judge(audit.audit(context, visited.urls), request.node.nodeid)
     finally:
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:

@@ -71,7 +71,7 @@ def assert_clean(page: Page, redis_url: str) -> None:
     html = page.content()
     for address in (redis_url, "redis://", "unix://", ".sock"):
         assert address not in html
-    expect(page.get_by_role("link", name="← Voltar ao painel")).to_have_attribute("href", "/")
+    expect(page.get_by_role("link", name="← Painel SVA")).to_have_attribute("href", "/")
 
 
 def test_crafted_links_run_no_script_for_an_admin(admin_page: Page, live_server, app, redis_url):
@@ -184,7 +184,7 @@ def test_the_dashboard_lists_paginates_and_acts_with_the_csrf_header(
     expect(page.locator("table#workers tbody tr")).to_have_count(1)
     expect(page.locator("table#workers tbody")).not_to_contain_text("Carregando")
     assert_clean(page, redis_url)
-    page.get_by_role("link", name="← Voltar ao painel").click()
+    page.get_by_role("link", name="← Painel SVA").click()
     expect(page).to_have_url(live_server + "/")
 
 
