@@ -85,7 +85,7 @@ def test_j1_ittv_partial_block_total_block_and_unblock_from_clientes_de_tv(
     # The contract's history has the line, with the operator's name.
     subscriber.get_by_role("link", name=f"Contrato {contract_id}").click()
     history = page.locator("#historico + .table-responsive tbody tr")
-    line = history.filter(has_text="Bloqueio parcial dos pontos deste contrato")
+    line = history.filter(has_text="Bloqueio parcial solicitado na ITTV demo.")
     expect(line.first.get_by_role("cell").nth(1)).to_have_text("Olga Operadora")
     expect(page.get_by_test_id("remote-status")).to_have_text("Bloqueio parcial")
     page.go_back()
