@@ -178,6 +178,15 @@ def _take_the_terminal() -> int | None:
     return previous
 
 
+def _in_the_foreground() -> bool:
+    """Stdin is the terminal and the stack may read it (a background read would stop it)."""
+    try:
+        terminal = sys.stdin.fileno()
+        return os.isatty(terminal) and os.tcgetpgrp(terminal) == os.getpgrp()
+    except (OSError, ValueError):
+        return False
+
+
 def _give_the_terminal_back(previous: int | None) -> None:
     if previous is not None:
         with contextlib.suppress(OSError, ValueError):
@@ -231,7 +240,9 @@ def main() -> int:
     # foreground may not hand the terminal back without SIGTTOU: both ignored (honcho inherits it).
     signal.signal(signal.SIGTSTP, signal.SIG_IGN)
     signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    signal.signal(signal.SIGTTIN, signal.SIG_IGN)  # a read from the background fails instead of stopping us
     terminal_owner = _take_the_terminal()
+    foreground = _in_the_foreground()  # then a Ctrl-C reaches honcho (our process group) by itself
     honcho = None
     watch = None
     try:
@@ -249,15 +260,15 @@ def main() -> int:
         def stop(signum, _frame) -> None:
             stopping.set()
             watch.stopped.set()
-            # Ctrl-C on our terminal reached honcho too (our process group); anything else we pass on.
-            if signum != signal.SIGINT or terminal_owner is None:
+            # Ctrl-C on our terminal reached honcho too; anything else we pass on.
+            if signum != signal.SIGINT or not foreground:
                 honcho.send_signal(signum)
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGUSR1, lambda *_: watch.asked.set())
         threading.Thread(target=watch.run, args=(honcho,), daemon=True).start()
-        if terminal_owner is not None or os.isatty(sys.stdin.fileno()):
+        if foreground:
             threading.Thread(target=watch.read_enter, daemon=True).start()
         code = honcho.wait()
         return 0 if stopping.is_set() else code

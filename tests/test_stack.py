@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from panel.providers import ADAPTERS
+from panel.stack import Watch
 from tests.conftest import PROJECT_ROOT, csrf_token_from
 
 
@@ -237,3 +238,15 @@ def test_make_run_says_tudo_pronto_shows_the_banner_on_demand_and_ctrl_c_exits_0
     for port in [panel_port] + [sandbox_port + i for i in range(len(ADAPTERS))]:
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers after Ctrl-C"
+
+
+def test_make_run_warns_when_the_panel_the_worker_or_the_scheduler_is_missing(app, redis_url):
+    """What the stack's watch says (as WARNING lines) when nothing answers: no panel on its port,
+    no worker and no scheduler registered in Redis (the app fixture emptied it)."""
+    url = f"http://127.0.0.1:{free_port_run(1)}"
+    problems = Watch(url, [], redis_url, worker_ttl=60).problems()
+    assert problems == [
+        f"o painel não responde em {url}",
+        "nenhum worker está rodando: os pedidos às plataformas ficam pendentes",
+        "o agendador (rq cron) está parado: heartbeat, relay, régua e conciliação não rodam",
+    ]
