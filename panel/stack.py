@@ -44,6 +44,8 @@ BIN = Path(sys.executable).parent
 READY_WITHIN_S = 120
 # How often the stack looks again at what runs, to warn when something stops.
 WATCH_EVERY_S = 15
+# A pause before the banner, so that the last log lines are above it.
+SETTLE_S = 1.0
 
 
 def _run(env: dict[str, str], *args: str) -> None:
@@ -124,6 +126,8 @@ class Watch:
             # the first ticks) is done, so the banner is the last thing on the screen.
             missing = self.problems()
             if not missing and self.queued() == 0:
+                # The access-log lines of our own probes come through honcho a moment later.
+                self.stopped.wait(SETTLE_S)
                 print(self.banner("Tudo pronto."), flush=True)
                 break
             if time.monotonic() > deadline:
