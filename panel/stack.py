@@ -44,6 +44,8 @@ BIN = Path(sys.executable).parent
 READY_WITHIN_S = 120
 # How often the stack looks again at what runs, to warn when something stops.
 WATCH_EVERY_S = 15
+# A pause before the banner, so that the last log lines are above it.
+SETTLE_S = 1.0
 
 
 def _run(env: dict[str, str], *args: str) -> None:
@@ -124,6 +126,8 @@ class Watch:
             # the first ticks) is done, so the banner is the last thing on the screen.
             missing = self.problems()
             if not missing and self.queued() == 0:
+                # The access-log lines of our own probes come through honcho a moment later.
+                self.stopped.wait(SETTLE_S)
                 print(self.banner("Tudo pronto."), flush=True)
                 break
             if time.monotonic() > deadline:
@@ -176,6 +180,15 @@ def _take_the_terminal() -> int | None:
     except OSError:
         return None
     return previous
+
+
+def _in_the_foreground() -> bool:
+    """Stdin is the terminal and the stack may read it (a background read would stop it)."""
+    try:
+        terminal = sys.stdin.fileno()
+        return os.isatty(terminal) and os.tcgetpgrp(terminal) == os.getpgrp()
+    except (OSError, ValueError):
+        return False
 
 
 def _give_the_terminal_back(previous: int | None) -> None:
@@ -231,7 +244,9 @@ def main() -> int:
     # foreground may not hand the terminal back without SIGTTOU: both ignored (honcho inherits it).
     signal.signal(signal.SIGTSTP, signal.SIG_IGN)
     signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    signal.signal(signal.SIGTTIN, signal.SIG_IGN)  # a read from the background fails instead of stopping us
     terminal_owner = _take_the_terminal()
+    foreground = _in_the_foreground()  # then a Ctrl-C reaches honcho (our process group) by itself
     honcho = None
     watch = None
     try:
@@ -249,15 +264,15 @@ def main() -> int:
         def stop(signum, _frame) -> None:
             stopping.set()
             watch.stopped.set()
-            # Ctrl-C on our terminal reached honcho too (our process group); anything else we pass on.
-            if signum != signal.SIGINT or terminal_owner is None:
+            # Ctrl-C on our terminal reached honcho too; anything else we pass on.
+            if signum != signal.SIGINT or not foreground:
                 honcho.send_signal(signum)
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGUSR1, lambda *_: watch.asked.set())
         threading.Thread(target=watch.run, args=(honcho,), daemon=True).start()
-        if terminal_owner is not None or os.isatty(sys.stdin.fileno()):
+        if foreground:
             threading.Thread(target=watch.read_enter, daemon=True).start()
         code = honcho.wait()
         return 0 if stopping.is_set() else code

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from panel.providers import ADAPTERS
+from panel.stack import Watch
 from tests.conftest import PROJECT_ROOT, csrf_token_from
 
 
@@ -45,6 +46,7 @@ def free_port_run(length: int) -> int:
     raise RuntimeError("no run of free ports")
 
 
+@pytest.mark.slow
 def test_make_run_starts_the_panel_and_every_sandbox_and_prints_their_urls(tmp_path):
     panel_port, sandbox_port = free_port_run(1), free_port_run(len(ADAPTERS))
     env = {
@@ -178,12 +180,15 @@ class Terminal:
     def text(self) -> str:
         return b"".join(self.chunks).decode(errors="replace")
 
-    def wait_for(self, needle: str, count: int = 1, within: float = 150) -> None:
+    def wait_until(self, condition, what: str, within: float = 150) -> None:
         deadline = time.monotonic() + within
-        while self.text.count(needle) < count:
+        while not condition(self.text):
             assert self.process.poll() is None, self.text
-            assert time.monotonic() < deadline, f"{needle!r} (×{count}) never came:\n{self.text}"
+            assert time.monotonic() < deadline, f"{what} never came:\n{self.text}"
             time.sleep(0.3)
+
+    def wait_for(self, needle: str, count: int = 1) -> None:
+        self.wait_until(lambda text: text.count(needle) >= count, f"{needle!r} (×{count})")
 
     def type(self, keys: bytes) -> None:
         os.write(self.master, keys)
@@ -209,9 +214,13 @@ def test_make_run_says_tudo_pronto_shows_the_banner_on_demand_and_ctrl_c_exits_0
     terminal = Terminal(["make", "--no-print-directory", "-f", str(makefile), "run"], env)
     try:
         terminal.wait_for("Tudo pronto.")
+        terminal.wait_until(lambda text: "=" * 64 in text.rsplit("Tudo pronto.", 1)[1], "the banner's last line")
         ready = terminal.text
-        # The banner is the last block: nothing but the stack's own lines after it.
-        assert ready.rstrip().endswith("=" * 64), ready[-3000:]
+        # The banner is the last block: after it, at most the access log of the stack's own probes.
+        after = ready.rstrip().rsplit("=" * 64, 1)[1]
+        assert [line for line in after.splitlines() if line.strip() and "_sandbox/health" not in line] == [], ready[
+            -3000:
+        ]
         assert f"Painel SVA rodando em http://127.0.0.1:{panel_port}" in ready
         assert "senha: painel-admin" in ready
         # The periodic jobs' comings and goings are DEBUG, out of the terminal.
@@ -237,3 +246,15 @@ def test_make_run_says_tudo_pronto_shows_the_banner_on_demand_and_ctrl_c_exits_0
     for port in [panel_port] + [sandbox_port + i for i in range(len(ADAPTERS))]:
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers after Ctrl-C"
+
+
+def test_make_run_warns_when_the_panel_the_worker_or_the_scheduler_is_missing(app, redis_url):
+    """What the stack's watch says (as WARNING lines) when nothing answers: no panel on its port,
+    no worker and no scheduler registered in Redis (the app fixture emptied it)."""
+    url = f"http://127.0.0.1:{free_port_run(1)}"
+    problems = Watch(url, [], redis_url, worker_ttl=60).problems()
+    assert problems == [
+        f"o painel não responde em {url}",
+        "nenhum worker está rodando: os pedidos às plataformas ficam pendentes",
+        "o agendador (rq cron) está parado: heartbeat, relay, régua e conciliação não rodam",
+    ]
