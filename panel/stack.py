@@ -36,6 +36,7 @@ from rq import Queue
 from panel import PROJECT_ROOT
 from panel.demo import DEMO_USERS, DemoSandbox, demo_sandboxes
 from panel.embedded_redis import EmbeddedRedis
+from panel.formats import ngettext
 from panel.jobs.health import HEARTBEAT_STALE_AFTER_S, machinery_status
 from panel.jobs.queues import QUEUES
 
@@ -229,8 +230,10 @@ def main() -> int:
         "127.0.0.1", [sandbox.port for sandbox in sandboxes]
     )
     if busy:
+        ports = ", ".join(map(str, busy))
         print(
-            f"Porta(s) já em uso: {', '.join(map(str, busy))}. Escolha outras com PANEL_PORT=… "
+            ngettext("Porta já em uso: %(ports)s.", "Portas já em uso: %(ports)s.", len(busy), ports=ports)
+            + " Escolha outras com PANEL_PORT=… "
             "(painel) e SANDBOX_BASE_PORT=… (sandboxes), ou pare o que está usando essas portas.",
             file=sys.stderr,
         )

@@ -147,7 +147,7 @@ def test_make_run_says_which_port_is_taken_instead_of_failing_later(tmp_path):
             [sys.executable, "-m", "panel.stack"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
         )
     assert result.returncode == 1
-    assert f"Porta(s) já em uso: {port}" in result.stderr
+    assert f"Porta já em uso: {port}." in result.stderr
     assert "SANDBOX_BASE_PORT" in result.stderr
 
 

@@ -33,7 +33,7 @@
   RQ.poll(function () {
     return RQ.getJSON(RQ.urls.workers()).then(function (data) {
       var rows = data.workers.map(row);
-      count.textContent = rows.length ? rows.length + " worker(s) registrado(s)." : "Nenhum worker registrado.";
+      count.textContent = rows.length === 1 ? "1 worker registrado." : rows.length ? rows.length + " workers registrados." : "Nenhum worker registrado.";
       tbody.replaceChildren.apply(tbody, rows.length ? rows : [RQ.fill("no-workers-row", {})]);
     });
   });

@@ -12,9 +12,7 @@ context, at 1366×768 and at 390×844, and checked:
 - the visible text: no "(s)" plural, no raw platform code (``ACTIVE``, ``PLAYHUB-BASICO``,
   ``active``, ``blocked`` … as whole words).
 
-The last two are being fixed in parallel (layout and words of issue 20): the checks named in
-``PENDING`` are reported in test-results/audit-pending.txt instead of failing, until
-``AUDIT_STRICT=1`` (or an empty ``PENDING``) makes every check strict.
+Every check fails the test that visited the page.
 
 Each pattern is audited once per session (``AUDITED``), which keeps the cost to about a second a
 page. The dashboard under /rq is rq-dashboard's (its words are RQ's: queued, failed…): axe only.
@@ -22,7 +20,6 @@ page. The dashboard under /rq is rq-dashboard's (its words are RQ's: queued, fai
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +31,7 @@ from playwright.sync_api import BrowserContext, Error, Page
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = PROJECT_ROOT / "test-results"
 SCREENS_DIR = RESULTS_DIR / "screens"
-PENDING_REPORT = RESULTS_DIR / "audit-pending.txt"
 
-STRICT = os.environ.get("AUDIT_STRICT") == "1"
-# Checks that report without failing yet (their fixes are on their way in other branches).
-PENDING: frozenset[str] = frozenset() if STRICT else frozenset({"scroll", "plural", "code"})
 
 VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
 IMPACTS = frozenset({"serious", "critical"})
@@ -217,14 +210,8 @@ def audit(context: BrowserContext, urls: dict[str, str]) -> list[Finding]:
 
 
 def judge(findings: list[Finding], test: str) -> None:
-    """Fail on what is strict; write down what is pending."""
-    pending = [each for each in findings if each.check in PENDING]
-    if pending:
-        RESULTS_DIR.mkdir(exist_ok=True)
-        with PENDING_REPORT.open("a") as report:
-            report.writelines(f"{each}  ({test})\n" for each in pending)
-    failing = [each for each in findings if each.check not in PENDING]
-    if failing:
+    """Fail the test on any finding."""
+    if findings:
         raise AssertionError(
-            "The page audit found problems (tests/e2e/audit.py):\n" + "\n".join(f"  {each}" for each in failing)
+            "The page audit found problems (tests/e2e/audit.py):\n" + "\n".join(f"  {each}" for each in findings)
         )

@@ -194,5 +194,5 @@ def test_the_workers_page_lists_a_running_worker(admin_page: Page, live_server, 
     row = page.locator("table#workers tr[data-role=worker]")
     expect(row).to_have_count(1, timeout=30_000)  # the page polls until the worker has registered
     expect(row.locator("td").nth(2)).to_have_text(", ".join(spec.name for spec in QUEUES))
-    expect(page.locator("#workers-count")).to_have_text("1 worker(s) registrado(s).")
+    expect(page.locator("#workers-count")).to_have_text("1 worker registrado.")
     assert_clean(page, redis_url)
