@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 
 class OperationKind(LabelledEnum):
-    sync = "sync", "Sincronizar"  # make sure the subscriber exists there, in its desired status
-    set_status = "set_status", "Alterar situação"  # bring the subscriber to its desired status
-    update_login = "update_login", "Atualizar dados de login"  # send the client's new login data
+    sync = "sync", "Sincronização"  # make sure the subscriber exists there, in its desired status
+    set_status = "set_status", "Acesso (bloqueio, desbloqueio, cancelamento)"  # bring the subscriber to its desired status
+    update_login = "update_login", "Atualização do login"  # send the client's new login data
 
 
 OperationStatus = OutboxStatus  # (one lifecycle for every outbox row)
