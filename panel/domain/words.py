@@ -33,11 +33,8 @@ REQUEST_WORDS: dict[AccessStatus, str] = {
 }
 REQUEST_WORDS_WITHOUT_PARTIAL_BLOCK: dict[AccessStatus, str] = {**REQUEST_WORDS, AccessStatus.BLOCKED: "Bloqueio"}
 SYNC_WORDS: dict[AccessStatus | None, str] = {AccessStatus.ACTIVE: "Ativação", None: "Sincronização"}
-KIND_WORDS: dict[OperationKind, str] = {
-    OperationKind.sync: "Sincronização",
-    OperationKind.set_status: "Alteração da situação",
-    OperationKind.update_login: "Atualização do login",
-}
+# A request by its kind alone (Operações' filter; a request without its target).
+KIND_WORDS: dict[OperationKind, str] = {kind: kind.label for kind in OperationKind}
 
 # An operator's check of a platform account (Configurações), as a request and once done ("Testada
 # por Administrador").

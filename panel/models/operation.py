@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 class OperationKind(LabelledEnum):
     sync = "sync", "Sincronização"  # make sure the subscriber exists there, in its desired status
-    set_status = "set_status", "Acesso (bloqueio, desbloqueio, cancelamento)"  # bring the subscriber to its desired status
+    set_status = "set_status", "Bloqueio, desbloqueio ou cancelamento"  # bring the subscriber to its desired status
     update_login = "update_login", "Atualização do login"  # send the client's new login data
 
 
