@@ -125,7 +125,7 @@ def describe(operation: Operation) -> str:
             )
         return f"Na fila, para as {when}"
     if status is OutboxStatus.pending:
-        return "Pendente (aguardando envio à fila)"
+        return "Pendente: aguardando o envio"
     return "Na fila"
 
 

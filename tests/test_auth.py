@@ -533,7 +533,7 @@ def test_login_still_works_when_redis_is_down(make_app, make_user):
     client = app.test_client()
     assert AuthActions(client).login(user.username).status_code == 302
     page = client.get("/").get_data(as_text=True)
-    assert "O Redis não responde" in page
+    assert "o Redis não responde" in page
 
 
 def test_the_throttle_counts_in_the_process_when_redis_is_down(make_app, make_user):

@@ -99,18 +99,18 @@ def test_a_real_worker_runs_a_job_against_the_database_and_redis(app, panel_env)
 
 def test_banner_follows_the_worker_coming_and_going(app, panel_env, login_as, client):
     login_as("leitura")
-    assert "Nenhum worker está rodando" in client.get("/").get_data(as_text=True)
+    assert "nenhum worker rodando" in client.get("/").get_data(as_text=True)
 
     worker = start_flask(panel_env, "worker")
     try:
         wait_until(lambda: Worker.count(connection=app.extensions["redis"]) == 1, message="worker registration")
-        assert "Nenhum worker está rodando" not in client.get("/").get_data(as_text=True)
+        assert "nenhum worker rodando" not in client.get("/").get_data(as_text=True)
         assert client.get("/status.json").get_json()["workers"] == 1
     finally:
         output = stop(worker)
     assert worker.returncode == 0, output
     wait_until(lambda: Worker.count(connection=app.extensions["redis"]) == 0, message="worker death")
-    assert "Nenhum worker está rodando" in client.get("/").get_data(as_text=True)
+    assert "nenhum worker rodando" in client.get("/").get_data(as_text=True)
 
 
 def test_scheduler_registers_itself_and_enqueues_the_periodic_jobs(app, panel_env, login_as, client):
@@ -142,7 +142,10 @@ def test_status_endpoint_reports_a_dead_redis(make_app, make_user):
     AuthActions(client).login(make_user("leitura").username)
     status = client.get("/status.json").get_json()
     assert status["redis_ok"] is False
-    assert status["problems"] == ["O Redis não responde: nenhuma operação será enviada às plataformas."]
+    assert status["problems"] == [
+        "O envio às plataformas está fora do ar (o Redis não responde): nenhum pedido sai até ele voltar. "
+        "Avise o suporte técnico."
+    ]
 
 
 @pytest.mark.parametrize("queue", sorted(QUEUE_SPECS))

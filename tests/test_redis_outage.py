@@ -223,7 +223,7 @@ def test_the_banner_counts_live_workers_only_through_a_flush_and_a_kill(outage):
         timeout=WORKER_TTL + 15,
         message="the killed worker to stop counting",
     )
-    assert any("Nenhum worker" in problem for problem in _status(outage).problems)
+    assert any("nenhum worker rodando" in problem for problem in _status(outage).problems)
 
 
 @pytest.mark.parametrize("outage", [{"PROVISIONING_LEASE": 120.0}], indirect=True)

@@ -249,7 +249,7 @@ def test_executar_agora_is_for_admins_and_runs_todays_regua_as_jobs(
     html = page(admin, SIMULAR)
     run_row = text_of(re.search(rf'data-testid="regua-run" data-run="{run_id}">(.*?)</tr>', html, re.S)[1])
     assert "Concluída" in run_row and "1 bloqueado · 0 desbloqueados · 0 ignorados" in run_row
-    assert "Executar agora" in run_row and admin_user.name in run_row
+    assert "Manual" in run_row and admin_user.name in run_row
     assert f'href="{OPERACOES}?execucao={run_id}"' in html
     assert "Já bloqueado" in text_of(html)  # the simulation now sees the block
 

@@ -701,4 +701,4 @@ def runs_of(day: date | None = None, *, limit: int = 30) -> list[ReguaRun]:
 
 def describe_run(run: ReguaRun) -> str:
     when = local_datetime(run.finished_at or run.created_at)
-    return f"{run.rule_title} ({run.day:%d/%m/%Y}, {run.trigger.label}, {when})"
+    return f"{run.rule_title}, dia {run.day:%d/%m/%Y} — execução {run.trigger.label}, {when}"

@@ -49,23 +49,27 @@ class MachineryStatus:
     def problems(self) -> list[str]:
         """What an operator must know, in their words (and whom to tell)."""
         if not self.redis_ok:
-            return ["O Redis não responde: nenhuma operação será enviada às plataformas."]
+            return [
+                "O envio às plataformas está fora do ar (o Redis não responde): nenhum pedido sai até ele voltar. "
+                + CALL_SUPPORT
+            ]
         found = []
         if self.workers == 0:
             found.append(
-                f"Nenhum worker está rodando: os pedidos às plataformas ficam pendentes até ele voltar. {CALL_SUPPORT}"
+                "O envio às plataformas está parado (nenhum worker rodando): os pedidos ficam pendentes até "
+                f"ele voltar. {CALL_SUPPORT}"
             )
         if self.schedulers == 0:
             found.append(
-                "O agendador está parado: as tarefas periódicas (régua de cobrança, reconciliação, reenvio de "
+                "O agendador está parado: as tarefas periódicas (régua de cobrança, conciliação, reenvio de "
                 f"pendências) não rodam. {CALL_SUPPORT}"
             )
         stale = self.last_heartbeat_age_s is not None and self.last_heartbeat_age_s > HEARTBEAT_STALE_AFTER_S
         if stale and not found:
             minutes = max(1, int(self.last_heartbeat_age_s // 60))
             found.append(
-                f"As tarefas em segundo plano não completam um ciclo há {minutes} min: o worker pode estar travado "
-                f"ou sem acesso ao banco de dados. {CALL_SUPPORT}"
+                f"As tarefas em segundo plano não completam um ciclo há {minutes} min: o processamento pode estar "
+                f"travado ou sem acesso ao banco de dados. {CALL_SUPPORT}"
             )
         return found
 

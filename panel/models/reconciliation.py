@@ -19,8 +19,8 @@ from panel.models.types import LabelledEnum, UTCDateTime, enum_column
 
 class ReconciliationTrigger(LabelledEnum):
     cron = "cron", "agendada"
-    admin = "admin", "Conciliar agora"
-    cli = "cli", "linha de comando"
+    admin = "admin", "manual"
+    cli = "cli", "pela linha de comando"
 
 
 class DifferenceKind(LabelledEnum):

@@ -18,8 +18,8 @@ from panel.models.types import LabelledEnum, enum_column
 
 class ReguaTrigger(LabelledEnum):
     cron = "cron", "agendada"
-    cli = "cli", "linha de comando"
-    admin = "admin", "Executar agora"
+    cli = "cli", "pela linha de comando"
+    admin = "admin", "manual"
 
 
 class ReguaRun(OutboxRow, db.Model):
