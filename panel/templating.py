@@ -77,6 +77,10 @@ def audit_field(field: str) -> str:
     return AUDIT_FIELDS.get(field, field)
 
 
+# A client's document, phone and CEP as the pages show them ("529.982.247-25").
+_FORMATTED = {"document": formats.document, "phone": formats.phone, "zipcode": formats.zipcode}
+
+
 def audit_value(value, field: str) -> str:
     if value is None:
         return "—"
@@ -90,6 +94,8 @@ def audit_value(value, field: str) -> str:
         return _CODE_LABELS[field][value]
     if isinstance(value, bool):
         return "Sim" if value else "Não"
+    if isinstance(value, str) and field in _FORMATTED:
+        return _FORMATTED[field](value)
     return str(value)
 
 

@@ -11,10 +11,12 @@ from html import unescape
 import pandas as pd
 import pytest
 
+from panel import formats
 from panel.domain import Actor
 from panel.domain.audit import record
 from panel.extensions import db
 from panel.models import User
+from panel.templating import audit_value
 
 URL = "/configuracoes/auditoria"
 
@@ -157,3 +159,9 @@ def test_only_admins_read_or_export_the_audit(login_as, client, role):
     login_as(role)
     assert client.get(URL).status_code == 403
     assert client.get(f"{URL}.csv").status_code == 403
+
+
+def test_audit_values_read_as_the_pages_show_them():
+    assert audit_value("52998224725", "document") == "529.982.247-25"
+    assert audit_value("11987654321", "phone") == formats.phone("11987654321") != "11987654321"
+    assert audit_value("Maria", "name") == "Maria"
