@@ -452,7 +452,7 @@ def test_operador_acts_but_cannot_open_the_job_dashboard(app, login_as, client):
 def test_the_menu_and_the_landing_link_every_screen(app, login_as, client):
     login_as("leitura")
     html = page(client, "/")
-    for url in (TV, LICENCAS, OPERACOES, "/configuracoes/plataformas?tipo=skeelo"):
+    for url in (TV, LICENCAS, OPERACOES, "/configuracoes/plataformas"):
         assert f'href="{url}"' in html, url
     landing = page(client, "/integradores/")
     for url in (
