@@ -151,6 +151,11 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "SESSION_HOURS", 10)),
+        # The session cookie is sent only when the session changes: a page's polling request,
+        # started before a form's POST and answered after it, would otherwise put back the
+        # cookie it was sent with and drop the POST's flash message. The lifetime is counted
+        # from the login (panel.security.session_expired), not renewed by each request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # Number of reverse proxies in front of the panel whose X-Forwarded-* we trust; the
         # login throttle keys on the client address, so this must match the deployment.

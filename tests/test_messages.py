@@ -101,6 +101,27 @@ def test_a_row_action_says_which_tab_the_row_went_to_with_a_link_that_shows_it(a
     assert re.findall(r'data-contract="(\d+)" data-testid="subscriber-row"', shown) == [str(contract_id)]
 
 
+def test_a_polling_request_answered_after_a_post_does_not_take_its_message_back(app, login_as, client):
+    """A list polls its rows' states; a poll sent before the operator's POST and answered after
+    it carries the session cookie from before: it must not put that cookie back (the browser
+    would lose the POST's message)."""
+    plan = ittv_plan(app)
+    contract_id = synced(app, plan)
+    login_as("operador")
+    listed = f"{TV}?aba=ativos"
+    page(client, listed)
+    before = client.get_cookie("painel_session").value
+    post_form(client, listed, {"voltar": listed}, f"/integradores/contratos/{contract_id}/bloqueio-parcial")
+    # The late poll, with the cookie it was sent with.
+    poll = app.test_client()
+    poll.set_cookie("painel_session", before)
+    answer = poll.get(f"{listed}&_=poll")
+    assert answer.status_code == 200
+    assert "painel_session" not in answer.headers.get("Set-Cookie", "")
+    [(_role, text)] = messages(page(client, listed))
+    assert f"Contrato {contract_id}: Bloqueio parcial solicitado." in text
+
+
 def test_a_licence_row_action_links_to_the_licence_list(app, login_as, client):
     contract_id = synced(app, skeelo_plan(app), document=CNPJS[1], email="leitor@example.com.br")
     login_as("operador")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from panel.extensions import db
 from panel.models import Plan, Subscription
+from tests.e2e.pages import reload
 from tests.e2e.test_integradores import WORKER_TIMEOUT, open_tab, row
 from tests.e2e.test_login_and_menus import log_in, open_menu
 from tests.e2e.test_painel_cliente import flash, press_and_confirm
@@ -61,7 +62,7 @@ def test_watch_from_registration_to_cancellation(app, page: Page, live_server, m
 
     page.get_by_role("button", name="Sincronizar produtos").click()
     expect(page.locator("[data-task-kind=sync_products]")).to_contain_text("3", timeout=WORKER_TIMEOUT)
-    page.reload()
+    reload(page)  # (the page also reloads itself once the sync ends)
     expect(page.get_by_role("cell", name="Watch Kids")).to_be_visible()
 
     # An SVA plan of two packages.
