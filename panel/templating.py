@@ -11,6 +11,7 @@ from panel import formats
 from panel.domain import platform_checks, words
 from panel.domain.kinds import KINDS, kind_of
 from panel.domain.platforms import UNREADABLE_TOKEN
+from panel.domain.provisioning import asked_words
 from panel.formats import local_datetime
 from panel.jobs.circuit import circuit_state
 from panel.jobs.health import machinery_status
@@ -135,17 +136,6 @@ def describe(operation: Operation) -> str:
     return "Na fila"
 
 
-def access_label(status: str | None, platform_kind: str | None = None) -> str:
-    """An access status as operators read it at the platform ("Bloqueio parcial", Skeelo's
-    "Bloqueado"); "—" before any."""
-    return words.access_word(status, platform_kind)
-
-
-def operation_word(operation: Operation) -> str:
-    """What the operation asks, as operators name it ("Cancelamento", Skeelo's "Bloqueio")."""
-    return words.request_word(operation.kind, operation.target_status, operation.subscription.platform.kind)
-
-
 def operation_detail(operation: Operation) -> str:
     """``describe`` without its leading progress label, for a page that shows the label as a
     badge: "tentativa 2 de 8", "ITTV confirmou ACTIVE", the platform's error…"""
@@ -180,17 +170,15 @@ def init_app(app: Flask) -> None:
         document=formats.document,
         phone=formats.phone,
         zipcode=formats.zipcode,
-        access_label=access_label,
-        platform_status=words.platform_status_word,
+        access_label=words.access_word,
         describe=describe,
     )
     app.jinja_env.globals.update(
         can=can,
         Role=Role,
         ngettext=formats.ngettext,
-        sentence=formats.sentence,
-        access_label=access_label,
-        operation_word=operation_word,
+        access_label=words.access_word,
+        operation_word=asked_words,
         request_word=words.request_word,
         contract_word=words.contract_word,
         task_word=words.task_word,
